@@ -1,0 +1,30 @@
+namespace SipCallPark.Sip.Message;
+
+/// <summary>Method names (case-sensitive, RFC 3261 §7.1).</summary>
+public static class SipMethods
+{
+    public const string Invite = "INVITE";
+    public const string Ack = "ACK";
+    public const string Bye = "BYE";
+    public const string Cancel = "CANCEL";
+    public const string Options = "OPTIONS";
+    public const string Register = "REGISTER";
+    public const string Refer = "REFER";
+    public const string Notify = "NOTIFY";
+    public const string Subscribe = "SUBSCRIBE";
+    public const string Message = "MESSAGE";
+    public const string Info = "INFO";
+    public const string Update = "UPDATE";
+    public const string Prack = "PRACK";
+    public const string Publish = "PUBLISH";
+
+    /// <summary>Interned method name for known methods so parsing allocates none.</summary>
+    internal static string FromBytes(ReadOnlySpan<byte> bytes)
+    {
+        foreach (var known in (ReadOnlySpan<string>)[Invite, Ack, Bye, Cancel, Options, Register, Refer, Notify, Subscribe, Message, Info, Update, Prack, Publish])
+        {
+            if (bytes.Length == known.Length && System.Text.Ascii.Equals(bytes, known)) return known;
+        }
+        return System.Text.Encoding.ASCII.GetString(bytes);
+    }
+}
