@@ -1,0 +1,3 @@
+namespace SipCallPark.Sip.Dialogs;
+
+public enum DialogState { Early, Confirmed, Terminated }
