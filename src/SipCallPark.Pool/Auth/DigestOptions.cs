@@ -1,0 +1,25 @@
+namespace SipCallPark.Pool.Auth;
+
+/// <summary>Digest authentication settings (RFC 3261 §22, RFC 8760).</summary>
+public sealed class DigestOptions
+{
+    public string Realm { get; init; } = "callpark.lab";
+
+    /// <summary>How long a nonce is good for; an older one gets a fresh challenge with <c>stale=true</c>.</summary>
+    public TimeSpan NonceLifetime { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Algorithms offered, strongest first (RFC 8760 §2.4: one challenge per algorithm).</summary>
+    public IReadOnlyList<string> Algorithms { get; init; } = [DigestAlgorithm.Sha256, DigestAlgorithm.Md5];
+
+    public void Validate(string prefix)
+    {
+        if (string.IsNullOrWhiteSpace(Realm)) throw new OptionsValidationError($"{prefix}:Realm", "must not be empty");
+        if (NonceLifetime < TimeSpan.FromSeconds(5) || NonceLifetime > TimeSpan.FromHours(24))
+            throw new OptionsValidationError($"{prefix}:NonceLifetime", $"must be between 5 s and 24 h (was {NonceLifetime})");
+        if (Algorithms.Count == 0) throw new OptionsValidationError($"{prefix}:Algorithms", "must name at least one algorithm");
+        foreach (var a in Algorithms)
+        {
+            if (!DigestAlgorithm.IsKnown(a)) throw new OptionsValidationError($"{prefix}:Algorithms", $"'{a}' is not MD5 or SHA-256");
+        }
+    }
+}

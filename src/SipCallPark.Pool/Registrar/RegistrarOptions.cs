@@ -1,0 +1,22 @@
+namespace SipCallPark.Pool.Registrar;
+
+/// <summary>Registration intervals (RFC 3261 §10.2.1, §10.3 step 7) and whether REGISTER must authenticate.</summary>
+public sealed class RegistrarOptions
+{
+    public int MinExpires { get; init; } = 60;
+
+    public int MaxExpires { get; init; } = 7200;
+
+    public int DefaultExpires { get; init; } = 3600;
+
+    /// <summary>Lab-only switch for benchmarks: accept REGISTER without digest authentication.</summary>
+    public bool RequireAuthentication { get; init; } = true;
+
+    public void Validate(string prefix)
+    {
+        if (MinExpires is < 1 or > 86400) throw new OptionsValidationError($"{prefix}:MinExpires", $"must be between 1 and 86400 (was {MinExpires})");
+        if (MaxExpires < MinExpires) throw new OptionsValidationError($"{prefix}:MaxExpires", $"must not be below MinExpires (was {MaxExpires})");
+        if (DefaultExpires < MinExpires || DefaultExpires > MaxExpires)
+            throw new OptionsValidationError($"{prefix}:DefaultExpires", $"must be between MinExpires and MaxExpires (was {DefaultExpires})");
+    }
+}

@@ -1,0 +1,4 @@
+namespace SipCallPark.Pool.Registrar;
+
+/// <summary>How the server treats a binding (DESIGN §7): resiliency mode means limited functionality, no park.</summary>
+public enum RegistrationMode { Normal, Resiliency }

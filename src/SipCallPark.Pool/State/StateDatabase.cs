@@ -1,0 +1,77 @@
+using Microsoft.Data.Sqlite;
+
+namespace SipCallPark.Pool.State;
+
+/// <summary>
+/// The pool's SQLite file (<c>data/&lt;pool&gt;.db</c>): opened in WAL mode, schema created or migrated at start.
+/// Each migration runs once, in order; the file records the version it reached.
+/// </summary>
+public sealed class StateDatabase : IDisposable
+{
+    private static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE bindings (
+            aor TEXT NOT NULL, contact TEXT NOT NULL, expires_at INTEGER NOT NULL, q REAL NOT NULL,
+            call_id TEXT NOT NULL, cseq INTEGER NOT NULL, instance_id TEXT, reg_id TEXT, source TEXT,
+            mode INTEGER NOT NULL, pool TEXT NOT NULL, PRIMARY KEY (aor, contact));
+        CREATE INDEX bindings_expiry ON bindings (expires_at);
+        """,
+    ];
+
+    private readonly string _connectionString;
+
+    public StateDatabase(string path)
+    {
+        Path = path;
+        var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true }.ToString();
+        using var connection = Open();
+        Execute(connection, "PRAGMA journal_mode=WAL;");
+        Migrate(connection);
+    }
+
+    public string Path { get; }
+
+    public SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        Execute(connection, "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;");
+        return connection;
+    }
+
+    /// <summary>Result of <c>PRAGMA integrity_check</c>: "ok" when the file is sound.</summary>
+    public string IntegrityCheck()
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA integrity_check;";
+        return Convert.ToString(command.ExecuteScalar()) ?? "";
+    }
+
+    private static void Migrate(SqliteConnection connection)
+    {
+        using var read = connection.CreateCommand();
+        read.CommandText = "PRAGMA user_version;";
+        var version = Convert.ToInt32(read.ExecuteScalar());
+        for (var i = version; i < Migrations.Length; i++)
+        {
+            using var tx = connection.BeginTransaction();
+            Execute(connection, Migrations[i], tx);
+            Execute(connection, $"PRAGMA user_version={i + 1};", tx);
+            tx.Commit();
+        }
+    }
+
+    internal static void Execute(SqliteConnection connection, string sql, SqliteTransaction? tx = null)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    public void Dispose() => SqliteConnection.ClearAllPools();
+}

@@ -1,0 +1,204 @@
+using System.Net;
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using SipCallPark.Pool.Auth;
+using SipCallPark.Pool.Registrar;
+using SipCallPark.Pool.State;
+using SipCallPark.Pool.Topology;
+using SipCallPark.Sip.Auth;
+using SipCallPark.Sip.Message;
+using SipCallPark.Sip.Transport;
+
+namespace SipCallPark.Pool.Tests.Registrar;
+
+public class RegistrarTests
+{
+    private static readonly SipEndPoint Source = new(SipProtocol.Udp, new IPEndPoint(IPAddress.Loopback, 5070));
+    private FakeTimeProvider _time = null!;
+    private InMemoryBindingStore _store = null!;
+    private DigestAuthenticator _auth = null!;
+    private Pool.Registrar.Registrar _registrar = null!;
+    private int _cseq;
+
+    [SetUp]
+    public void SetUp()
+    {
+        _time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 8, 0, 0, TimeSpan.Zero));
+        _store = new InMemoryBindingStore();
+        var users = new UserDirectory([new LabUser("alice", "pool-a", Password: "alice-secret"), new LabUser("erin", "pool-b", Password: "erin-secret")]);
+        _auth = new DigestAuthenticator(new DigestOptions { Realm = "callpark.lab" }, users, _time);
+        _registrar = Create(new RegistrarOptions(), new StandalonePolicy());
+        _cseq = 0;
+    }
+
+    private Pool.Registrar.Registrar Create(RegistrarOptions options, IHomePoolPolicy policy) =>
+        new(options, _store, _auth, new UserDirectory([new LabUser("alice", "pool-a", Password: "alice-secret"), new LabUser("erin", "pool-b", Password: "erin-secret")]),
+            policy, "callpark.lab", "pool-a", _time, NullLogger<Pool.Registrar.Registrar>.Instance);
+
+    private SipRequest Register(string user, string contact, string? expiresHeader = null, string callId = "reg-1")
+    {
+        var text = $"REGISTER sip:callpark.lab SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK{++_cseq}\r\n" +
+                   $"From: <sip:{user}@callpark.lab>;tag=t1\r\nTo: <sip:{user}@callpark.lab>\r\nCall-ID: {callId}\r\nCSeq: {_cseq} REGISTER\r\n" +
+                   $"Contact: {contact}\r\n" + (expiresHeader is null ? "" : $"Expires: {expiresHeader}\r\n") + "Content-Length: 0\r\n\r\n";
+        return (SipRequest)SipParser.Parse(Encoding.UTF8.GetBytes(text)).Message!;
+    }
+
+    /// <summary>Sends the REGISTER, answers the 401 like a phone would, and returns the final response.</summary>
+    private async Task<SipResponse> RegisterWithAuth(string user, string password, string contact, string? expires = null, string callId = "reg-1")
+    {
+        var challenge = await _registrar.HandleAsync(Register(user, contact, expires, callId), Source);
+        Assert.That(challenge.StatusCode, Is.EqualTo(401));
+        var retry = Register(user, contact, expires, callId);
+        new DigestClient(user, password).Authorize(retry, challenge);
+        return await _registrar.HandleAsync(retry, Source);
+    }
+
+    [Test]
+    public async Task A_register_without_credentials_is_challenged_with_sha256_and_md5()
+    {
+        var response = await _registrar.HandleAsync(Register("alice", "<sip:alice@127.0.0.1:5070>"), Source);
+        var challenges = response.Headers.GetAll(HeaderNames.WwwAuthenticate).ToArray();
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(401));
+            Assert.That(challenges, Has.Length.EqualTo(2));
+            Assert.That(challenges[0], Does.Contain("algorithm=SHA-256"));
+            Assert.That(challenges[1], Does.Contain("algorithm=MD5"));
+        });
+    }
+
+    [Test]
+    public async Task A_register_with_the_right_password_binds_the_contact_in_normal_mode()
+    {
+        var response = await RegisterWithAuth("alice", "alice-secret", "<sip:alice@127.0.0.1:5070>");
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(200));
+            Assert.That(response.Contacts.Single().Uri.ToString(), Is.EqualTo("sip:alice@127.0.0.1:5070"));
+            Assert.That(response.Contacts.Single().Parameters.Get("expires"), Is.EqualTo("3600"));
+            Assert.That(response.Headers.Get(Pool.Registrar.Registrar.ModeHeader), Is.EqualTo("normal"));
+            Assert.That(_store.Get("sip:alice@callpark.lab", _time.GetUtcNow()), Has.Count.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public async Task A_register_with_a_wrong_password_is_forbidden()
+    {
+        var response = await RegisterWithAuth("alice", "guess", "<sip:alice@127.0.0.1:5070>");
+        Assert.That(response.StatusCode, Is.EqualTo(403));
+        Assert.That(_store.All(_time.GetUtcNow()), Is.Empty);
+    }
+
+    [Test]
+    public async Task A_replayed_nonce_count_is_forbidden()
+    {
+        var challenge = await _registrar.HandleAsync(Register("alice", "<sip:alice@127.0.0.1:5070>"), Source);
+        var retry = Register("alice", "<sip:alice@127.0.0.1:5070>");
+        new DigestClient("alice", "alice-secret").Authorize(retry, challenge);
+        Assert.That((await _registrar.HandleAsync(retry, Source)).StatusCode, Is.EqualTo(200));
+        Assert.That((await _registrar.HandleAsync(retry, Source)).StatusCode, Is.EqualTo(403));
+    }
+
+    [Test]
+    public async Task An_expired_nonce_is_challenged_again_as_stale()
+    {
+        var challenge = await _registrar.HandleAsync(Register("alice", "<sip:alice@127.0.0.1:5070>"), Source);
+        _time.Advance(TimeSpan.FromMinutes(6));
+        var retry = Register("alice", "<sip:alice@127.0.0.1:5070>");
+        new DigestClient("alice", "alice-secret").Authorize(retry, challenge);
+        var response = await _registrar.HandleAsync(retry, Source);
+        Assert.That(response.StatusCode, Is.EqualTo(401));
+        Assert.That(response.Headers.Get(HeaderNames.WwwAuthenticate), Does.Contain("stale=true"));
+    }
+
+    [Test]
+    public async Task An_interval_below_min_expires_gets_423_with_min_expires()
+    {
+        var response = await RegisterWithAuth("alice", "alice-secret", "<sip:alice@127.0.0.1:5070>;expires=10");
+        Assert.That(response.StatusCode, Is.EqualTo(423));
+        Assert.That(response.Headers.Get(HeaderNames.MinExpires), Is.EqualTo("60"));
+    }
+
+    [Test]
+    public async Task Two_contacts_are_listed_and_a_star_with_expires_zero_removes_all()
+    {
+        await RegisterWithAuth("alice", "alice-secret", "<sip:alice@127.0.0.1:5070>;q=0.5", callId: "c1");
+        var two = await RegisterWithAuth("alice", "alice-secret", "<sip:alice@127.0.0.1:5072>;+sip.instance=\"<urn:uuid:1>\";reg-id=1", callId: "c2");
+        Assert.That(two.Contacts, Has.Count.EqualTo(2));
+        Assert.That(two.Contacts.Single(c => c.Uri.Port == 5070).Parameters.Get("q"), Is.EqualTo("0.5"));
+        Assert.That(two.Contacts.Single(c => c.Uri.Port == 5072).Parameters.Get("+sip.instance"), Is.EqualTo("\"<urn:uuid:1>\""));
+        var cleared = await RegisterWithAuth("alice", "alice-secret", "*", expires: "0", callId: "c3");
+        Assert.That(cleared.StatusCode, Is.EqualTo(200));
+        Assert.That(cleared.Contacts, Is.Empty);
+        Assert.That(_store.All(_time.GetUtcNow()), Is.Empty);
+    }
+
+    [Test]
+    public async Task A_star_without_expires_zero_is_a_bad_request()
+    {
+        var response = await RegisterWithAuth("alice", "alice-secret", "*");
+        Assert.That(response.StatusCode, Is.EqualTo(400));
+    }
+
+    [Test]
+    public async Task A_binding_expires_on_time()
+    {
+        await RegisterWithAuth("alice", "alice-secret", "<sip:alice@127.0.0.1:5070>", expires: "120");
+        _time.Advance(TimeSpan.FromSeconds(119));
+        Assert.That(_store.Get("sip:alice@callpark.lab", _time.GetUtcNow()), Has.Count.EqualTo(1));
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.That(_store.Get("sip:alice@callpark.lab", _time.GetUtcNow()), Is.Empty);
+        Assert.That(await _store.PurgeExpiredAsync(_time.GetUtcNow()), Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task An_unknown_user_is_not_found()
+    {
+        var response = await _registrar.HandleAsync(Register("mallory", "<sip:m@127.0.0.1:5070>"), Source);
+        Assert.That(response.StatusCode, Is.EqualTo(404));
+    }
+
+    [Test]
+    public async Task One_user_may_not_register_another()
+    {
+        var challenge = await _registrar.HandleAsync(Register("erin", "<sip:erin@127.0.0.1:5070>"), Source);
+        var retry = Register("erin", "<sip:erin@127.0.0.1:5070>");
+        // alice's valid credentials, used for erin's address of record
+        var auth = new DigestClient("alice", "alice-secret");
+        auth.Authorize(retry, challenge);
+        Assert.That((await _registrar.HandleAsync(retry, Source)).StatusCode, Is.EqualTo(403));
+    }
+
+    [Test]
+    public async Task A_user_homed_on_a_healthy_partner_is_redirected_with_home_and_backup_contacts()
+    {
+        var policy = new FixedPolicy(new RegistrationDecision.Redirect([(SipUri.Parse("sip:127.0.0.1:5062"), 0.7), (SipUri.Parse("sip:127.0.0.1:5060"), 0.3)]));
+        _registrar = Create(new RegistrarOptions(), policy);
+        var response = await RegisterWithAuth("erin", "erin-secret", "<sip:erin@127.0.0.1:5070>");
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(301));
+            Assert.That(response.Contacts.Select(c => (c.Uri.Port, c.Parameters.Get("q"))), Is.EqualTo(new[] { ((int?)5062, "0.7"), (5060, "0.3") }));
+        });
+    }
+
+    [Test]
+    public async Task A_register_served_in_resiliency_mode_says_so_with_the_lync_warning()
+    {
+        _registrar = Create(new RegistrarOptions(), new FixedPolicy(new RegistrationDecision.Serve(RegistrationMode.Resiliency)));
+        var response = await RegisterWithAuth("erin", "erin-secret", "<sip:erin@127.0.0.1:5070>");
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(200));
+            Assert.That(response.Headers.Get(Pool.Registrar.Registrar.ModeHeader), Is.EqualTo("resiliency"));
+            Assert.That(response.Headers.Get(HeaderNames.Warning), Is.EqualTo("399 pool-a \"Resiliency mode: limited functionality\""));
+            Assert.That(_store.All(_time.GetUtcNow()).Single().Mode, Is.EqualTo(RegistrationMode.Resiliency));
+        });
+    }
+
+    private sealed class FixedPolicy(RegistrationDecision decision) : IHomePoolPolicy
+    {
+        public RegistrationDecision Decide(LabUser user) => decision;
+    }
+}
