@@ -1,0 +1,21 @@
+namespace SipCallPark.Pool.Proxy;
+
+/// <summary>What the proxy asks the park application: is this user part the park service, and whose orbits do we serve.</summary>
+public interface IParkAddressBook
+{
+    /// <summary>The park service name or one of its aliases (<c>park</c>, <c>*70</c>).</summary>
+    bool IsParkAddress(string user);
+
+    /// <summary>True when this pool currently serves the orbits of <paramref name="pool"/> (its own, or a failed partner's).</summary>
+    bool ServesOrbitsOf(string pool);
+}
+
+/// <summary>What the proxy asks the paired-pool logic.</summary>
+public interface IPartnerRouting
+{
+    /// <summary>True when the request comes from the paired pool (such requests are not challenged).</summary>
+    bool IsFromPartner(Sip.Message.SipRequest request, Sip.Transport.SipEndPoint source);
+
+    /// <summary>True when users homed on <paramref name="pool"/> are reached by sending to that pool.</summary>
+    bool RouteUsersOf(string pool);
+}

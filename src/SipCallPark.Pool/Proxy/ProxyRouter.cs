@@ -1,0 +1,141 @@
+using System.Net;
+using SipCallPark.Pool.Auth;
+using SipCallPark.Pool.Registrar;
+using SipCallPark.Pool.State;
+using SipCallPark.Pool.Topology;
+using SipCallPark.Sip.Message;
+using SipCallPark.Sip.Transport;
+
+namespace SipCallPark.Pool.Proxy;
+
+/// <summary>
+/// The routing half of the stateful proxy (RFC 3261 §16.3–16.5): validates (Max-Forwards, loops), consumes our own
+/// Route, authenticates users' dialog-creating requests, and resolves the Request-URI: the pool itself, the park
+/// application, a registered user's contacts (all of them, to fork), a user or orbit of the paired pool, or nothing
+/// (404/480). Foreign domains get 403: the pool is not an open relay.
+/// </summary>
+public sealed class ProxyRouter
+{
+    private static readonly HashSet<string> AuthenticatedMethods = [SipMethods.Invite, SipMethods.Refer, SipMethods.Message];
+    private static readonly HashSet<string> DialogCreating = [SipMethods.Invite, SipMethods.Subscribe, SipMethods.Refer];
+
+    private readonly PoolIdentity _self;
+    private readonly PoolTopology _topology;
+    private readonly IBindingStore _bindings;
+    private readonly DigestAuthenticator _auth;
+    private readonly IParkAddressBook _park;
+    private readonly IPartnerRouting _partner;
+    private readonly TimeProvider _time;
+
+    public ProxyRouter(PoolIdentity self, PoolTopology topology, IBindingStore bindings, DigestAuthenticator auth,
+        IParkAddressBook park, IPartnerRouting partner, TimeProvider time)
+    {
+        _self = self;
+        _topology = topology;
+        _bindings = bindings;
+        _auth = auth;
+        _park = park;
+        _partner = partner;
+        _time = time;
+    }
+
+    public ProxyDecision Decide(SipRequest request, SipEndPoint source)
+    {
+        // §16.4: a Route naming us is ours to consume; what follows decides the next hop.
+        while (request.Routes.Count > 0 && _self.IsMe(request.Routes[0].Uri)) request.Headers.RemoveFirstValue(HeaderNames.Route);
+        if (request.Method == SipMethods.Register && (request.RequestUri.User is null || request.Routes.Count == 0) && IsOurDomainOrAddress(request.RequestUri))
+            return new ProxyDecision.Local(LocalService.Register);
+
+        if (request.MaxForwards is 0)
+            return request.Method == SipMethods.Options && IsOurDomainOrAddress(request.RequestUri) && request.RequestUri.User is null
+                ? new ProxyDecision.Local(LocalService.Options)
+                : new ProxyDecision.Respond(483);
+        if (request.Routes.Count > 0)
+        {
+            var next = request.Routes[0].Uri;
+            return Resolve(next) is { } hop
+                ? new ProxyDecision.Forward([new ProxyTarget(request.RequestUri, hop)], false, true)
+                : new ProxyDecision.Respond(502, $"cannot resolve route {next}");
+        }
+
+        var uri = request.RequestUri;
+        if (!uri.IsSip) return new ProxyDecision.Respond(416);
+        if (!IsOurDomainOrAddress(uri)) return new ProxyDecision.Respond(403, $"{uri.Host} is not served here");
+        if (uri.User is null)
+            return request.Method == SipMethods.Options ? new ProxyDecision.Local(LocalService.Options) : new ProxyDecision.Respond(404, "no user in the Request-URI");
+
+        var fromPartner = _partner.IsFromPartner(request, source);
+        if (AuthenticatedMethods.Contains(request.Method) && request.To.Tag is null && !fromPartner)
+        {
+            var result = _auth.Verify(request, HeaderNames.ProxyAuthorization);
+            if (result.Outcome is DigestOutcome.Missing or DigestOutcome.Stale) return new ProxyDecision.Challenge(result.Outcome == DigestOutcome.Stale);
+            if (result.Outcome == DigestOutcome.Rejected) return new ProxyDecision.Respond(403, "authentication failed");
+            if (!string.Equals(result.User, request.From.Uri.UnescapedUser, StringComparison.OrdinalIgnoreCase))
+                return new ProxyDecision.Respond(403, $"{result.User} may not send as {request.From.Uri.AddressOfRecord}");
+        }
+
+        var user = uri.UnescapedUser!;
+        if (_park.IsParkAddress(user)) return new ProxyDecision.Local(LocalService.Park);
+        if (OrbitRange.IsOrbitNumber(user) && _topology.OwnerOfOrbit(user) is { } orbitOwner)
+        {
+            if (_self.Is(orbitOwner.Name) || _park.ServesOrbitsOf(orbitOwner.Name)) return new ProxyDecision.Local(LocalService.Park);
+            return ForwardToPool(orbitOwner, request, fromPartner);
+        }
+
+        var known = _topology.Users.FirstOrDefault(u => string.Equals(u.User, user, StringComparison.OrdinalIgnoreCase));
+        if (known is null) return new ProxyDecision.Respond(404, $"no user {user} in {_topology.Domain}");
+        var aor = $"sip:{known.User}@{_topology.Domain}".ToLowerInvariant();
+        var bindings = _bindings.Get(aor, _time.GetUtcNow());
+        if (bindings.Count == 0)
+        {
+            if (!_self.Is(known.HomePool) && !fromPartner && _partner.RouteUsersOf(known.HomePool) && _topology.FindPool(known.HomePool) is { } home)
+                return ForwardToPool(home, request, fromPartner);
+            return new ProxyDecision.Respond(480, $"{known.User} has no registered contact");
+        }
+        var targets = new List<ProxyTarget>();
+        foreach (var b in bindings.OrderByDescending(b => b.Q))
+        {
+            if (!SipUri.TryParse(b.Contact, out var contact)) continue;
+            var destination = SourceOf(b) ?? Resolve(contact);
+            if (destination is { } d) targets.Add(new ProxyTarget(contact, d, b.Mode));
+        }
+        return targets.Count == 0
+            ? new ProxyDecision.Respond(480, $"{known.User} has no reachable contact")
+            : new ProxyDecision.Forward(targets, DialogCreating.Contains(request.Method), false);
+    }
+
+    private ProxyDecision ForwardToPool(PoolDefinition pool, SipRequest request, bool fromPartner)
+    {
+        // The partner would send it straight back: a request from it that it could not place ends here.
+        if (fromPartner) return new ProxyDecision.Respond(480, $"not reachable on {pool.Name} either");
+        var address = IPEndPoint.Parse(pool.Sip);
+        return new ProxyDecision.Forward([new ProxyTarget(request.RequestUri, new SipEndPoint(SipProtocol.Udp, address))],
+            DialogCreating.Contains(request.Method), false);
+    }
+
+    private bool IsOurDomainOrAddress(SipUri uri) =>
+        string.Equals(uri.Host, _topology.Domain, StringComparison.OrdinalIgnoreCase) || _self.IsMe(uri);
+
+    /// <summary>A binding's source address (where its REGISTER came from) reaches a phone behind NAT.</summary>
+    private static SipEndPoint? SourceOf(Binding binding)
+    {
+        if (binding.Source is not { } source) return null;
+        var colon = source.IndexOf(':');
+        if (colon < 0 || !Enum.TryParse<SipProtocol>(source[..colon], true, out var protocol)) return null;
+        return IPEndPoint.TryParse(source[(colon + 1)..], out var ep) ? new SipEndPoint(protocol, ep) : null;
+    }
+
+    /// <summary>Numeric hosts only: the lab has no DNS (RFC 3263 resolution is future work).</summary>
+    internal static SipEndPoint? Resolve(SipUri uri)
+    {
+        var host = uri.Parameters.Get("maddr") ?? uri.HostWithoutBrackets;
+        if (!IPAddress.TryParse(host.Trim('[', ']'), out var ip)) return null;
+        var protocol = uri.Transport?.ToLowerInvariant() switch
+        {
+            "tcp" => SipProtocol.Tcp,
+            "tls" => SipProtocol.Tls,
+            _ => uri.IsSecure ? SipProtocol.Tls : SipProtocol.Udp,
+        };
+        return new SipEndPoint(protocol, new IPEndPoint(ip, uri.Port ?? (protocol == SipProtocol.Tls ? 5061 : 5060)));
+    }
+}
