@@ -42,12 +42,23 @@ internal sealed class FrameCollector
 
     public async Task<IReadOnlyList<ReceivedFrame>> WaitForAsync(int count)
     {
+        if (!await TryWaitForAsync(count, Patience))
+        {
+            Assert.Fail($"Expected {count} frames within {Patience}, got {Frames.Count}.");
+        }
+
+        return Frames;
+    }
+
+    /// <summary>False when fewer than <paramref name="count"/> frames arrived within <paramref name="timeout"/>.</summary>
+    public async Task<bool> TryWaitForAsync(int count, TimeSpan timeout)
+    {
         TaskCompletionSource done = new(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_gate)
         {
             if (_frames.Count >= count)
             {
-                return [.. _frames];
+                return true;
             }
 
             _waiters.Add((count, done));
@@ -55,13 +66,12 @@ internal sealed class FrameCollector
 
         try
         {
-            await done.Task.WaitAsync(Patience);
+            await done.Task.WaitAsync(timeout);
+            return true;
         }
         catch (TimeoutException)
         {
-            Assert.Fail($"Expected {count} frames within {Patience}, got {Frames.Count}.");
+            return false;
         }
-
-        return Frames;
     }
 }
