@@ -132,11 +132,13 @@ internal sealed class TcpConnection
                 Volatile.Write(ref _lastActivity, _timeProvider.GetTimestamp());
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 FrameStatus status;
+                bool framed = false;
                 while ((status = TcpFramer.TryReadFrame(ref buffer, _options.MaxMessageSize, out var frame))
                        is FrameStatus.Frame or FrameStatus.KeepAlivePing)
                 {
                     if (status == FrameStatus.Frame)
                     {
+                        framed = true;
                         await DeliverAsync(onFrame, frame.ToArray()).ConfigureAwait(false);
                     }
                     else
@@ -164,7 +166,7 @@ internal sealed class TcpConnection
                     break;
                 }
 
-                MarkPartialMessage(partial);
+                MarkPartialMessage(partial, framed);
                 CheckTimeouts();
             }
         }
@@ -221,13 +223,15 @@ internal sealed class TcpConnection
         }
     }
 
-    private void MarkPartialMessage(bool partial)
+    // The partial-message clock times one message: it restarts when a message completes, so a busy stream whose
+    // reads always end mid-message is not mistaken for a slow-loris peer.
+    private void MarkPartialMessage(bool partial, bool completedAMessage)
     {
         if (!partial)
         {
             Volatile.Write(ref _partialSince, NoPartialMessage);
         }
-        else if (Volatile.Read(ref _partialSince) == NoPartialMessage)
+        else if (completedAMessage || Volatile.Read(ref _partialSince) == NoPartialMessage)
         {
             Volatile.Write(ref _partialSince, _timeProvider.GetTimestamp());
         }

@@ -194,6 +194,33 @@ public class TcpChannelTests
     }
 
     [Test]
+    public async Task A_busy_stream_whose_reads_always_end_mid_message_is_not_taken_for_a_slow_loris()
+    {
+        var time = new FakeTimeProvider();
+        var options = new TransportOptions { TcpHeaderReadTimeout = TimeSpan.FromMilliseconds(300) };
+        var (server, frames) = await StartServerAsync(options, time: time);
+        RawTcpClient client = await ConnectAsync(server);
+        string[] messages = Enumerable.Range(1, 8).Select(i => Request("MESSAGE", "hello", i)).ToArray();
+        const int Head = 25;
+
+        // Each write ends one message and starts the next, so some message is always partial; each clock step
+        // is shorter than the timeout, their sum far longer.
+        await client.SendAsync(messages[0] + messages[1][..Head]);
+        for (int i = 1; i <= messages.Length; i++)
+        {
+            await frames.WaitForAsync(i);
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            string next = i + 1 < messages.Length ? messages[i + 1][..Head] : "";
+            if (i < messages.Length)
+            {
+                await client.SendAsync(messages[i][Head..] + next);
+            }
+        }
+
+        Assert.That(frames.Texts, Is.EqualTo(messages));
+    }
+
+    [Test]
     public async Task An_idle_connection_is_closed_after_the_idle_timeout_and_not_before()
     {
         var time = new FakeTimeProvider();
