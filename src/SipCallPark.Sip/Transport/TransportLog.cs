@@ -1,0 +1,66 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+
+namespace SipCallPark.Sip.Transport;
+
+/// <summary>Every log line of the transport layer, as structured templates (event ids 1100–1199).</summary>
+internal static partial class TransportLog
+{
+    [LoggerMessage(1100, LogLevel.Warning, "Ignored UDP datagram from {Remote}: {Size} bytes, over {Cap} bytes")]
+    public static partial void UdpDatagramTooLarge(this ILogger logger, SipEndPoint remote, int size, int cap);
+
+    [LoggerMessage(1101, LogLevel.Debug, "UDP receive on {Local} failed with {SocketError}; receiving goes on")]
+    public static partial void UdpReceiveFailed(this ILogger logger, IPEndPoint local, SocketError socketError);
+
+    [LoggerMessage(1102, LogLevel.Warning, "UDP send to {Remote} failed with {SocketError}")]
+    public static partial void UdpSendFailed(this ILogger logger, IPEndPoint remote, SocketError socketError);
+
+    [LoggerMessage(1103, LogLevel.Warning, "Cannot send from {Local} to {Remote}: different address family")]
+    public static partial void AddressFamilyMismatch(this ILogger logger, IPEndPoint local, IPEndPoint remote);
+
+    [LoggerMessage(1104, LogLevel.Error, "Frame handler failed for a frame from {Remote}")]
+    public static partial void FrameHandlerFailed(this ILogger logger, Exception exception, SipEndPoint remote);
+
+    [LoggerMessage(1110, LogLevel.Warning, "Closed TCP connection {Remote}: message over {Cap} bytes")]
+    public static partial void TcpMessageTooLarge(this ILogger logger, SipEndPoint remote, int cap);
+
+    [LoggerMessage(1111, LogLevel.Warning, "Closed TCP connection {Remote}: message without a valid Content-Length")]
+    public static partial void TcpMessageMalformed(this ILogger logger, SipEndPoint remote);
+
+    [LoggerMessage(1112, LogLevel.Warning, "Closed TCP connection {Remote}: partial message pending for over {Timeout}")]
+    public static partial void TcpPartialMessageTimedOut(this ILogger logger, SipEndPoint remote, TimeSpan timeout);
+
+    [LoggerMessage(1113, LogLevel.Information, "Closed TCP connection {Remote}: idle for {Timeout}")]
+    public static partial void TcpIdleTimedOut(this ILogger logger, SipEndPoint remote, TimeSpan timeout);
+
+    [LoggerMessage(1114, LogLevel.Debug, "Opened TCP connection {ConnectionId} with {Remote} ({Direction})")]
+    public static partial void TcpConnectionOpened(this ILogger logger, long connectionId, SipEndPoint remote, string direction);
+
+    [LoggerMessage(1115, LogLevel.Debug, "TCP connection {ConnectionId} with {Remote} ended: {Reason}")]
+    public static partial void TcpConnectionEnded(this ILogger logger, long connectionId, SipEndPoint remote, TcpCloseReason reason);
+
+    [LoggerMessage(1116, LogLevel.Warning, "Refused TCP connection with {Remote}: {Max} connections already open")]
+    public static partial void TcpConnectionLimitReached(this ILogger logger, IPEndPoint remote, int max);
+
+    [LoggerMessage(1117, LogLevel.Warning, "TCP connect to {Remote} failed with {SocketError}")]
+    public static partial void TcpConnectFailed(this ILogger logger, IPEndPoint remote, SocketError socketError);
+
+    [LoggerMessage(1118, LogLevel.Warning, "TCP connect to {Remote} timed out after {Timeout}")]
+    public static partial void TcpConnectTimedOut(this ILogger logger, IPEndPoint remote, TimeSpan timeout);
+
+    [LoggerMessage(1119, LogLevel.Warning, "TCP accept on {Local} failed with {SocketError}")]
+    public static partial void TcpAcceptFailed(this ILogger logger, IPEndPoint local, SocketError socketError);
+
+    [LoggerMessage(1120, LogLevel.Warning, "TCP write to {Remote} failed; closing connection {ConnectionId}")]
+    public static partial void TcpWriteFailed(this ILogger logger, Exception exception, SipEndPoint remote, long connectionId);
+
+    [LoggerMessage(1121, LogLevel.Debug, "TCP connection {ConnectionId} with {Remote} failed while reading")]
+    public static partial void TcpReadFailed(this ILogger logger, Exception exception, long connectionId, SipEndPoint remote);
+
+    [LoggerMessage(1122, LogLevel.Debug, "TCP peer {Remote} closed the connection in the middle of a message")]
+    public static partial void TcpPeerClosedMidMessage(this ILogger logger, SipEndPoint remote);
+
+    [LoggerMessage(1130, LogLevel.Debug, "In-memory frame for {Local} dropped: the channel is not receiving")]
+    public static partial void InMemoryNotReceiving(this ILogger logger, SipEndPoint local);
+}
