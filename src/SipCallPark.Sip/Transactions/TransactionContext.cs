@@ -1,0 +1,12 @@
+using Microsoft.Extensions.Logging;
+using SipCallPark.Sip.Transport;
+
+namespace SipCallPark.Sip.Transactions;
+
+/// <summary>What every transaction of one layer shares: the transport, the timers' clock, options and log.</summary>
+internal sealed record TransactionContext(
+    ISipMessageSender Sender,
+    TransactionOptions Options,
+    TimeProvider Time,
+    ILogger Logger,
+    Action<SipTransaction> Terminated);
