@@ -27,6 +27,10 @@ internal sealed class FakeAdminBackend : IAdminBackend
 
     public List<string> Calls { get; } = [];
 
+    private int _parkedReads;
+
+    public int ParkedReads => Volatile.Read(ref _parkedReads);
+
     public PoolStatusDto Status() => new(
         Pool, Domain, ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"], Started, 3600,
         new StatusCountsDto(Registrations: 2, Dialogs: 3, Transactions: 4, Parked: _parked.Count),
@@ -41,7 +45,11 @@ internal sealed class FakeAdminBackend : IAdminBackend
         new("sip:erin@callpark.lab", "<sip:erin@127.0.0.1:5072>", 120, 0.5, RegistrationMode.Resiliency, "tcp:127.0.0.1:40002", null, Pool),
     ];
 
-    public IReadOnlyList<ParkedCallDto> Parked() => _parked.Values.OrderBy(p => p.Orbit, StringComparer.Ordinal).ToArray();
+    public IReadOnlyList<ParkedCallDto> Parked()
+    {
+        Interlocked.Increment(ref _parkedReads);
+        return _parked.Values.OrderBy(p => p.Orbit, StringComparer.Ordinal).ToArray();
+    }
 
     public Task<CommandResult> UnparkAsync(string orbit, CancellationToken cancellationToken)
     {
