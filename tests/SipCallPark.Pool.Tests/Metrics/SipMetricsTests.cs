@@ -205,6 +205,24 @@ public class SipMetricsTests
     }
 
     [Test]
+    public void Observing_a_message_whose_series_exists_allocates_nothing()
+    {
+        var metrics = new SipMetrics();
+        var invite = Event(SipDirection.In, Request("INVITE"));
+        var ok = Event(SipDirection.Out, Response(200, "OK", "INVITE"));
+        metrics.Observe(invite);
+        metrics.Observe(ok);   // creates the response series and caches the CSeq view
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++)
+        {
+            metrics.Observe(invite);
+            metrics.Observe(ok);
+        }
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+    }
+
+    [Test]
     public void Counting_from_many_threads_loses_no_message()
     {
         var metrics = new SipMetrics();
