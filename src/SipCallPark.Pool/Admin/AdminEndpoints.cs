@@ -1,0 +1,96 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+using SipCallPark.Pool.Metrics;
+
+namespace SipCallPark.Pool.Admin;
+
+/// <summary>The routes of the admin API (DESIGN §8) and the two rules every request passes first: the bearer token
+/// when one is configured, and errors answered as JSON <c>{"error": "..."}</c> rather than an empty 500.</summary>
+internal static class AdminEndpoints
+{
+    public static void Map(WebApplication app, string? token, IAdminBackend backend, SipMetrics metrics, ILogger logger)
+    {
+        app.Use(async (context, next) =>
+        {
+            try
+            {
+                if (token is not null && !HasToken(context.Request, token))
+                {
+                    context.Response.Headers.WWWAuthenticate = "Bearer";
+                    await Error(StatusCodes.Status401Unauthorized, "missing or wrong bearer token (Authorization: Bearer <token>)").ExecuteAsync(context);
+                    return;
+                }
+                await next(context);
+            }
+            catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted)
+            {
+                logger.LogError(ex, "Admin request {Method} {Path} failed", context.Request.Method, context.Request.Path.Value);
+                await Error(StatusCodes.Status500InternalServerError, ex.Message).ExecuteAsync(context);
+            }
+        });
+
+        app.MapGet("/healthz", () => Results.Text("ok", "text/plain; charset=utf-8"));
+        app.MapGet("/status", () => Json(backend.Status()));
+        app.MapGet("/registrations", () => Json(backend.Registrations()));
+        app.MapGet("/parked", () => Json(backend.Parked()));
+        app.MapDelete("/parked/{orbit}", async (string orbit, CancellationToken ct) =>
+        {
+            var result = await backend.UnparkAsync(orbit, ct);
+            Log(logger, "unpark", orbit, result);
+            return Answer(result);
+        });
+        app.MapPost("/dr/failover", (HttpRequest request, CancellationToken ct) => DrCommand(request, "failover", backend.FailoverAsync, logger, ct));
+        app.MapPost("/dr/failback", (HttpRequest request, CancellationToken ct) => DrCommand(request, "failback", backend.FailbackAsync, logger, ct));
+        app.MapGet("/metrics", () => Results.Text(metrics.Render(), PrometheusText.ContentType));
+        app.MapFallback((HttpRequest request) =>
+            Error(StatusCodes.Status404NotFound, $"no such endpoint: {request.Method} {request.Path}"));
+    }
+
+    private static async Task<IResult> DrCommand(HttpRequest request, string command,
+        Func<string, CancellationToken, Task<CommandResult>> run, ILogger logger, CancellationToken ct)
+    {
+        DrCommandDto? body;
+        try
+        {
+            body = await JsonSerializer.DeserializeAsync<DrCommandDto>(request.Body, AdminJson.Options, ct);
+        }
+        catch (JsonException ex)
+        {
+            return Error(StatusCodes.Status400BadRequest, $"the body must be JSON like {{\"pool\":\"pool-a\"}}: {ex.Message}");
+        }
+        if (string.IsNullOrWhiteSpace(body?.Pool))
+            return Error(StatusCodes.Status400BadRequest, "the body must name the pool: {\"pool\":\"pool-a\"}");
+
+        var result = await run(body.Pool, ct);
+        Log(logger, command, body.Pool, result);
+        return Answer(result);
+    }
+
+    private static void Log(ILogger logger, string command, string target, CommandResult result) =>
+        logger.LogInformation("Admin {Command} {Target}: {Outcome} ({Message})", command, target, result.Outcome, result.Message);
+
+    private static IResult Answer(CommandResult result) => result.Outcome switch
+    {
+        CommandOutcome.Done => Json(result),
+        CommandOutcome.NotFound => Error(StatusCodes.Status404NotFound, result.Message),
+        _ => Error(StatusCodes.Status409Conflict, result.Message),
+    };
+
+    private static IResult Json<T>(T value) => Results.Json(value, AdminJson.Options);
+
+    private static IResult Error(int status, string message) => Results.Json(new ErrorDto(message), AdminJson.Options, statusCode: status);
+
+    private static bool HasToken(HttpRequest request, string token)
+    {
+        var header = request.Headers.Authorization.ToString();
+        const string scheme = "Bearer ";
+        if (!header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)) return false;
+        var given = Encoding.UTF8.GetBytes(header[scheme.Length..].Trim());
+        return CryptographicOperations.FixedTimeEquals(given, Encoding.UTF8.GetBytes(token));
+    }
+}

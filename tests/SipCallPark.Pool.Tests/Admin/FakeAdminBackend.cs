@@ -1,0 +1,81 @@
+using System.Collections.Concurrent;
+using SipCallPark.Pool.Admin;
+using SipCallPark.Pool.Registrar;
+
+namespace SipCallPark.Pool.Tests.Admin;
+
+/// <summary>A pool as the admin API sees it: a fixed status, two bindings, parked calls that can be unparked, and
+/// DR commands that succeed for pool-a only when it is Normal (failover) or FailedOver (failback).</summary>
+internal sealed class FakeAdminBackend : IAdminBackend
+{
+    public static readonly DateTimeOffset Started = new(2025, 3, 1, 9, 0, 0, TimeSpan.Zero);
+
+    private readonly ConcurrentDictionary<string, ParkedCallDto> _parked = new();
+    private string _phaseA = "Normal";
+
+    public FakeAdminBackend(string pool = "pool-a", string domain = "callpark.lab")
+    {
+        Pool = pool;
+        Domain = domain;
+        _parked["7000"] = new ParkedCallDto("7000", "sip:bob@callpark.lab", "sip:alice@callpark.lab", Started.AddMinutes(5), Started.AddMinutes(6), 0, pool);
+        _parked["7001"] = new ParkedCallDto("7001", "sip:erin@callpark.lab", "sip:carol@callpark.lab", Started.AddMinutes(7), null, 1, pool);
+    }
+
+    public string Pool { get; }
+
+    public string Domain { get; }
+
+    public List<string> Calls { get; } = [];
+
+    private int _parkedReads;
+
+    public int ParkedReads => Volatile.Read(ref _parkedReads);
+
+    public PoolStatusDto Status() => new(
+        Pool, Domain, ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"], Started, 3600,
+        new StatusCountsDto(Registrations: 2, Dialogs: 3, Transactions: 4, Parked: _parked.Count),
+        [
+            new DrPhaseDto("pool-a", _phaseA, "pool-b", null, Started),
+            new DrPhaseDto("pool-b", "Normal", "pool-a", true, Started),
+        ]);
+
+    public IReadOnlyList<RegistrationDto> Registrations() =>
+    [
+        new("sip:alice@callpark.lab", "<sip:alice@127.0.0.1:5070>", 3599, 1.0, RegistrationMode.Normal, "udp:127.0.0.1:5070", "<urn:uuid:00000000-0000-0000-0000-00000000a11c>", Pool),
+        new("sip:erin@callpark.lab", "<sip:erin@127.0.0.1:5072>", 120, 0.5, RegistrationMode.Resiliency, "tcp:127.0.0.1:40002", null, Pool),
+    ];
+
+    public IReadOnlyList<ParkedCallDto> Parked()
+    {
+        Interlocked.Increment(ref _parkedReads);
+        return _parked.Values.OrderBy(p => p.Orbit, StringComparer.Ordinal).ToArray();
+    }
+
+    public Task<CommandResult> UnparkAsync(string orbit, CancellationToken cancellationToken)
+    {
+        Calls.Add($"unpark {orbit}");
+        return Task.FromResult(_parked.TryRemove(orbit, out var call)
+            ? CommandResult.Done($"ended the call of {call.ParkedParty} parked on orbit {orbit}")
+            : CommandResult.NotFound($"orbit {orbit} is empty"));
+    }
+
+    public Task<CommandResult> FailoverAsync(string pool, CancellationToken cancellationToken)
+    {
+        Calls.Add($"failover {pool}");
+        if (pool != "pool-a") return Task.FromResult(CommandResult.NotFound($"unknown pool {pool}"));
+        if (_phaseA != "Normal") return Task.FromResult(CommandResult.Refused($"pool-a is {_phaseA}; failover needs Normal or Outage"));
+        _phaseA = "FailingOver";
+        return Task.FromResult(CommandResult.Done("pool-a is failing over to pool-b"));
+    }
+
+    public Task<CommandResult> FailbackAsync(string pool, CancellationToken cancellationToken)
+    {
+        Calls.Add($"failback {pool}");
+        if (pool != "pool-a") return Task.FromResult(CommandResult.NotFound($"unknown pool {pool}"));
+        if (_phaseA != "FailedOver") return Task.FromResult(CommandResult.Refused($"pool-a is {_phaseA}; failback needs FailedOver"));
+        _phaseA = "FailingBack";
+        return Task.FromResult(CommandResult.Done("pool-a is failing back"));
+    }
+
+    public void SetPhaseA(string phase) => _phaseA = phase;
+}
