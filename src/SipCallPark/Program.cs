@@ -1,1 +1,3 @@
-Console.WriteLine("SipCallPark");
+using SipCallPark.Hosting;
+
+return await PoolHost.RunAsync(args, Console.Out, Console.Error);

@@ -1,0 +1,48 @@
+using System.Net;
+using SipCallPark.Pool.Admin;
+using SipCallPark.Pool.Auth;
+using SipCallPark.Pool.Park;
+using SipCallPark.Pool.Registrar;
+using SipCallPark.Pool.Resiliency;
+using SipCallPark.Pool.Topology;
+using SipCallPark.Sip.Transactions;
+using SipCallPark.Sip.Transport;
+
+namespace SipCallPark.Pool.Hosting;
+
+/// <summary>Everything a pool needs to start, already read from configuration and validated.</summary>
+public sealed class PoolSettings
+{
+    public required string Name { get; init; }
+
+    public required PoolTopology Topology { get; init; }
+
+    public required IReadOnlyList<LabUser> Users { get; init; }
+
+    /// <summary>Where SIP listens; port 0 picks a free port (tests).</summary>
+    public required IPEndPoint SipEndPoint { get; init; }
+
+    public IReadOnlyList<SipProtocol> Transports { get; init; } = [SipProtocol.Udp, SipProtocol.Tcp];
+
+    /// <summary>The SQLite file; null keeps state in memory only (tests).</summary>
+    public string? DatabasePath { get; init; }
+
+    public RegistrarOptions Registrar { get; init; } = new();
+
+    public DigestOptions? Digest { get; init; }
+
+    public TransactionOptions Transactions { get; init; } = new();
+
+    public TransportOptions Transport { get; init; } = new();
+
+    /// <summary>The admin API; null runs without it (tests).</summary>
+    public AdminOptions? Admin { get; init; }
+
+    public ParkOptions Park { get; init; } = new();
+
+    public DrOptions Dr { get; init; } = new();
+
+    public HealthMonitorOptions Health { get; init; } = new();
+
+    public string Domain => Topology.Domain;
+}

@@ -1,0 +1,33 @@
+namespace SipCallPark.Configuration;
+
+/// <summary>
+/// The pool's own settings, bound from the <c>Pool</c> section of the pool's JSON file and validated by
+/// <see cref="PoolOptionsValidator"/> before anything starts. Bound once at start; nothing writes them afterwards.
+/// The defaults are pool-a's (DESIGN.md §9).
+/// </summary>
+internal sealed class PoolOptions
+{
+    public const string SectionName = "Pool";
+
+    /// <summary>The pool's name in logs, file names and (later) the DR pairing; letters, digits, '.', '_', '-'.</summary>
+    public string Name { get; set; } = "pool-a";
+
+    /// <summary>The SIP domain the pool is authoritative for (<c>sip:alice@callpark.lab</c>).</summary>
+    public string Domain { get; set; } = "callpark.lab";
+
+    public SipListenerOptions Sip { get; set; } = new();
+
+    public AdminApiOptions Admin { get; set; } = new();
+
+    /// <summary>Where the pool keeps its state (SQLite); relative paths start at the current directory.</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>Fills in defaults that the configuration binder cannot hold (it appends to, not replaces, lists).</summary>
+    internal void ApplyDefaults()
+    {
+        if (Sip.Transports.Count == 0)
+        {
+            Sip.Transports = SipListenerOptions.DefaultTransports;
+        }
+    }
+}

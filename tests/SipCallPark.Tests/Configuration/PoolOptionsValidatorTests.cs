@@ -1,0 +1,131 @@
+using SipCallPark.Configuration;
+
+namespace SipCallPark.Tests.Configuration;
+
+public class PoolOptionsValidatorTests
+{
+    private static IReadOnlyList<string> Failures(Action<PoolOptions> change)
+    {
+        var options = new PoolOptions();
+        options.ApplyDefaults();
+        change(options);
+        var result = new PoolOptionsValidator().Validate(null, options);
+        return result.Failures?.ToList() ?? [];
+    }
+
+    [Test]
+    public void The_defaults_are_valid()
+    {
+        Assert.That(Failures(_ => { }), Is.Empty);
+    }
+
+    [TestCase(0)]
+    [TestCase(-1)]
+    [TestCase(70000)]
+    public void A_sip_port_outside_1_to_65535_is_rejected(int port)
+    {
+        Assert.That(Failures(o => o.Sip.Port = port),
+            Is.EqualTo(new[] { $"Pool:Sip:Port must be between 1 and 65535 (was {port})" }));
+    }
+
+    [TestCase("")]
+    [TestCase("   ")]
+    public void An_empty_domain_is_rejected(string domain)
+    {
+        Assert.That(Failures(o => o.Domain = domain), Is.EqualTo(new[] { "Pool:Domain must not be empty" }));
+    }
+
+    [Test]
+    public void A_domain_that_is_not_a_host_name_is_rejected()
+    {
+        Assert.That(Failures(o => o.Domain = "call park.lab").Single(), Does.StartWith("Pool:Domain must be a host name"));
+    }
+
+    [TestCase("localhost")]
+    [TestCase("300.1.1.1")]
+    [TestCase("")]
+    public void A_listen_address_that_is_not_an_ip_address_is_rejected(string address)
+    {
+        Assert.That(Failures(o => o.Sip.ListenAddress = address).Single(),
+            Does.StartWith("Pool:Sip:ListenAddress must be an IP address").And.EndWith($"(was '{address}')"));
+    }
+
+    [Test]
+    public void An_unknown_transport_is_rejected()
+    {
+        Assert.That(Failures(o => o.Sip.Transports = ["udp", "sctp"]),
+            Is.EqualTo(new[] { "Pool:Sip:Transports:1 must be one of udp, tcp (was 'sctp')" }));
+    }
+
+    [Test]
+    public void A_transport_listed_twice_is_rejected()
+    {
+        Assert.That(Failures(o => o.Sip.Transports = ["tcp", "tcp"]).Single(), Does.StartWith("Pool:Sip:Transports:1"));
+    }
+
+    [TestCase("not a url")]
+    [TestCase("127.0.0.1:8060")]
+    [TestCase("https://127.0.0.1:8060")]
+    [TestCase("http://127.0.0.1:8060/admin")]
+    public void An_admin_url_that_is_not_a_plain_http_url_is_rejected(string url)
+    {
+        Assert.That(Failures(o => o.Admin.Url = url).Single(),
+            Does.StartWith("Pool:Admin:Url must be an http URL").And.EndWith($"(was '{url}')"));
+    }
+
+    [Test]
+    public void An_admin_url_off_loopback_is_rejected_while_the_api_has_no_authentication()
+    {
+        Assert.That(Failures(o => o.Admin.Url = "http://192.0.2.10:8060").Single(),
+            Does.StartWith("Pool:Admin:Url must use a loopback host"));
+    }
+
+    [TestCase("http://localhost:8060")]
+    [TestCase("http://[::1]:8060")]
+    [TestCase("http://127.0.0.1:8060/")]
+    public void A_loopback_admin_url_is_accepted(string url)
+    {
+        Assert.That(Failures(o => o.Admin.Url = url), Is.Empty);
+    }
+
+    [Test]
+    public void An_admin_port_equal_to_the_sip_tcp_port_is_rejected()
+    {
+        Assert.That(Failures(o => o.Admin.Url = "http://127.0.0.1:5060").Single(),
+            Does.StartWith("Pool:Admin:Url must not use port 5060"));
+    }
+
+    [Test]
+    public void An_admin_port_equal_to_a_udp_only_sip_port_is_accepted()
+    {
+        Assert.That(Failures(o =>
+        {
+            o.Sip.Transports = ["udp"];
+            o.Admin.Url = "http://127.0.0.1:5060";
+        }), Is.Empty);
+    }
+
+    [TestCase("")]
+    [TestCase("pool a")]
+    [TestCase("-pool")]
+    public void A_pool_name_unfit_for_file_names_is_rejected(string name)
+    {
+        Assert.That(Failures(o => o.Name = name).Single(), Does.StartWith("Pool:Name must"));
+    }
+
+    [Test]
+    public void An_empty_data_directory_is_rejected()
+    {
+        Assert.That(Failures(o => o.DataDirectory = "").Single(), Does.StartWith("Pool:DataDirectory must"));
+    }
+
+    [Test]
+    public void Every_problem_is_reported_not_only_the_first()
+    {
+        Assert.That(Failures(o =>
+        {
+            o.Sip.Port = 70000;
+            o.Domain = "";
+        }), Has.Count.EqualTo(2));
+    }
+}

@@ -1,0 +1,61 @@
+namespace SipCallPark.Tests.Hosting;
+
+[Platform("Linux")]
+[NonParallelizable]
+public class PoolProcessTests
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
+
+    private static string ShippedConfig => File.ReadAllText(RepositoryPaths.Config("pool-a.json"));
+
+    [Test]
+    public async Task A_bad_port_stops_the_pool_with_exit_code_2_and_the_key_named()
+    {
+        using var pool = PoolProcess.Start(ShippedConfig.Replace("\"Port\": 5060", "\"Port\": 70000"));
+
+        var exitCode = await pool.WaitForExitAsync(StartTimeout);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(exitCode, Is.EqualTo(2), pool.Output + pool.Error);
+            Assert.That(pool.Error.Trim(),
+                Is.EqualTo("Configuration error: Pool:Sip:Port must be between 1 and 65535 (was 70000)"));
+            Assert.That(pool.Output + pool.Error, Does.Not.Contain("   at "), "no stack trace");
+        });
+    }
+
+    [Test]
+    public async Task A_missing_config_file_stops_the_pool_with_exit_code_2()
+    {
+        using var pool = PoolProcess.Start(configJson: null, "--config", "config/missing.json");
+
+        var exitCode = await pool.WaitForExitAsync(StartTimeout);
+
+        Assert.That(exitCode, Is.EqualTo(2), pool.Output + pool.Error);
+        Assert.That(pool.Error, Does.StartWith("Configuration error: config file 'config/missing.json' not found"));
+    }
+
+    [TestCase(PosixSignalNumber.Terminate)]
+    [TestCase(PosixSignalNumber.Interrupt)]
+    public async Task A_running_pool_stops_cleanly_on_a_signal(PosixSignalNumber signal)
+    {
+        using var pool = PoolProcess.Start(ShippedConfig);
+        Assert.That(await pool.WaitUntilStartedAsync(StartTimeout), Is.True, pool.Output + pool.Error);
+        if (pool.Ignores(signal))
+        {
+            Assert.Ignore($"{signal} is ignored in this process tree (started from a shell's background job)");
+        }
+
+        pool.Send(signal);
+        var exitCode = await pool.WaitForExitAsync(StopTimeout);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(exitCode, Is.EqualTo(0), pool.Output + pool.Error);
+            Assert.That(pool.Output, Does.Contain("pool pool-a starting on 127.0.0.1:5060"));
+            Assert.That(pool.Output, Does.Contain("pool pool-a stopped"));
+            Assert.That(Directory.GetFiles(Path.Combine(pool.WorkDirectory, "logs"), "pool-a-*.json"), Is.Not.Empty);
+        });
+    }
+}
