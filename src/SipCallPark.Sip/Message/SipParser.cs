@@ -104,7 +104,9 @@ public static class SipParser
 
     private static SipParseResult ParseRequestLine(ReadOnlyMemory<byte> data, int lineStart, ReadOnlySpan<byte> line, SipHeaders headers, ReadOnlyMemory<byte> body)
     {
-        // Method SP Request-URI SP SIP-Version, single spaces only (RFC 4475 §3.1.2.9, §3.1.2.10).
+        // Method SP Request-URI SP SIP-Version, single spaces only (RFC 4475 §3.1.2.7, §3.1.2.8). Whitespace after the
+        // version is forgiven, as RFC 4475 §3.1.2.9 allows a robust element to do; it is not written back.
+        line = line.TrimEnd(" \t"u8);
         var sp1 = line.IndexOf((byte)' ');
         if (sp1 <= 0) return Fail("malformed request line", 400, true, headers);
         var method = line[..sp1];
