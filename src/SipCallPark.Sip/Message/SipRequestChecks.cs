@@ -19,6 +19,20 @@ public static class SipRequestChecks
     public static SipRejection? CheckProxyRequire(SipRequest request, IEnumerable<string> supportedOptionTags) =>
         request.Method is SipMethods.Ack or SipMethods.Cancel ? null : Check420(request, HeaderNames.ProxyRequire, supportedOptionTags);
 
+    /// <summary>
+    /// RFC 3261 §8.2.1 and §21.5.2: a method the element does not allow is a 405 with <c>Allow</c> when it is a method
+    /// the element knows, and a 501 when it is not a SIP method it recognises at all (RFC 4475 §3.1.1.2, §3.1.1.5).
+    /// </summary>
+    public static SipRejection? CheckMethod(SipRequest request, IReadOnlyCollection<string> allowedMethods)
+    {
+        if (allowedMethods.Contains(request.Method, StringComparer.Ordinal)) return null;
+        if (!SipMethods.IsKnown(request.Method)) return new SipRejection(501, $"method {request.Method} is not implemented");
+        return new SipRejection(405, $"method {request.Method} is not allowed")
+        {
+            Headers = [new SipHeaderField(HeaderNames.Allow, string.Join(", ", allowedMethods))],
+        };
+    }
+
     /// <summary>The option tags of <paramref name="headerName"/> that are not in <paramref name="supportedOptionTags"/>.</summary>
     public static IReadOnlyList<string> UnsupportedOptionTags(SipRequest request, string headerName, IEnumerable<string> supportedOptionTags)
     {

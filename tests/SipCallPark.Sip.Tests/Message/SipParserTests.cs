@@ -122,4 +122,15 @@ public class SipParserTests
         var message = ParseOk(text);
         Assert.That(message.BodyText, Is.EqualTo("hello"));
     }
+
+    [Test]
+    public void A_message_with_bare_line_feeds_is_written_back_with_crlf()
+    {
+        var split = Invite.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        var message = ParseOk(Invite[..split].Replace("\r\n", "\n") + "\n\n" + Invite[(split + 4)..]);
+        var written = Encoding.UTF8.GetString(message.ToArray());
+        var head = written[..written.IndexOf("\r\n\r\n", StringComparison.Ordinal)];
+        Assert.That(head.Replace("\r\n", ""), Does.Not.Contain("\n"));
+        Assert.That(ParseOk(written).CallId, Is.EqualTo("a84b4c76e66710@pc33.callpark.lab"));
+    }
 }

@@ -62,4 +62,13 @@ public class SipRequestChecksTests
         Assert.That(rejection?.StatusCode, Is.EqualTo(415));
         Assert.That(rejection!.Headers.Single().Name, Is.EqualTo("Accept-Encoding"));
     }
+
+    [Test]
+    public void A_known_method_we_do_not_allow_is_answered_with_405_and_allow()
+    {
+        var rejection = SipRequestChecks.CheckMethod(Request("PUBLISH"), [SipMethods.Invite, SipMethods.Bye]);
+        Assert.That(rejection?.StatusCode, Is.EqualTo(405));
+        Assert.That(rejection!.Headers.Single().Value, Is.EqualTo("INVITE, BYE"));
+        Assert.That(SipRequestChecks.CheckMethod(Request("BYE"), [SipMethods.Invite, SipMethods.Bye]), Is.Null);
+    }
 }

@@ -62,6 +62,7 @@ public class ValidMessageTests
             Assert.That(r.CallId, Is.EqualTo(IntmethCallId));
             Assert.That(r.MaxForwards, Is.EqualTo(255));
             Assert.That(r.Headers.Get("x-Header-!.%*+_`'~"), Is.EqualTo("日本語の値"));
+            Assert.That(SipRequestChecks.CheckMethod(r, [SipMethods.Invite, SipMethods.Options])?.StatusCode, Is.EqualTo(501));
         });
     }
 
@@ -113,6 +114,7 @@ public class ValidMessageTests
             Assert.That(r.TopVia!.Branch, Is.EqualTo("z9hG4bK31%qx99"));
             Assert.That(r.Contacts.Select(c => c.Uri.User), Is.EqualTo(new[] { "first", "third" }));
             Assert.That(r.Headers.Get("Cont%61ct"), Is.EqualTo("<sip:second@h2.lab.test>"));
+            Assert.That(SipRequestChecks.CheckMethod(r, [SipMethods.Options])?.StatusCode, Is.EqualTo(501), "not OPTIONS, and no method we know");
         });
     }
 
