@@ -75,6 +75,16 @@ public static class HeaderNames
 
     public static bool IsSingle(string canonicalName) => SingleHeaders.Contains(canonicalName);
 
+    /// <summary>Known names grouped by length, so a lookup compares against two or three names, not forty.</summary>
+    private static readonly string[][] KnownByLength = BuildBuckets();
+
+    private static string[][] BuildBuckets()
+    {
+        var buckets = new string[Known.Max(k => k.Length) + 1][];
+        for (var length = 0; length < buckets.Length; length++) buckets[length] = Known.Where(k => k.Length == length).ToArray();
+        return buckets;
+    }
+
     /// <summary>The long form for a compact letter, or the canonical spelling of a known name; otherwise the name itself.</summary>
     public static string Canonical(string name)
     {
@@ -83,9 +93,12 @@ public static class HeaderNames
             var compact = FromCompact((byte)char.ToLowerInvariant(name[0]));
             if (compact is not null) return compact;
         }
-        foreach (var known in Known)
+        if (name.Length < KnownByLength.Length)
         {
-            if (string.Equals(known, name, StringComparison.OrdinalIgnoreCase)) return known;
+            foreach (var known in KnownByLength[name.Length])
+            {
+                if (ReferenceEquals(known, name) || string.Equals(known, name, StringComparison.OrdinalIgnoreCase)) return known;
+            }
         }
         return name;
     }
@@ -98,9 +111,12 @@ public static class HeaderNames
             var compact = FromCompact((byte)(name[0] | 0x20));
             if (compact is not null) return compact;
         }
-        foreach (var known in Known)
+        if (name.Length < KnownByLength.Length)
         {
-            if (EqualsIgnoreCase(name, known)) return known;
+            foreach (var known in KnownByLength[name.Length])
+            {
+                if (EqualsIgnoreCase(name, known)) return known;
+            }
         }
         return System.Text.Encoding.UTF8.GetString(name);
     }

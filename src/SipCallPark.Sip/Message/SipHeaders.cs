@@ -192,22 +192,47 @@ public sealed class SipHeaders : IEnumerable<SipHeaderField>
 
     internal void WriteTo(IBufferWriter<byte> writer)
     {
+        // Untouched lines that lie next to each other in the received bytes (CRLF between them) go out as one block.
         var raw = _raw.Span;
+        int runStart = -1, runEnd = -1;
         for (var i = 0; i < _count; i++)
         {
             ref var f = ref _fields[i];
             if (f.LineStart >= 0)
             {
+                var lineEnd = f.LineStart + f.LineLength;
+                var crlfFollows = lineEnd + 1 < raw.Length && raw[lineEnd] == '\r' && raw[lineEnd + 1] == '\n';
+                if (runStart >= 0 && f.LineStart == runEnd && crlfFollows)
+                {
+                    runEnd = lineEnd + 2;
+                    continue;
+                }
+                Flush(writer, raw, ref runStart, runEnd);
+                if (crlfFollows)
+                {
+                    runStart = f.LineStart;
+                    runEnd = lineEnd + 2;
+                    continue;
+                }
                 writer.Write(raw.Slice(f.LineStart, f.LineLength));
             }
             else
             {
+                Flush(writer, raw, ref runStart, runEnd);
                 SipWriter.WriteAscii(writer, f.Name);
                 writer.Write(": "u8);
                 SipWriter.WriteUtf8(writer, f.Value!);
             }
             writer.Write("\r\n"u8);
         }
+        Flush(writer, raw, ref runStart, runEnd);
+    }
+
+    private static void Flush(IBufferWriter<byte> writer, ReadOnlySpan<byte> raw, ref int runStart, int runEnd)
+    {
+        if (runStart < 0) return;
+        writer.Write(raw[runStart..runEnd]);
+        runStart = -1;
     }
 
     private static Field Code(string name, string value)

@@ -2,13 +2,31 @@ using System.Globalization;
 
 namespace SipCallPark.Sip.Message;
 
-/// <summary>Why a parsed message cannot be processed: the status a request deserves and a reason for the log.</summary>
-public sealed record SipRejection(int StatusCode, string Reason);
+/// <summary>
+/// Why a parsed message cannot be processed: the status a request deserves, a reason for the log, and any header
+/// lines the response must carry (<c>Unsupported</c> on a 420, <c>Accept</c> on a 415...).
+/// </summary>
+public sealed record SipRejection(int StatusCode, string Reason)
+{
+    public IReadOnlyList<SipHeaderField> Headers { get; init; } = [];
+
+    /// <summary>The response to send: the request's Via, From, To, Call-ID and CSeq, plus <see cref="Headers"/>.</summary>
+    public SipResponse ToResponse(SipRequest request, string? toTag = null) => ToResponse(request.Headers, toTag);
+
+    /// <inheritdoc cref="ToResponse(SipRequest, string?)"/>
+    public SipResponse ToResponse(SipHeaders requestHeaders, string? toTag = null)
+    {
+        var response = SipResponse.CreateFor(requestHeaders, StatusCode, null, toTag);
+        foreach (var h in Headers) response.Headers.Add(h.Name, h.Value);
+        return response;
+    }
+}
 
 /// <summary>
 /// The checks RFC 3261 §8.2 and RFC 4475 ask of a message that parsed: the mandatory headers are present once and
 /// well formed, CSeq names the request's method, numbers are in range, the Request-URI scheme is one we serve.
-/// After a message passes, its typed views of Via, From, To, Call-ID, CSeq and Contact no longer throw.
+/// After a message passes, its typed views of Via, From, To, Call-ID, CSeq and Contact no longer throw. Validation
+/// itself never throws: whatever goes wrong while reading a header becomes a rejection (a 400, or a dropped response).
 /// </summary>
 public static class SipMessageValidator
 {
@@ -16,6 +34,31 @@ public static class SipMessageValidator
 
     /// <summary>Null when the request may be processed, else the response it deserves.</summary>
     public static SipRejection? Validate(SipRequest request)
+    {
+        try
+        {
+            return ValidateRequest(request);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return new SipRejection(400, $"malformed request: {e.Message}");
+        }
+    }
+
+    /// <summary>Null when the response may be processed; otherwise why it is to be dropped.</summary>
+    public static string? Validate(SipResponse response)
+    {
+        try
+        {
+            return CheckCommon(response);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return $"malformed response: {e.Message}";
+        }
+    }
+
+    private static SipRejection? ValidateRequest(SipRequest request)
     {
         if (!TryUri(request, out var rejection)) return rejection;
         if (CheckCommon(request) is { } common) return new SipRejection(400, common);
@@ -33,9 +76,6 @@ public static class SipMessageValidator
         return null;
     }
 
-    /// <summary>Null when the response may be processed; otherwise why it is to be dropped.</summary>
-    public static string? Validate(SipResponse response) => CheckCommon(response);
-
     private static bool TryUri(SipRequest request, out SipRejection? rejection)
     {
         rejection = null;
@@ -45,6 +85,12 @@ public static class SipMessageValidator
             if (!uri.IsSip && uri.Scheme != "tel")
             {
                 rejection = new SipRejection(416, $"unsupported Request-URI scheme '{uri.Scheme}'");
+                return false;
+            }
+            if (uri.Headers.Count > 0)
+            {
+                // RFC 3261 §19.1.1 (table): headers are not allowed in a Request-URI (RFC 4475 §3.1.2.10).
+                rejection = new SipRejection(400, "Request-URI carries headers");
                 return false;
             }
             return true;

@@ -18,10 +18,15 @@ public static class SipMethods
     public const string Prack = "PRACK";
     public const string Publish = "PUBLISH";
 
+    private static readonly string[] Known = [Invite, Ack, Bye, Cancel, Options, Register, Refer, Notify, Subscribe, Message, Info, Update, Prack, Publish];
+
+    /// <summary>Whether the method is one of the SIP methods named here (case-sensitive, as methods are).</summary>
+    public static bool IsKnown(string method) => Array.IndexOf(Known, method) >= 0;
+
     /// <summary>Interned method name for known methods so parsing allocates none.</summary>
     internal static string FromBytes(ReadOnlySpan<byte> bytes)
     {
-        foreach (var known in (ReadOnlySpan<string>)[Invite, Ack, Bye, Cancel, Options, Register, Refer, Notify, Subscribe, Message, Info, Update, Prack, Publish])
+        foreach (var known in Known)
         {
             if (bytes.Length == known.Length && System.Text.Ascii.Equals(bytes, known)) return known;
         }

@@ -40,7 +40,7 @@ public static class SipParser
         var pos = startEnd + 1;
         var bodyStart = -1;
         var contentLengths = 0;
-        long contentLength = -1;
+        int lengthStart = -1, lengthEnd = -1;
         int lastLineStart = -1, lastValueStart = -1;
         string? lastName = null;
         while (pos < d.Length)
@@ -60,6 +60,7 @@ public static class SipParser
                 headers.RemoveLastRaw();
                 var valueEnd = TrimTrailingWhitespace(d, pos, pos + line.Length);
                 headers.AddRaw(lastName, lastLineStart, pos + line.Length - lastLineStart, lastValueStart, valueEnd - lastValueStart);
+                if (ReferenceEquals(lastName, HeaderNames.ContentLength)) lengthEnd = valueEnd;
             }
             else
             {
@@ -77,8 +78,10 @@ public static class SipParser
                 lastValueStart = valueStart;
                 if (ReferenceEquals(name, HeaderNames.ContentLength))
                 {
+                    // Read once the line is complete: its value may be folded onto the next line.
                     contentLengths++;
-                    if (!TryParseLength(d[valueStart..valueEnd], out contentLength)) return Fail("malformed Content-Length", 400, isRequest, headers);
+                    lengthStart = valueStart;
+                    lengthEnd = valueEnd;
                 }
             }
             if (nl < 0) break;
@@ -86,6 +89,9 @@ public static class SipParser
         }
         if (bodyStart < 0) return Fail("no empty line after the headers", 400, isRequest, headers);
         if (contentLengths > 1) return Fail("more than one Content-Length", 400, isRequest, headers);
+        long contentLength = -1;
+        if (contentLengths == 1 && !TryParseLength(d[lengthStart..lengthEnd].Trim(" \t\r\n"u8), out contentLength))
+            return Fail("malformed Content-Length", 400, isRequest, headers);
 
         var available = d.Length - bodyStart;
         ReadOnlyMemory<byte> body;
@@ -104,7 +110,9 @@ public static class SipParser
 
     private static SipParseResult ParseRequestLine(ReadOnlyMemory<byte> data, int lineStart, ReadOnlySpan<byte> line, SipHeaders headers, ReadOnlyMemory<byte> body)
     {
-        // Method SP Request-URI SP SIP-Version, single spaces only (RFC 4475 §3.1.2.9, §3.1.2.10).
+        // Method SP Request-URI SP SIP-Version, single spaces only (RFC 4475 §3.1.2.7, §3.1.2.8). Whitespace after the
+        // version is forgiven, as RFC 4475 §3.1.2.9 allows a robust element to do; it is not written back.
+        line = line.TrimEnd(" \t"u8);
         var sp1 = line.IndexOf((byte)' ');
         if (sp1 <= 0) return Fail("malformed request line", 400, true, headers);
         var method = line[..sp1];

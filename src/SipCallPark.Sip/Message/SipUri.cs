@@ -56,9 +56,33 @@ public sealed class SipUri : IEquatable<SipUri>
     /// <summary>Host without IPv6 brackets, ready for <see cref="IPAddress.TryParse(string, out IPAddress)"/>.</summary>
     public string HostWithoutBrackets => Host.StartsWith('[') && Host.EndsWith(']') ? Host[1..^1] : Host;
 
-    public string? Transport => Parameters.Get("transport");
+    public string? Transport => GetParameter("transport");
 
-    public bool IsLooseRouter => Parameters.Contains("lr");
+    public bool IsLooseRouter => HasParameter("lr");
+
+    /// <summary>
+    /// Whether a URI parameter with that name is present, comparing names after unescaping, so that
+    /// <c>;%6C%72</c> is <c>;lr</c> (RFC 3261 §19.1.4, RFC 4475 §3.1.1.3).
+    /// </summary>
+    public bool HasParameter(string name) => IndexOfParameter(name) >= 0;
+
+    /// <summary>The unescaped value of the URI parameter with that (unescaped) name; null when absent or a flag.</summary>
+    public string? GetParameter(string name)
+    {
+        var i = IndexOfParameter(name);
+        return i < 0 || Parameters[i].Value is not { } v ? null : SipText.Unescape(v);
+    }
+
+    private int IndexOfParameter(string name)
+    {
+        for (var i = 0; i < Parameters.Count; i++)
+        {
+            var n = Parameters[i].Name;
+            if (string.Equals(n, name, StringComparison.OrdinalIgnoreCase) ||
+                (n.Contains('%') && string.Equals(SipText.Unescape(n), name, StringComparison.OrdinalIgnoreCase))) return i;
+        }
+        return -1;
+    }
 
     /// <summary>The URI header value with that name, unescaped (e.g. <c>Replaces</c> in a Refer-To).</summary>
     public string? GetHeader(string name)
@@ -97,23 +121,24 @@ public sealed class SipUri : IEquatable<SipUri>
             return true;
         }
 
-        // Headers come after the first '?', parameters after the first ';' of the host part.
-        var question = rest.IndexOf('?');
-        var beforeHeaders = question < 0 ? rest : rest[..question];
+        // userinfo ends at the first '@': '@' is legal nowhere else in a SIP URI, while the user part may hold
+        // ';', '?' and '/' (RFC 3261 §25.1 user-unreserved; RFC 4475 §3.1.1.2 and §3.1.1.9).
         string? user = null, password = null;
-        var at = beforeHeaders.IndexOf('@');
-        var hostPart = beforeHeaders;
+        var at = rest.IndexOf('@');
         if (at >= 0)
         {
-            var userInfo = beforeHeaders[..at];
+            var userInfo = rest[..at];
             if (userInfo.IsEmpty) return false;
             var pwColon = userInfo.IndexOf(':');
             user = (pwColon < 0 ? userInfo : userInfo[..pwColon]).ToString();
             if (pwColon >= 0) password = userInfo[(pwColon + 1)..].ToString();
             if (user.Length == 0) return false;
-            hostPart = beforeHeaders[(at + 1)..];
+            rest = rest[(at + 1)..];
         }
 
+        // After the host, parameters follow the first ';' and headers the first '?'.
+        var question = rest.IndexOf('?');
+        var hostPart = question < 0 ? rest : rest[..question];
         var semi = hostPart.IndexOf(';');
         var hostPort = semi < 0 ? hostPart : hostPart[..semi];
         if (!TryParseHostPort(hostPort, out var host, out var port)) return false;
@@ -250,9 +275,10 @@ public sealed class SipUri : IEquatable<SipUri>
     }
 
     /// <summary>
-    /// URI comparison per RFC 3261 §19.1.4: scheme, user (escapes decoded, case-sensitive), password, host
+    /// URI comparison per RFC 3261 §19.1.4: scheme, user and password (escapes decoded, case-sensitive), host
     /// (case-insensitive) and port must match; transport, user, method, ttl and maddr must match when either has
-    /// them; other parameters only when both have them; headers are ignored here.
+    /// them; other parameters only when both have them; every header must be in both, with equal values. Parameter
+    /// names and values compare case-insensitively after unescaping.
     /// </summary>
     public bool Equals(SipUri? other)
     {
@@ -260,16 +286,29 @@ public sealed class SipUri : IEquatable<SipUri>
         if (ReferenceEquals(this, other)) return true;
         if (Scheme != other.Scheme) return false;
         if (!IsSip) return string.Equals(ToString(), other.ToString(), StringComparison.OrdinalIgnoreCase);
-        if (UnescapedUser != other.UnescapedUser || Password != other.Password) return false;
+        if (UnescapedUser != other.UnescapedUser) return false;
+        if ((Password is null ? null : SipText.Unescape(Password)) != (other.Password is null ? null : SipText.Unescape(other.Password))) return false;
         if (!string.Equals(Host, other.Host, StringComparison.OrdinalIgnoreCase) || Port != other.Port) return false;
-        foreach (var name in (string[])["transport", "user", "method", "ttl", "maddr"])
+        foreach (var name in (ReadOnlySpan<string>)["transport", "user", "method", "ttl", "maddr"])
         {
-            if (!string.Equals(Parameters.Get(name), other.Parameters.Get(name), StringComparison.OrdinalIgnoreCase)) return false;
-            if (Parameters.Contains(name) != other.Parameters.Contains(name)) return false;
+            if (HasParameter(name) != other.HasParameter(name)) return false;
+            if (!string.Equals(GetParameter(name), other.GetParameter(name), StringComparison.OrdinalIgnoreCase)) return false;
         }
         foreach (var p in Parameters)
         {
-            if (other.Parameters.Contains(p.Name) && !string.Equals(p.Value, other.Parameters.Get(p.Name), StringComparison.OrdinalIgnoreCase)) return false;
+            var name = SipText.Unescape(p.Name);
+            if (other.HasParameter(name) && !string.Equals(GetParameter(name), other.GetParameter(name), StringComparison.OrdinalIgnoreCase)) return false;
+        }
+        return SameHeaders(this, other) && SameHeaders(other, this);
+    }
+
+    private static bool SameHeaders(SipUri a, SipUri b)
+    {
+        foreach (var h in a.Headers)
+        {
+            var mine = a.GetHeader(h.Name);
+            var theirs = b.GetHeader(h.Name);
+            if (theirs is null || !string.Equals(mine, theirs, StringComparison.Ordinal)) return false;
         }
         return true;
     }

@@ -42,6 +42,18 @@ public sealed class ViaHeader
 
     public bool HasMagicCookie => Branch is { } b && b.StartsWith(MagicCookie, StringComparison.Ordinal);
 
+    /// <summary>
+    /// True when the branch is an RFC 3261 transaction id: the magic cookie followed by at least one character. A
+    /// bare cookie (RFC 4475 §3.2.1) identifies nothing, so matching falls back to the RFC 2543 rules.
+    /// </summary>
+    public bool HasTransactionId => HasMagicCookie && Branch!.Length > MagicCookie.Length;
+
+    /// <summary>
+    /// True when sent-by is the limited broadcast address: a response must never be sent there, or one bad Via
+    /// makes every host on a segment answer (RFC 4475 §3.3.10).
+    /// </summary>
+    public bool IsBroadcastSentBy => Host == "255.255.255.255";
+
     public string? MAddr => Parameters.Get("maddr");
 
     public string SentBy => Port is { } p ? $"{Host}:{p}" : Host;

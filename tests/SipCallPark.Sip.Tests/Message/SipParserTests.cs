@@ -113,4 +113,24 @@ public class SipParserTests
             Assert.That(parsed.Headers.Get(HeaderNames.ContentLength), Is.EqualTo("0"));
         });
     }
+
+    [Test]
+    public void A_content_length_folded_onto_the_next_line_is_read()
+    {
+        var text = "MESSAGE sip:park@callpark.lab SIP/2.0\r\nVia: SIP/2.0/UDP h.lab;branch=z9hG4bKcl\r\nf: <sip:a@callpark.lab>;tag=1\r\n" +
+                   "t: <sip:park@callpark.lab>\r\ni: fold-cl\r\nCSeq: 1 MESSAGE\r\nContent-Length:\r\n   5\r\n\r\nhello";
+        var message = ParseOk(text);
+        Assert.That(message.BodyText, Is.EqualTo("hello"));
+    }
+
+    [Test]
+    public void A_message_with_bare_line_feeds_is_written_back_with_crlf()
+    {
+        var split = Invite.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        var message = ParseOk(Invite[..split].Replace("\r\n", "\n") + "\n\n" + Invite[(split + 4)..]);
+        var written = Encoding.UTF8.GetString(message.ToArray());
+        var head = written[..written.IndexOf("\r\n\r\n", StringComparison.Ordinal)];
+        Assert.That(head.Replace("\r\n", ""), Does.Not.Contain("\n"));
+        Assert.That(ParseOk(written).CallId, Is.EqualTo("a84b4c76e66710@pc33.callpark.lab"));
+    }
 }
