@@ -61,6 +61,9 @@ internal static partial class TransportLog
     [LoggerMessage(1122, LogLevel.Debug, "TCP peer {Remote} closed the connection in the middle of a message")]
     public static partial void TcpPeerClosedMidMessage(this ILogger logger, SipEndPoint remote);
 
+    [LoggerMessage(1123, LogLevel.Warning, "Closed TCP connection {ConnectionId} with {Remote}: a write did not complete within {Timeout} (the peer stopped reading)")]
+    public static partial void TcpWriteTimedOut(this ILogger logger, long connectionId, SipEndPoint remote, TimeSpan timeout);
+
     [LoggerMessage(1130, LogLevel.Debug, "In-memory frame for {Local} dropped: the channel is not receiving")]
     public static partial void InMemoryNotReceiving(this ILogger logger, SipEndPoint local);
 }
