@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace SipCallPark.Sip.Transport;
 
 /// <summary>A channel attached to an <see cref="InMemoryNetwork"/>; see there for delivery rules.</summary>
-public sealed class InMemoryChannel : ISipChannel
+public sealed class InMemoryChannel : ISipChannel, IConnectionLookup
 {
     private readonly InMemoryNetwork _network;
     private readonly ILogger _logger;
@@ -54,6 +54,9 @@ public sealed class InMemoryChannel : ISipChannel
         bool sent = Volatile.Read(ref _disposed) == 0 && _network.Send(this, data, remote, connectionId);
         return ValueTask.FromResult(sent);
     }
+
+    IPEndPoint? IConnectionLookup.OpenConnectionRemote(long connectionId) =>
+        IsReliable && Volatile.Read(ref _disposed) == 0 ? _network.ConnectionPeer(Local, connectionId) : null;
 
     public ValueTask DisposeAsync()
     {

@@ -130,6 +130,21 @@ public sealed class InMemoryNetwork
         return true;
     }
 
+    /// <summary>The other end of connection <paramref name="connectionId"/> seen from <paramref name="local"/>, while it is attached.</summary>
+    internal IPEndPoint? ConnectionPeer(SipEndPoint local, long connectionId)
+    {
+        lock (_gate)
+        {
+            if (connectionId == 0 || !_connections.TryGetValue(connectionId, out var ends))
+            {
+                return null;
+            }
+
+            SipEndPoint? peer = ends.A == local ? ends.B : ends.B == local ? ends.A : null;
+            return peer is { } p && _channels.ContainsKey(p) ? p.Address : null;
+        }
+    }
+
     /// <summary>Delivers to whatever is attached at <paramref name="target"/> now; gone means lost.</summary>
     internal async Task DeliverNowAsync(SipEndPoint source, SipEndPoint target, byte[] data, long connectionId)
     {

@@ -11,7 +11,7 @@ namespace SipCallPark.Sip.Transport;
 /// and later requests reuse them (§18.2.2, RFC 5923). Each connection frames messages by Content-Length.
 /// The listener is bound by the constructor, so <see cref="LocalEndPoint"/> is known before anything starts.
 /// </summary>
-public sealed class TcpChannel : ISipChannel
+public sealed class TcpChannel : ISipChannel, IConnectionLookup
 {
     private const int ListenBacklog = 512;
     private const int ErrorsBeforeBackOff = 10;
@@ -110,6 +110,11 @@ public sealed class TcpChannel : ISipChannel
         TcpConnection? connection = await ConnectOnceAsync(remote, ct).ConfigureAwait(false);
         return connection is not null && await connection.WriteAsync(data, ct).ConfigureAwait(false);
     }
+
+    IPEndPoint? IConnectionLookup.OpenConnectionRemote(long connectionId) =>
+        connectionId != 0 && _byId.TryGetValue(connectionId, out TcpConnection? connection) && connection.IsOpen
+            ? connection.Remote.Address
+            : null;
 
     public async ValueTask DisposeAsync()
     {

@@ -7,6 +7,7 @@ internal enum TcpCloseReason
     PeerClosed,
     IdleTimeout,
     PartialMessageTimeout,
+    WriteTimeout,
     MessageTooLarge,
     MalformedMessage,
     NetworkError,

@@ -82,7 +82,13 @@ internal sealed class TcpConnection
                 return false;
             }
 
-            await _stream.WriteAsync(data, _token).ConfigureAwait(false);
+            ValueTask write = _stream.WriteAsync(data, _token);
+
+            // Not done at once: the socket buffers are full. A peer that stopped reading would hold this write, the
+            // writers queued behind it and the connection forever, so a deadline closes it, which cancels the write.
+            using ITimer? deadline = write.IsCompleted ? null : _timeProvider.CreateTimer(
+                static state => ((TcpConnection)state!).WriteTimedOut(), this, _options.TcpWriteTimeout, Timeout.InfiniteTimeSpan);
+            await write.ConfigureAwait(false);
             Volatile.Write(ref _lastActivity, _timeProvider.GetTimestamp());
             return true;
         }
@@ -102,12 +108,20 @@ internal sealed class TcpConnection
         }
     }
 
-    /// <summary>Stops the connection; the first reason given is the one reported.</summary>
-    public void Close(TcpCloseReason reason)
+    private void WriteTimedOut()
+    {
+        if (Close(TcpCloseReason.WriteTimeout))
+        {
+            _logger.TcpWriteTimedOut(Id, Remote, _options.TcpWriteTimeout);
+        }
+    }
+
+    /// <summary>Stops the connection; the first reason given is the one reported. True for the call that closed it.</summary>
+    public bool Close(TcpCloseReason reason)
     {
         if (Interlocked.CompareExchange(ref _closeReason, (int)reason, (int)TcpCloseReason.None) != (int)TcpCloseReason.None)
         {
-            return;
+            return false;
         }
 
         try
@@ -118,6 +132,8 @@ internal sealed class TcpConnection
         {
             // The read loop already finished and cleaned up.
         }
+
+        return true;
     }
 
     private async Task ReadLoopAsync(Func<ReceivedFrame, ValueTask> onFrame)
@@ -281,6 +297,20 @@ internal sealed class TcpConnection
         }
     }
 
+    // A peer that stopped reading would otherwise keep the unsent bytes, and the socket, alive in the kernel for as
+    // long as it keeps the window shut: reset the connection instead of closing it gracefully.
+    private void AbortOnClose()
+    {
+        try
+        {
+            _socket.LingerState = new LingerOption(true, 0);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already gone; nothing left to abort.
+        }
+    }
+
     private async Task CleanUpAsync()
     {
         lock (_timerGate)
@@ -292,6 +322,11 @@ internal sealed class TcpConnection
         await _writeLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
+            if (CloseReason == TcpCloseReason.WriteTimeout)
+            {
+                AbortOnClose();
+            }
+
             await _stream.DisposeAsync().ConfigureAwait(false);
             _socket.Dispose();
         }

@@ -61,6 +61,43 @@ internal static partial class TransportLog
     [LoggerMessage(1122, LogLevel.Debug, "TCP peer {Remote} closed the connection in the middle of a message")]
     public static partial void TcpPeerClosedMidMessage(this ILogger logger, SipEndPoint remote);
 
+    [LoggerMessage(1123, LogLevel.Warning, "Closed TCP connection {ConnectionId} with {Remote}: a write did not complete within {Timeout} (the peer stopped reading)")]
+    public static partial void TcpWriteTimedOut(this ILogger logger, long connectionId, SipEndPoint remote, TimeSpan timeout);
+
+    [LoggerMessage(1140, LogLevel.Debug, "Dropped a STUN packet from {Remote} ({Size} bytes)")]
+    public static partial void StunDropped(this ILogger logger, SipEndPoint remote, int size);
+
+    [LoggerMessage(1141, LogLevel.Debug, "Dropped a datagram from {Remote} that is not SIP: first byte 0x{FirstByte:X2}, {Size} bytes")]
+    public static partial void NotSipDropped(this ILogger logger, SipEndPoint remote, byte firstByte, int size);
+
+    [LoggerMessage(1142, LogLevel.Information, "Dropped a message from {Remote}: {Reason}")]
+    public static partial void MessageDropped(this ILogger logger, SipEndPoint remote, string reason);
+
+    [LoggerMessage(1143, LogLevel.Information, "Rejected a request from {Remote} with {Status}: {Reason}")]
+    public static partial void RequestRejected(this ILogger logger, SipEndPoint remote, int status, string reason);
+
+    [LoggerMessage(1144, LogLevel.Warning, "Dropped a message from {Remote}: parsing it threw")]
+    public static partial void MessageBrokeParser(this ILogger logger, Exception exception, SipEndPoint remote);
+
+    [LoggerMessage(1145, LogLevel.Error, "Handling {FirstLine} from {Remote} failed")]
+    public static partial void HandlerFailed(this ILogger logger, Exception exception, string firstLine, SipEndPoint remote);
+
+    [LoggerMessage(1146, LogLevel.Warning, "No {Protocol} channel to send {FirstLine} to {Destination}")]
+    public static partial void NoChannelFor(this ILogger logger, SipProtocol protocol, string firstLine, SipEndPoint destination);
+
+    [LoggerMessage(1147, LogLevel.Warning, "Could not send {FirstLine} to {Remote}: {Error}")]
+    public static partial void MessageNotSent(this ILogger logger, string firstLine, SipEndPoint remote, string error);
+
+    [LoggerMessage(1148, LogLevel.Debug, "{Direction} {Transport} {Remote} {FirstLine} Call-ID {CallId} CSeq {CSeq}")]
+    public static partial void MessageSummary(this ILogger logger, string direction, SipProtocol transport, IPEndPoint remote,
+        string firstLine, string callId, string cseq);
+
+    [LoggerMessage(1149, LogLevel.Trace, "{Direction} {Remote} raw message:\n{Raw}")]
+    public static partial void MessageRaw(this ILogger logger, SipDirection direction, SipEndPoint remote, string raw);
+
+    [LoggerMessage(1150, LogLevel.Error, "A MessageTraced observer failed on a message {Direction} {Remote}")]
+    public static partial void TraceObserverFailed(this ILogger logger, Exception exception, SipDirection direction, SipEndPoint remote);
+
     [LoggerMessage(1130, LogLevel.Debug, "In-memory frame for {Local} dropped: the channel is not receiving")]
     public static partial void InMemoryNotReceiving(this ILogger logger, SipEndPoint local);
 }

@@ -23,6 +23,10 @@ public sealed class TransportOptions
     /// <summary>Slow-loris guard: a TCP connection holding a partial message for longer than this is closed.</summary>
     public TimeSpan TcpHeaderReadTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>A TCP write that cannot hand its bytes to the socket for this long (the peer stopped reading and both
+    /// buffers are full) closes the connection: a stuck peer must not hold a sender, or the connection, forever.</summary>
+    public TimeSpan TcpWriteTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Open TCP connections, inbound and outbound together; more are refused.</summary>
     public int MaxTcpConnections { get; init; } = 10_000;
 
@@ -41,6 +45,7 @@ public sealed class TransportOptions
         CheckTimeout(TcpIdleTimeout, nameof(TcpIdleTimeout));
         CheckTimeout(TcpConnectTimeout, nameof(TcpConnectTimeout));
         CheckTimeout(TcpHeaderReadTimeout, nameof(TcpHeaderReadTimeout));
+        CheckTimeout(TcpWriteTimeout, nameof(TcpWriteTimeout));
 
         if (MaxTcpConnections < 1)
         {

@@ -17,6 +17,9 @@ internal sealed class RawTcpClient : IDisposable
 
     public IPEndPoint LocalEndPoint => (IPEndPoint)Socket.LocalEndPoint!;
 
+    /// <summary>Plays the peer on a socket accepted from a test's own listener.</summary>
+    public static RawTcpClient Adopt(Socket socket) => new(socket);
+
     public static async Task<RawTcpClient> ConnectAsync(IPEndPoint server)
     {
         var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };

@@ -239,6 +239,61 @@ public class TcpChannelTests
     }
 
     [Test]
+    public async Task A_peer_that_stops_reading_is_closed_when_a_write_outlasts_the_write_timeout()
+    {
+        var time = new FakeTimeProvider();
+        var logger = new CapturingLogger();
+        var options = new TransportOptions { TcpWriteTimeout = TimeSpan.FromSeconds(5) };
+        var (server, frames) = await StartServerAsync(options, logger, time);
+        RawTcpClient client = await ConnectAsync(server);
+        client.Socket.ReceiveBufferSize = 4096;
+        await client.SendAsync(Request("OPTIONS"));
+        ReceivedFrame request = (await frames.WaitForAsync(1))[0];
+        byte[] big = Encoding.ASCII.GetBytes(Request("MESSAGE", new string('x', 60_000)));
+
+        // The client never reads: the buffers fill up and some write stays pending. Only then does the clock move,
+        // so a write that merely took a moment is never the one timed out.
+        bool closed = false;
+        for (int i = 0; i < 4000 && !closed; i++)
+        {
+            ValueTask<bool> send = server.SendAsync(big, request.Remote.Address, request.ConnectionId, CancellationToken.None);
+            if (send.IsCompleted)
+            {
+                Assert.That(send.Result, Is.True, "a write with room in the buffers failed");
+                continue;
+            }
+
+            time.Advance(options.TcpWriteTimeout);
+            closed = !await send.AsTask().WaitAsync(FrameCollector.Patience);
+        }
+
+        Assert.That(closed, Is.True, "no write ever blocked");
+        CapturingLogger.LogEntry entry = await logger.WaitForAsync(e => e.Template.Contains("did not complete within", StringComparison.Ordinal));
+        Assert.That(entry.Level, Is.EqualTo(Microsoft.Extensions.Logging.LogLevel.Warning));
+        Assert.That(await client.WaitForCloseAsync(), Is.True);
+    }
+
+    [Test]
+    public async Task A_write_that_completes_at_once_is_not_timed_out_however_the_clock_moves()
+    {
+        var time = new FakeTimeProvider();
+        var options = new TransportOptions { TcpWriteTimeout = TimeSpan.FromSeconds(5) };
+        var (server, frames) = await StartServerAsync(options, time: time);
+        RawTcpClient client = await ConnectAsync(server);
+        await client.SendAsync(Request("OPTIONS"));
+        ReceivedFrame request = (await frames.WaitForAsync(1))[0];
+
+        Assert.That(await server.SendAsync(Encoding.ASCII.GetBytes(Request("OPTIONS", "", 2)), request.Remote.Address,
+            request.ConnectionId, CancellationToken.None), Is.True);
+        time.Advance(TimeSpan.FromSeconds(30));
+        Assert.That(await server.SendAsync(Encoding.ASCII.GetBytes(Request("OPTIONS", "", 3)), request.Remote.Address,
+            request.ConnectionId, CancellationToken.None), Is.True);
+
+        Assert.That(await client.ReadFrameAsync(), Does.Contain("CSeq: 2 OPTIONS"));
+        Assert.That(await client.ReadFrameAsync(), Does.Contain("CSeq: 3 OPTIONS"));
+    }
+
+    [Test]
     public async Task A_double_CRLF_ping_is_answered_with_a_CRLF_pong_and_the_stream_goes_on()
     {
         var (server, frames) = await StartServerAsync();

@@ -12,6 +12,7 @@ public class TransportOptionsTests
         Assert.That(options.Validate, Throws.Nothing);
         Assert.That(options.MaxMessageSize, Is.EqualTo(65535));
         Assert.That(options.TcpHeaderReadTimeout, Is.EqualTo(TimeSpan.FromSeconds(30)));
+        Assert.That(options.TcpWriteTimeout, Is.EqualTo(TimeSpan.FromSeconds(10)));
     }
 
     private static IEnumerable<TestCaseData> InvalidOptions()
@@ -20,6 +21,7 @@ public class TransportOptionsTests
         yield return new TestCaseData(new TransportOptions { TcpIdleTimeout = TimeSpan.Zero }, "TcpIdleTimeout");
         yield return new TestCaseData(new TransportOptions { TcpConnectTimeout = TimeSpan.FromSeconds(-1) }, "TcpConnectTimeout");
         yield return new TestCaseData(new TransportOptions { TcpHeaderReadTimeout = TimeSpan.FromDays(365) }, "TcpHeaderReadTimeout");
+        yield return new TestCaseData(new TransportOptions { TcpWriteTimeout = TimeSpan.Zero }, "TcpWriteTimeout");
         yield return new TestCaseData(new TransportOptions { MaxTcpConnections = 0 }, "MaxTcpConnections");
         yield return new TestCaseData(new TransportOptions { UdpReceiveLoops = 0 }, "UdpReceiveLoops");
     }
