@@ -247,7 +247,6 @@ internal sealed class ResponseContext
     private async Task SendBestAsync(BranchOutcome best, List<BranchOutcome> finals)
     {
         var upstream = Upstream(best, finals);
-        FinalStatus = upstream.StatusCode;
         _logger.LogInformation("Best response {Status} for {Method} {CallId} chosen from {Finals} (sent {Sent})", best.StatusCode,
             Server.Method, Server.CallId, string.Join(", ", finals.Select(f => f.StatusCode)), upstream.StatusCode);
         if (!IsInvite && upstream.StatusCode == 408 && best.Response is null)
@@ -256,6 +255,7 @@ internal sealed class ResponseContext
             _logger.LogDebug("No final response for {Method} {CallId}: every branch timed out", Server.Method, Server.CallId);
             return;
         }
+        FinalStatus = upstream.StatusCode;
         await Server.SendResponseAsync(upstream).ConfigureAwait(false);
     }
 
