@@ -91,6 +91,8 @@ public sealed class StatefulProxy
         {
             // A CANCEL (answered with 487) overtook the routing decision: nothing is left to forward.
             _contexts.TryRemove(serverTransaction, out _);
+            _logger.LogInformation("Not forwarding {Method} {CallId}: already answered {Status}", request.Method, request.CallId,
+                serverTransaction.LastResponse.StatusCode);
             return;
         }
         _logger.LogInformation("Forwarding {Method} {CallId} to {Targets}", request.Method, request.CallId,
@@ -102,17 +104,18 @@ public sealed class StatefulProxy
     /// §16.10: upstream cancelled the INVITE (the layer already answered the CANCEL with 200). Every pending branch
     /// is cancelled and their 487 flows upstream as the best response; with nothing forwarded we answer 487 ourselves.
     /// </summary>
-    public Task CancelAsync(InviteServerTransaction invite)
+    public async Task CancelAsync(InviteServerTransaction invite)
     {
         ArgumentNullException.ThrowIfNull(invite);
-        if (_contexts.TryGetValue(invite, out var context))
+        if (!_contexts.TryGetValue(invite, out var context))
         {
-            var cancelled = context.Cancel();
-            _logger.LogInformation("CANCEL for {CallId}: {Count} pending branches cancelled", invite.CallId, cancelled);
-            return Task.CompletedTask;
+            _logger.LogInformation("CANCEL for {CallId} with nothing forwarded: 487", invite.CallId);
+            await invite.SendResponseAsync(SipResponse.CreateFor(invite.Request, 487, toTag: _stack.Ids.NewTag())).ConfigureAwait(false);
+            // ForwardAsync registers its context, then looks for a final: after our 487, one of us sees the other.
+            if (!_contexts.TryGetValue(invite, out context)) return;
         }
-        _logger.LogInformation("CANCEL for {CallId} with nothing forwarded: 487", invite.CallId);
-        return invite.SendResponseAsync(SipResponse.CreateFor(invite.Request, 487, toTag: _stack.Ids.NewTag()));
+        var cancelled = context.Cancel();
+        _logger.LogInformation("CANCEL for {CallId}: {Count} pending branches cancelled", invite.CallId, cancelled);
     }
 
     /// <summary>
