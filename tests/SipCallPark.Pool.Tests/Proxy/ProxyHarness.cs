@@ -45,6 +45,7 @@ internal sealed class ProxyHarness : IAsyncDisposable
     public TestPhone Alice { get; }
     public TestPhone Bob1 { get; }
     public TestPhone Bob2 { get; }
+    public TestDispatcher Dispatcher { get; private set; } = null!;
 
     /// <summary>Where the dispatcher forks a new request (no To tag, no Route) to.</summary>
     public List<ProxyTarget> Targets { get; } = [];
@@ -65,7 +66,8 @@ internal sealed class ProxyHarness : IAsyncDisposable
         var bob1 = await TestPhone.StartAsync(network, "bob1", new IPEndPoint(IPAddress.Parse("127.0.0.3"), 5060), clock, bobProtocol);
         var bob2 = await TestPhone.StartAsync(network, "bob2", new IPEndPoint(IPAddress.Parse("127.0.0.4"), 5060), clock, bobProtocol);
         var harness = new ProxyHarness(network, stack, proxy, log, clock, alice, bob1, bob2);
-        stack.User = new TestDispatcher(proxy, self, harness.Targets, stack.Ids);
+        harness.Dispatcher = new TestDispatcher(proxy, self, harness.Targets, stack.Ids);
+        stack.User = harness.Dispatcher;
         return harness;
     }
 
@@ -94,7 +96,22 @@ internal sealed class ProxyHarness : IAsyncDisposable
 /// </summary>
 internal sealed class TestDispatcher(StatefulProxy proxy, PoolIdentity self, List<ProxyTarget> targets, ISipIdGenerator ids) : ITransactionUser
 {
+    private readonly Channel<ServerTransaction> _handled = Channel.CreateUnbounded<ServerTransaction>();
+
+    /// <summary>Awaited before each new request is routed: a test holds routing back with it.</summary>
+    public Task Gate { get; set; } = Task.CompletedTask;
+
+    /// <summary>The next request the dispatcher finished with (answered or handed to the proxy).</summary>
+    public Task<ServerTransaction> NextHandledAsync() => _handled.Reader.ReadAsync().AsTask().WaitAsync(TestPhone.Bound);
+
     public async Task OnRequestAsync(ServerTransaction transaction)
+    {
+        await Gate;
+        await RouteAsync(transaction);
+        _handled.Writer.TryWrite(transaction);
+    }
+
+    private async Task RouteAsync(ServerTransaction transaction)
     {
         var request = transaction.Request;
         if (proxy.IsLoop(request))

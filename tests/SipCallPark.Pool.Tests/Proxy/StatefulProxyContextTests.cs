@@ -94,4 +94,25 @@ public class StatefulProxyContextTests
         Assert.That(final.IsTimeout, Is.False, "the 408 came from the proxy, not from alice's own Timer B");
         Assert.That(h.Log.With("Best response").Last()["Finals"], Is.EqualTo("408, 408"));
     }
+
+    [Test]
+    public async Task A_cancel_before_anything_was_forwarded_is_answered_487_and_nothing_is_forwarded_after()
+    {
+        await using var h = await StartAsync();
+        h.Targets.Add(TargetOf(h.Bob1));
+        var routing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Dispatcher.Gate = routing.Task;
+        var call = await h.SendFromAliceAsync(h.NewInvite());
+        var trying = await call.ProvisionalResponses.ReadAsync().AsTask().WaitAsync(Bound); // the server transaction's own
+        Assert.That(trying.StatusCode, Is.EqualTo(100));
+
+        Assert.That((await call.CancelAsync().WaitAsync(Bound))?.StatusCode, Is.EqualTo(200));
+        Assert.That((await FinalAsync(call)).StatusCode, Is.EqualTo(487));
+
+        routing.SetResult();
+        await h.Dispatcher.NextHandledAsync();
+        Assert.That(h.Bob1.PendingRequests, Is.Zero);
+        Assert.That(h.Proxy.ActiveContexts, Is.Zero);
+        Assert.That(h.Log.With("Not forwarding").Count(), Is.EqualTo(1));
+    }
 }

@@ -134,6 +134,8 @@ internal sealed class TestPhone : ITransactionUser, IAsyncDisposable
 
     public int PendingAdditionalSuccesses => _additional.Reader.Count;
 
+    public int PendingRequests => _requests.Reader.Count;
+
     /// <summary>The next 1xx of <paramref name="invite"/> other than 100 Trying.</summary>
     public static async Task<SipResponse> NextProvisionalAsync(ClientTransaction invite)
     {
