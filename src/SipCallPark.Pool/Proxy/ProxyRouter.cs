@@ -9,10 +9,12 @@ using SipCallPark.Sip.Transport;
 namespace SipCallPark.Pool.Proxy;
 
 /// <summary>
-/// The routing half of the stateful proxy (RFC 3261 §16.3–16.5): validates (Max-Forwards, loops), consumes our own
+/// The routing half of the stateful proxy (RFC 3261 §16.3–16.5): validates Max-Forwards, consumes our own
 /// Route, authenticates users' dialog-creating requests, and resolves the Request-URI: the pool itself, the park
 /// application, a registered user's contacts (all of them, to fork), a user or orbit of the paired pool, or nothing
-/// (404/480). Foreign domains get 403: the pool is not an open relay.
+/// (404/480). Foreign domains get 403: the pool is not an open relay. Loops (§16.3 step 4) are the caller's to check
+/// first, with <see cref="StatefulProxy.IsLoop"/>; a <see cref="ProxyDecision.Forward"/> goes to
+/// <see cref="StatefulProxy.ForwardAsync"/>.
 /// </summary>
 public sealed class ProxyRouter
 {
