@@ -228,7 +228,8 @@ use_or_start_pool_a() {
         return 0
     fi
     interop_build || { record "${INTEROP_SUITE}-pool-start" fail "dotnet build failed (see $INTEROP_TMP/build.log)"; return 1; }
-    pool_start pool-a config/pool-a.json || { record "${INTEROP_SUITE}-pool-start" fail "could not start pool-a"; return 1; }
+    # shellcheck disable=SC2086 # INTEROP_POOL_ARGS is a list of --Key=value overrides
+    pool_start pool-a config/pool-a.json ${INTEROP_POOL_ARGS:-} || { record "${INTEROP_SUITE}-pool-start" fail "could not start pool-a"; return 1; }
     if ! pool_wait_ready pool-a; then
         record "${INTEROP_SUITE}-pool-start" fail "pool-a not ready: $POOL_NOT_READY_REASON"
         return 1
@@ -239,7 +240,7 @@ use_or_start_pool_a() {
 
 # ---------------------------------------------------------------- misc
 
-# free_udp_port START: the first port from START (step 10, 50 tries) with nothing bound on UDP or TCP.
+# free_port START: the first port from START (step 10, 50 tries) with nothing bound on UDP or TCP.
 free_port() {
     local port=$1 i
     for ((i = 0; i < 50; i++)); do
