@@ -38,10 +38,12 @@ counts() {
         END { printf "successful=%s failed=%s", (s == "" ? "?" : s), (f == "" ? "?" : f) }' "$OUT/$1.screen.log"
 }
 
+# first_error NAME: sipp's first logged error (the log runs messages together; split them on their timestamps).
 first_error() {
     local f="$OUT/$1.errors.log"
     [[ -s "$f" ]] || return 0
-    grep -v '^\s*$' "$f" | grep -v 'epoll\|The following events occurred' | head -1 | cut -c1-200
+    sed -E 's/([0-9]{4}-[0-9]{2}-[0-9]{2}\t)/\n\1/g' "$f" | grep -E '^[0-9]{4}-' | grep -v 'epoll' | head -1 |
+        sed -E 's/^[0-9-]+\t[0-9:.]+\t[0-9.]+: //' | cut -c1-160
 }
 
 scenario_register() {
@@ -92,7 +94,7 @@ scenario_call() {
     if ((rc == 0 && uas_rc == 0)); then
         record "$name" pass "$CALLS calls at $RATE/s: INVITE/407/ACK/INVITE/180/200/ACK/BYE/200, $detail"
     else
-        record "$name" fail "uac exit $rc, uas exit $uas_rc; $detail $(first_error "$name")$(first_error "$name-uas"); traces in $OUT/$name*"
+        record "$name" fail "uac exit $rc, uas exit $uas_rc; $detail; uac: $(first_error "$name") uas: $(first_error "$name-uas"); traces in $OUT/$name*"
     fi
 }
 
@@ -101,8 +103,8 @@ scenario_uac_unauth() {
     run_sipp "$name" 30 -sn uac -p "$(free_port 15100)" -m 1 -recv_timeout 5000 "$POOL" || rc=$?
     # sipp's built-in uac expects 100/180/200; any final response to its INVITE is what this checks.
     local final
-    final=$(grep -A1 -E 'message received' "$OUT/$name.messages.log" 2>/dev/null |
-        grep -oE '^SIP/2\.0 [3-6][0-9][0-9][^\r]*' | head -1)
+    # Everything starting "SIP/2.0 " in a UAC's message log is a response it received.
+    final=$(grep -m1 -E '^SIP/2\.0 [3-6][0-9]{2}' "$OUT/$name.messages.log" 2>/dev/null | tr -d '\r')
     if [[ -z "$final" ]]; then
         record "$name" fail "no final response to the INVITE (sipp exit $rc); traces in $OUT/$name.*"
     elif ! pool_alive pool-a && [[ -z "${INTEROP_POOL_A_SIP:-}" ]]; then
