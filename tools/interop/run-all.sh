@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Every interop suite (run-sipp.sh, run-baresip.sh) against one pool-a started here, within a total bound
+# Every interop suite (run-sipp.sh, run-baresip.sh) against one pool-a (and pool-b for the cross-pool call) started here, within a total bound
 # (INTEROP_TOTAL_SECONDS, default 300). Writes tools/interop/results.tsv, prints one line per scenario and exits
 # non-zero when any failed. This is the script .ci/run's interop hook does the work in (see README.md).
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 interop_init all
 export INTEROP_RUN_ALL=1
-require_tools sipp sipsak baresip python3 curl || exit 1
+# Each suite checks its own peers (and records a failure when one is missing).
+require_tools sipsak python3 curl || exit 1
 
 TOTAL=${INTEROP_TOTAL_SECONDS:-300}
 deadline=$((SECONDS + TOTAL))
@@ -15,6 +16,16 @@ failures_recorded() { awk -F'\t' '$2 == "fail"' "$INTEROP_RESULTS" | wc -l; }
 
 if use_or_start_pool_a; then
     export INTEROP_POOL_A_SIP="127.0.0.1:$POOL_A_SIP_PORT" INTEROP_POOL_A_ADMIN="$POOL_A_ADMIN"
+
+    # pool-b, pool-a's partner, for the cross-pool call (INTEROP_WITH_POOL_B=0 leaves it out).
+    if [[ "${INTEROP_WITH_POOL_B:-1}" == 1 && -z "${INTEROP_POOL_B_SIP:-}" ]]; then
+        # shellcheck disable=SC2086
+        if pool_start pool-b config/pool-b.json ${INTEROP_POOL_ARGS:-} && pool_wait_ready pool-b; then
+            export INTEROP_POOL_B_SIP="127.0.0.1:${POOL_SIP_PORT[pool-b]}"
+        else
+            record pool-b-start fail "pool-b not ready: ${POOL_NOT_READY_REASON:-could not start}"
+        fi
+    fi
 
     for suite in run-sipp.sh run-baresip.sh; do
         left=$((deadline - SECONDS))

@@ -4,7 +4,8 @@
 # INTEROP_POOL_A_SIP=127.0.0.1:5060. Results: tools/interop/results.tsv (see README.md).
 #
 #   tools/interop/run-sipp.sh                   all scenarios
-#   tools/interop/run-sipp.sh register call     only these (register, call, uac-unauth, options)
+#   tools/interop/run-sipp.sh register call     only these (register, call, uac-unauth, options, cross-pool)
+# cross-pool (alice on pool-a calls erin registered on pool-b) runs when INTEROP_POOL_B_SIP names pool-b.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 skip_if_ci_runs_all
@@ -57,28 +58,30 @@ scenario_register() {
     fi
 }
 
-scenario_call() {
-    local name=sipp-call-alice-bob rc=0 uas_rc=0
-    local bob_port
-    bob_port=$(free_port 15080) || { record "$name" fail "no free port for bob"; return; }
+# call_test NAME CALLEE PASSWORD REGISTRAR CALLS RATE: CALLEE's sipp UAS registers at REGISTRAR (host:port) from
+# the port it then listens on (the pool sends calls to a binding's source address); alice's sipp UAC places CALLS
+# calls at RATE/s to sip:CALLEE@callpark.lab through pool-a. Passes when both sipp processes exit 0.
+call_test() {
+    local name=$1 callee=$2 pass=$3 registrar=$4 calls=$5 rate=$6 rc=0 uas_rc=0
+    local uas_port
+    uas_port=$(free_port 15080) || { record "$name" fail "no free port for $callee"; return; }
 
-    # bob registers from the port his UAS will listen on: the pool sends calls to a binding's source address.
-    if ! run_sipp "$name-register-bob" 30 -sf "$SIPP_DIR/register.xml" -s bob -au bob -ap bob-lab-pw \
-        -p "$bob_port" -m 1 -recv_timeout 5000 "$POOL"; then
-        record "$name" fail "bob's REGISTER failed ($(counts "$name-register-bob")) $(first_error "$name-register-bob")"
+    if ! run_sipp "$name-register-$callee" 30 -sf "$SIPP_DIR/register.xml" -s "$callee" -au "$callee" -ap "$pass" \
+        -p "$uas_port" -m 1 -recv_timeout 5000 "$registrar"; then
+        record "$name" fail "$callee's REGISTER at $registrar failed ($(counts "$name-register-$callee")) $(first_error "$name-register-$callee")"
         return
     fi
 
-    timeout -k 5 120 sipp -sf "$SIPP_DIR/uas-answer.xml" -i 127.0.0.1 -p "$bob_port" -m "$CALLS" -nostdin \
+    timeout -k 5 120 sipp -sf "$SIPP_DIR/uas-answer.xml" -i 127.0.0.1 -p "$uas_port" -m "$calls" -nostdin \
         -timeout 100s -trace_err -error_file "$OUT/$name-uas.errors.log" \
-        -trace_msg -message_file "$OUT/$name-uas.messages.log" "$POOL" \
+        -trace_msg -message_file "$OUT/$name-uas.messages.log" "$registrar" \
         >"$OUT/$name-uas.screen.log" 2>"$OUT/$name-uas.stderr.log" </dev/null &
     local uas_pid=$!
     track_pid "$uas_pid"
     sleep 0.5
 
-    run_sipp "$name" 120 -sf "$SIPP_DIR/uac-call.xml" -s bob -au alice -ap alice-lab-pw \
-        -p "$(free_port 15090)" -r "$RATE" -m "$CALLS" -l 100 -recv_timeout 10000 "$POOL" || rc=$?
+    run_sipp "$name" 120 -sf "$SIPP_DIR/uac-call.xml" -s "$callee" -au alice -ap alice-lab-pw \
+        -p "$(free_port 15090)" -r "$rate" -m "$calls" -l 100 -recv_timeout 10000 "$POOL" || rc=$?
 
     # The UAS ends by itself after its last BYE; give it a bounded moment, then stop it.
     local i
@@ -92,10 +95,21 @@ scenario_call() {
 
     local detail="uac $(counts "$name"), uas $(counts "$name-uas")"
     if ((rc == 0 && uas_rc == 0)); then
-        record "$name" pass "$CALLS calls at $RATE/s: INVITE/407/ACK/INVITE/180/200/ACK/BYE/200, $detail"
+        record "$name" pass "$calls calls at $rate/s: INVITE/407/ACK/INVITE/180/200/ACK/BYE/200, $detail"
     else
         record "$name" fail "uac exit $rc, uas exit $uas_rc; $detail; uac: $(first_error "$name") uas: $(first_error "$name-uas"); traces in $OUT/$name*"
     fi
+}
+
+scenario_call() { call_test sipp-call-alice-bob bob bob-lab-pw "$POOL" "$CALLS" "$RATE"; }
+
+# erin's home is pool-b: she registers there, and alice's call through pool-a must be forwarded to pool-b.
+scenario_cross_pool() {
+    if [[ -z "${INTEROP_POOL_B_SIP:-}" ]]; then
+        record sipp-call-cross-pool fail "no pool-b (run-all.sh starts one; or set INTEROP_POOL_B_SIP=127.0.0.1:5062)"
+        return
+    fi
+    call_test sipp-call-cross-pool erin erin-lab-pw "$INTEROP_POOL_B_SIP" 10 5
 }
 
 scenario_uac_unauth() {
@@ -129,14 +143,18 @@ scenario_options() {
 }
 
 scenarios=("$@")
-((${#scenarios[@]})) || scenarios=(register call uac-unauth options)
+if ((${#scenarios[@]} == 0)); then
+    scenarios=(register call uac-unauth options)
+    [[ -n "${INTEROP_POOL_B_SIP:-}" ]] && scenarios+=(cross-pool)
+fi
 for s in "${scenarios[@]}"; do
     case $s in
         register) scenario_register ;;
         call) scenario_call ;;
         uac-unauth) scenario_uac_unauth ;;
         options) scenario_options ;;
-        *) echo "unknown scenario '$s' (register, call, uac-unauth, options)" >&2; exit 2 ;;
+        cross-pool) scenario_cross_pool ;;
+        *) echo "unknown scenario '$s' (register, call, uac-unauth, options, cross-pool)" >&2; exit 2 ;;
     esac
 done
 ((INTEROP_FAILURES == 0))
