@@ -1,0 +1,254 @@
+#!/usr/bin/env bash
+# Shared helpers for the interop scripts in tools/interop. Source it; running it does nothing.
+#
+#   interop_init SUITE        temp dir, EXIT trap, fresh results file (unless run-all.sh owns them)
+#   interop_build             dotnet build -c Release once, when the pool's dll is missing or older than the sources
+#   pool_start NAME CONFIG    the pool in the background with its data and logs under the temp dir
+#   pool_wait_ready NAME      polls SIP OPTIONS (sipsak) until the pool answers, bounded
+#   pool_stop NAME            SIGTERM, then SIGKILL after a bound
+#   record NAME pass|fail D   one line "NAME<TAB>pass|fail<TAB>D" in $INTEROP_RESULTS (and CI counts)
+#   track_pid PID / stop_pid PID   every process a script starts is stopped by its PID on exit
+#
+# Everything listens on 127.0.0.1 only. Every wait is a bounded loop.
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+    echo "lib.sh is a library for the other tools/interop scripts; nothing to run." >&2
+    exit 0
+fi
+
+INTEROP_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$INTEROP_DIR/../.." && pwd)
+: "${INTEROP_RESULTS:=$INTEROP_DIR/results.tsv}"
+export INTEROP_RESULTS
+INTEROP_CONFIGURATION=${SIPCALLPARK_CONFIG:-Release}
+POOL_DLL="$REPO_ROOT/src/SipCallPark/bin/$INTEROP_CONFIGURATION/net10.0/SipCallPark.dll"
+
+INTEROP_PIDS=()
+INTEROP_FAILURES=0
+INTEROP_OWNS_TMP=0
+declare -A POOL_PID=() POOL_SIP_PORT=() POOL_ADMIN=() POOL_DIR=()
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# ---------------------------------------------------------------- setup and cleanup
+
+interop_init() {
+    local suite=$1
+    INTEROP_SUITE=$suite
+    if [[ -z "${INTEROP_TMP:-}" ]]; then
+        INTEROP_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sipcallpark-interop.XXXXXX")
+        INTEROP_OWNS_TMP=1
+        export INTEROP_TMP
+    fi
+    mkdir -p "$INTEROP_TMP/$suite"
+    # The outermost script starts a fresh results file; suites run by run-all.sh append to its file.
+    if [[ -z "${INTEROP_RUN_ALL:-}" || "$suite" == all ]]; then
+        mkdir -p "$(dirname "$INTEROP_RESULTS")"
+        : >"$INTEROP_RESULTS"
+    fi
+    trap interop_cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+
+interop_cleanup() {
+    local status=$?
+    trap - EXIT
+    local name pid
+    for name in "${!POOL_PID[@]}"; do pool_stop "$name"; done
+    for pid in "${INTEROP_PIDS[@]}"; do stop_pid "$pid"; done
+    if ((INTEROP_OWNS_TMP)); then
+        if ((INTEROP_FAILURES == 0 && status == 0)) && [[ "${INTEROP_KEEP:-0}" != 1 ]]; then
+            rm -rf "$INTEROP_TMP"
+        else
+            log "traces, logs and configs kept in $INTEROP_TMP"
+        fi
+    fi
+    exit "$status"
+}
+
+track_pid() { INTEROP_PIDS+=("$1"); }
+
+# stop_pid PID [GRACE_TENTHS]: SIGTERM, wait up to GRACE (default 5 s), then SIGKILL. Only PIDs we started.
+stop_pid() {
+    local pid=$1 grace=${2:-50} i
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+    kill -TERM "$pid" 2>/dev/null
+    for ((i = 0; i < grace; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        log "PID $pid did not stop within $((grace / 10)) s: SIGKILL"
+        kill -KILL "$pid" 2>/dev/null
+    fi
+    wait "$pid" 2>/dev/null
+    return 0
+}
+
+# ---------------------------------------------------------------- results
+
+# record NAME pass|fail DETAIL
+record() {
+    local name=$1 verdict=$2 detail=${3:-}
+    detail=${detail//$'\t'/ }
+    detail=${detail//$'\n'/ }
+    detail=${detail//$'\r'/}
+    printf '%s\t%s\t%s\n' "$name" "$verdict" "$detail" >>"$INTEROP_RESULTS"
+    if [[ -n "${SIPCALLPARK_COUNTS:-}" ]]; then
+        if [[ "$verdict" == pass ]]; then echo "passed=1"; else echo "failed=1"; fi >>"$SIPCALLPARK_COUNTS"
+    fi
+    if [[ "$verdict" == pass ]]; then
+        printf 'PASS  %-28s %s\n' "$name" "$detail"
+    else
+        INTEROP_FAILURES=$((INTEROP_FAILURES + 1))
+        printf 'FAIL  %-28s %s\n' "$name" "$detail"
+    fi
+}
+
+# When .ci/run calls every tools/interop/*.sh, only run-all.sh does the work, so nothing is counted twice.
+skip_if_ci_runs_all() {
+    if [[ -n "${SIPCALLPARK_COUNTS:-}" && -z "${INTEROP_RUN_ALL:-}" ]]; then
+        echo "$(basename "$0"): run by run-all.sh under CI; nothing to do here."
+        exit 0
+    fi
+}
+
+require_tools() {
+    local tool missing=()
+    for tool in "$@"; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+    if ((${#missing[@]})); then
+        record "${INTEROP_SUITE:-interop}-tools" fail "missing: ${missing[*]} (apt-get install sip-tester sipsak baresip)"
+        return 1
+    fi
+}
+
+# ---------------------------------------------------------------- build
+
+interop_build() {
+    if [[ -f "$POOL_DLL" ]] && [[ -z $(find "$REPO_ROOT/src" \( -name '*.cs' -o -name '*.csproj' \) -newer "$POOL_DLL" -print -quit) ]]; then
+        return 0
+    fi
+    log "building $INTEROP_CONFIGURATION (the pool's dll is missing or older than the sources)"
+    if ! (cd "$REPO_ROOT" && timeout 600 dotnet build -c "$INTEROP_CONFIGURATION" -nologo -v quiet SipCallPark.sln \
+        >"$INTEROP_TMP/build.log" 2>&1); then
+        tail -30 "$INTEROP_TMP/build.log" >&2
+        return 1
+    fi
+    [[ -f "$POOL_DLL" ]] || { log "build succeeded but $POOL_DLL is missing"; return 1; }
+}
+
+# ---------------------------------------------------------------- the pool
+
+# sip_answers PORT: 0 when anything on 127.0.0.1:PORT answers an OPTIONS (sipsak: 0 = 200, 1 = another final).
+sip_answers() {
+    local port=$1 rc=0
+    timeout 5 sipsak -s "sip:ping@127.0.0.1:$port" -H 127.0.0.1 >/dev/null 2>&1 || rc=$?
+    ((rc == 0 || rc == 1))
+}
+
+udp_port_bound() { [[ -n $(ss -Hlun "sport = :$1" 2>/dev/null) ]]; }
+
+# pool_start NAME CONFIG [--Key=value ...]. Ports come from the config unless INTEROP_<NAME>_SIP_PORT /
+# INTEROP_<NAME>_ADMIN_PORT are set (e.g. INTEROP_POOL_A_SIP_PORT=15060).
+pool_start() {
+    local name=$1 config=$2
+    shift 2
+    local var=${name^^}
+    var=${var//-/_}
+    local sip_var="INTEROP_${var}_SIP_PORT" admin_var="INTEROP_${var}_ADMIN_PORT"
+    local sip_port admin_url
+    sip_port=${!sip_var:-$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["Pool"]["Sip"]["Port"])' "$REPO_ROOT/$config")}
+    admin_url=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["Pool"]["Admin"]["Url"])' "$REPO_ROOT/$config")
+    if [[ -n "${!admin_var:-}" ]]; then admin_url="http://127.0.0.1:${!admin_var}"; fi
+    local dir="$INTEROP_TMP/$name"
+    mkdir -p "$dir/data" "$dir/logs"
+
+    if udp_port_bound "$sip_port"; then
+        log "UDP 127.0.0.1:$sip_port is already in use (another pool or test?); not testing someone else's server"
+        return 1
+    fi
+    log "starting $name from $config: SIP 127.0.0.1:$sip_port, admin $admin_url, state in $dir"
+    (cd "$REPO_ROOT" && exec dotnet "$POOL_DLL" --config "$config" \
+        "--Pool:DataDirectory=$dir/data" \
+        "--Pool:Sip:Port=$sip_port" \
+        "--Pool:Admin:Url=$admin_url" \
+        "--Serilog:WriteTo:1:Args:path=$dir/logs/$name-.json" \
+        "$@") >"$dir/pool.log" 2>&1 </dev/null &
+    POOL_PID[$name]=$!
+    POOL_SIP_PORT[$name]=$sip_port
+    POOL_ADMIN[$name]=$admin_url
+    POOL_DIR[$name]=$dir
+}
+
+# pool_wait_ready NAME [TRIES]: up to TRIES × 0.5 s (default 60) for SIP to answer on the pool's port.
+pool_wait_ready() {
+    local name=$1 tries=${2:-60} i
+    local pid=${POOL_PID[$name]} port=${POOL_SIP_PORT[$name]}
+    for ((i = 0; i < tries; i++)); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            wait "$pid" 2>/dev/null
+            log "$name exited during start-up; last lines of ${POOL_DIR[$name]}/pool.log:"
+            tail -15 "${POOL_DIR[$name]}/pool.log" >&2
+            unset "POOL_PID[$name]"
+            POOL_NOT_READY_REASON="the pool process exited during start-up"
+            return 1
+        fi
+        if sip_answers "$port"; then
+            log "$name answers SIP on 127.0.0.1:$port (after $((i * 5 / 10)).$((i * 5 % 10)) s)"
+            return 0
+        fi
+        sleep 0.5
+    done
+    if curl -fsS -m 2 "${POOL_ADMIN[$name]}/healthz" >/dev/null 2>&1; then
+        POOL_NOT_READY_REASON="admin /healthz answers but SIP on 127.0.0.1:$port does not (SIP stack not wired?)"
+    else
+        POOL_NOT_READY_REASON="neither SIP on 127.0.0.1:$port nor ${POOL_ADMIN[$name]}/healthz answered in $((tries / 2)) s"
+    fi
+    log "$name not ready: $POOL_NOT_READY_REASON; last lines of ${POOL_DIR[$name]}/pool.log:"
+    tail -8 "${POOL_DIR[$name]}/pool.log" >&2
+    return 1
+}
+
+pool_alive() { [[ -n "${POOL_PID[$1]:-}" ]] && kill -0 "${POOL_PID[$1]}" 2>/dev/null; }
+
+pool_stop() {
+    local name=$1
+    [[ -n "${POOL_PID[$name]:-}" ]] || return 0
+    stop_pid "${POOL_PID[$name]}" 100
+    unset "POOL_PID[$name]"
+}
+
+# start_pool_a_or_use_given: sets POOL_A_SIP_PORT / POOL_A_ADMIN; starts pool-a unless run-all.sh (or the user)
+# already gave one in INTEROP_POOL_A_SIP (host:port) and INTEROP_POOL_A_ADMIN (url).
+use_or_start_pool_a() {
+    if [[ -n "${INTEROP_POOL_A_SIP:-}" ]]; then
+        POOL_A_SIP_PORT=${INTEROP_POOL_A_SIP##*:}
+        POOL_A_ADMIN=${INTEROP_POOL_A_ADMIN:-http://127.0.0.1:8060}
+        return 0
+    fi
+    interop_build || { record "${INTEROP_SUITE}-pool-start" fail "dotnet build failed (see $INTEROP_TMP/build.log)"; return 1; }
+    # shellcheck disable=SC2086 # INTEROP_POOL_ARGS is a list of --Key=value overrides
+    pool_start pool-a config/pool-a.json ${INTEROP_POOL_ARGS:-} || { record "${INTEROP_SUITE}-pool-start" fail "could not start pool-a"; return 1; }
+    if ! pool_wait_ready pool-a; then
+        record "${INTEROP_SUITE}-pool-start" fail "pool-a not ready: $POOL_NOT_READY_REASON"
+        return 1
+    fi
+    POOL_A_SIP_PORT=${POOL_SIP_PORT[pool-a]}
+    POOL_A_ADMIN=${POOL_ADMIN[pool-a]}
+}
+
+# ---------------------------------------------------------------- misc
+
+# free_port START: the first port from START (step 10, 50 tries) with nothing bound on UDP or TCP.
+free_port() {
+    local port=$1 i
+    for ((i = 0; i < 50; i++)); do
+        if [[ -z $(ss -Hlun "sport = :$port" 2>/dev/null) && -z $(ss -Hltn "sport = :$port" 2>/dev/null) ]]; then
+            echo "$port"
+            return 0
+        fi
+        port=$((port + 10))
+    done
+    return 1
+}
