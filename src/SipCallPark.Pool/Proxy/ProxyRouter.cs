@@ -63,6 +63,8 @@ public sealed class ProxyRouter
         var uri = request.RequestUri;
         if (!uri.IsSip) return new ProxyDecision.Respond(416);
         if (!IsOurDomainOrAddress(uri)) return new ProxyDecision.Respond(403, $"{uri.Host} is not served here");
+        // An OPTIONS addressed to this pool's own address is a ping (sipsak, the partner's health probe).
+        if (request.Method == SipMethods.Options && _self.IsMe(uri)) return new ProxyDecision.Local(LocalService.Options);
         if (uri.User is null)
             return request.Method == SipMethods.Options ? new ProxyDecision.Local(LocalService.Options) : new ProxyDecision.Respond(404, "no user in the Request-URI");
 
@@ -105,6 +107,11 @@ public sealed class ProxyRouter
             ? new ProxyDecision.Respond(480, $"{known.User} has no reachable contact")
             : new ProxyDecision.Forward(targets, DialogCreating.Contains(request.Method), false);
     }
+
+    /// <summary>True when a Request-URI user names the park service or an orbit this pool serves.</summary>
+    public bool IsParkTarget(string user) =>
+        _park.IsParkAddress(user) || (OrbitRange.IsOrbitNumber(user) && _topology.OwnerOfOrbit(user) is { } owner
+                                      && (_self.Is(owner.Name) || _park.ServesOrbitsOf(owner.Name)));
 
     private ProxyDecision ForwardToPool(PoolDefinition pool, SipRequest request, bool fromPartner)
     {

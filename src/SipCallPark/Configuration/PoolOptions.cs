@@ -22,9 +22,21 @@ internal sealed class PoolOptions
     /// <summary>Where the pool keeps its state (SQLite); relative paths start at the current directory.</summary>
     public string DataDirectory { get; set; } = "data";
 
+    /// <summary>The shared topology (pools, orbits, users' home pools), the same file for both pools.</summary>
+    public string TopologyFile { get; set; } = "config/topology.json";
+
+    /// <summary>Digest credentials of the users (lab passwords, or HA1 values).</summary>
+    public string UsersFile { get; set; } = "config/users.json";
+
+    public AuthOptions Auth { get; set; } = new();
+
     /// <summary>Fills in defaults that the configuration binder cannot hold (it appends to, not replaces, lists).</summary>
     internal void ApplyDefaults()
     {
+        if (Auth.Algorithms.Count == 0)
+        {
+            Auth.Algorithms = ["SHA-256", "MD5"];
+        }
         if (Sip.Transports.Count == 0)
         {
             Sip.Transports = SipListenerOptions.DefaultTransports;

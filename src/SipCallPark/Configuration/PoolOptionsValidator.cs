@@ -26,6 +26,14 @@ internal sealed partial class PoolOptionsValidator : IValidateOptions<PoolOption
             failures.Add($"{Prefix}DataDirectory must be a directory path (was {Show(options.DataDirectory)})");
         }
 
+        foreach (var algorithm in options.Auth?.Algorithms ?? [])
+        {
+            if (!SipCallPark.Pool.Auth.DigestAlgorithm.IsKnown(algorithm) || string.IsNullOrEmpty(algorithm))
+            {
+                failures.Add($"{Prefix}Auth:Algorithms may hold only MD5 and SHA-256 (was {Show(algorithm)})");
+            }
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

@@ -92,6 +92,19 @@ internal static class PoolHost
                 await host.RunAsync();
                 return ExitCodes.Success;
             }
+            catch (PoolConfigurationException e)
+            {
+                return Refuse(error, e.Errors);
+            }
+            catch (Pool.OptionsValidationError e)
+            {
+                return Refuse(error, [e.Message]);
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                error.WriteLine($"Startup error: cannot open the pool's sockets: {e.Message} (is another pool or SIP server using the port?)");
+                return ExitCodes.Failure;
+            }
             catch (Exception e)
             {
                 host.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(PoolHost))

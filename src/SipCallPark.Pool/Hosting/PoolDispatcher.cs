@@ -1,0 +1,156 @@
+using Microsoft.Extensions.Logging;
+using SipCallPark.Pool.Proxy;
+using SipCallPark.Sip.Message;
+using SipCallPark.Sip.Stack;
+using SipCallPark.Sip.Transactions;
+using SipCallPark.Sip.Transport;
+
+namespace SipCallPark.Pool.Hosting;
+
+/// <summary>
+/// The pool's transaction user: every request goes through loop detection and the <see cref="ProxyRouter"/>, then
+/// to the registrar, the local OPTIONS answer, the park service, or the <see cref="StatefulProxy"/>. Work runs off
+/// the receive path so that one slow decision (a SQLite commit, a fork) never holds up the socket.
+/// </summary>
+public sealed class PoolDispatcher : ITransactionUser
+{
+    private const string Allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, REFER, NOTIFY, MESSAGE, INFO, UPDATE";
+
+    private readonly SipStack _stack;
+    private readonly ProxyRouter _router;
+    private readonly StatefulProxy _proxy;
+    private readonly Registrar.Registrar _registrar;
+    private readonly Auth.DigestAuthenticator _auth;
+    private readonly PoolIdentity _self;
+    private readonly ILogger _logger;
+
+    public PoolDispatcher(SipStack stack, ProxyRouter router, StatefulProxy proxy, Registrar.Registrar registrar,
+        Auth.DigestAuthenticator auth, PoolIdentity self, ILogger<PoolDispatcher> logger)
+    {
+        _stack = stack;
+        _router = router;
+        _proxy = proxy;
+        _registrar = registrar;
+        _auth = auth;
+        _self = self;
+        _logger = logger;
+    }
+
+    /// <summary>The park service; until one is attached, requests for it get 503.</summary>
+    public ITransactionUser? ParkService { get; set; }
+
+    public Task OnRequestAsync(ServerTransaction transaction)
+    {
+        _ = Task.Run(() => RouteAsync(transaction));
+        return Task.CompletedTask;
+    }
+
+    private async Task RouteAsync(ServerTransaction transaction)
+    {
+        var request = transaction.Request;
+        try
+        {
+            if (_proxy.IsLoop(request))
+            {
+                await ReplyAsync(transaction, 482, "the request came back to this pool").ConfigureAwait(false);
+                return;
+            }
+            switch (_router.Decide(request, transaction.Incoming.Remote))
+            {
+                case ProxyDecision.Respond respond:
+                    await ReplyAsync(transaction, respond.StatusCode, respond.Warning).ConfigureAwait(false);
+                    break;
+                case ProxyDecision.Challenge challenge:
+                    var needed = SipResponse.CreateFor(request, 407, toTag: _stack.Ids.NewTag());
+                    _auth.AddChallenges(needed, challenge.Stale);
+                    await transaction.SendResponseAsync(needed).ConfigureAwait(false);
+                    break;
+                case ProxyDecision.Local { Service: LocalService.Register }:
+                    await transaction.SendResponseAsync(await _registrar.HandleAsync(request, transaction.Incoming.Remote).ConfigureAwait(false)).ConfigureAwait(false);
+                    break;
+                case ProxyDecision.Local { Service: LocalService.Options }:
+                    var ok = SipResponse.CreateFor(request, 200, toTag: _stack.Ids.NewTag());
+                    ok.Headers.Add(HeaderNames.Allow, Allow);
+                    ok.Headers.Add(HeaderNames.Accept, "application/sdp");
+                    ok.Headers.Add(HeaderNames.Server, $"SipCallPark {_self.Name}");
+                    await transaction.SendResponseAsync(ok).ConfigureAwait(false);
+                    break;
+                case ProxyDecision.Local { Service: LocalService.Park }:
+                    if (ParkService is { } park) await park.OnRequestAsync(transaction).ConfigureAwait(false);
+                    else await ReplyAsync(transaction, 503, "the park service is not running on this pool").ConfigureAwait(false);
+                    break;
+                case ProxyDecision.Forward forward:
+                    await _proxy.ForwardAsync(transaction, forward).ConfigureAwait(false);
+                    break;
+            }
+        }
+        catch (SipParseException e)
+        {
+            await ReplyAsync(transaction, 400, e.Message).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "Routing {Method} {CallId} failed", request.Method, request.CallId);
+            if (transaction.LastResponse is not { IsFinal: true }) await ReplyAsync(transaction, 500, "internal error").ConfigureAwait(false);
+        }
+    }
+
+    public async Task OnAckAsync(IncomingMessage ack)
+    {
+        var request = (SipRequest)ack.Message;
+        try
+        {
+            var decision = _router.Decide(request, ack.Remote);
+            switch (decision)
+            {
+                case ProxyDecision.Forward { Targets.Count: > 0 } forward:
+                    await _proxy.ForwardAckAsync(ack, forward.Targets[0].Destination).ConfigureAwait(false);
+                    break;
+                case ProxyDecision.Local { Service: LocalService.Park } when ParkService is { } park:
+                    await park.OnAckAsync(ack).ConfigureAwait(false);
+                    break;
+                default:
+                    _logger.LogDebug("ACK {CallId} has nowhere to go: {Decision}", request.CallId, decision);
+                    break;
+            }
+        }
+        catch (SipParseException e)
+        {
+            _logger.LogInformation("Dropped ACK {CallId}: {Error}", request.CallId, e.Message);
+        }
+    }
+
+    public async Task OnCancelAsync(InviteServerTransaction invite, IncomingMessage cancel)
+    {
+        if (ParkService is { } park && IsForPark(invite.Request)) await park.OnCancelAsync(invite, cancel).ConfigureAwait(false);
+        else await _proxy.CancelAsync(invite).ConfigureAwait(false);
+    }
+
+    public async Task OnStrayResponseAsync(IncomingMessage response)
+    {
+        // More than our own Via: a response the proxy relayed. Only ours: a response to the park service's own request.
+        if (response.Message.Vias.Count > 1) await _proxy.ForwardStrayResponseAsync(response).ConfigureAwait(false);
+        else if (ParkService is { } park) await park.OnStrayResponseAsync(response).ConfigureAwait(false);
+    }
+
+    public async Task OnAdditionalSuccessAsync(InviteClientTransaction transaction, IncomingMessage response)
+    {
+        if (response.Message.Vias.Count > 1) await _proxy.ForwardAdditionalSuccessAsync(transaction, response).ConfigureAwait(false);
+        else if (ParkService is { } park) await park.OnAdditionalSuccessAsync(transaction, response).ConfigureAwait(false);
+    }
+
+    public Task OnServerTransactionFailedAsync(ServerTransaction transaction, TransactionFailure failure)
+    {
+        _logger.LogInformation("{Method} {CallId} server transaction failed: {Failure}", transaction.Method, transaction.CallId, failure);
+        return Task.CompletedTask;
+    }
+
+    private bool IsForPark(SipRequest request) => request.RequestUri.User is { } user && _router.IsParkTarget(user);
+
+    private Task ReplyAsync(ServerTransaction transaction, int status, string? warning)
+    {
+        var response = SipResponse.CreateFor(transaction.Request, status, toTag: transaction.Request.To.Tag is null ? _stack.Ids.NewTag() : null);
+        if (warning is not null) response.Headers.Add(HeaderNames.Warning, $"399 {_self.Name} \"{warning.Replace('"', '\'')}\"");
+        return transaction.SendResponseAsync(response);
+    }
+}

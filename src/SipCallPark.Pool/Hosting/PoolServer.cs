@@ -1,0 +1,184 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using SipCallPark.Pool.Admin;
+using SipCallPark.Pool.Auth;
+using SipCallPark.Pool.Metrics;
+using SipCallPark.Pool.Proxy;
+using SipCallPark.Pool.Resiliency;
+using SipCallPark.Pool.State;
+using SipCallPark.Pool.Topology;
+using SipCallPark.Sip.Stack;
+using SipCallPark.Sip.Transport;
+
+namespace SipCallPark.Pool.Hosting;
+
+/// <summary>
+/// One running pool: state store, SIP stack, registrar, proxy and admin API, started in that order and stopped in
+/// reverse. A port that cannot be bound stops the start with the endpoint named.
+/// </summary>
+public sealed class PoolServer : IAsyncDisposable
+{
+    private readonly List<IDisposable> _disposables = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ILogger _logger;
+    private AdminServer? _admin;
+    private StateDatabase? _database;
+    private SqliteBindingStore? _sqliteBindings;
+
+    private PoolServer(PoolSettings settings, SipStack stack, IBindingStore bindings, SipMetrics metrics, PoolDispatcher dispatcher,
+        StatefulProxy proxy, TimeProvider time, ILoggerFactory loggers)
+    {
+        Settings = settings;
+        Stack = stack;
+        Bindings = bindings;
+        Metrics = metrics;
+        Dispatcher = dispatcher;
+        Proxy = proxy;
+        Time = time;
+        StartedAt = time.GetUtcNow();
+        _logger = loggers.CreateLogger<PoolServer>();
+    }
+
+    public PoolSettings Settings { get; }
+
+    public SipStack Stack { get; }
+
+    public IBindingStore Bindings { get; }
+
+    public SipMetrics Metrics { get; }
+
+    public PoolDispatcher Dispatcher { get; }
+
+    public StatefulProxy Proxy { get; }
+
+    public TimeProvider Time { get; }
+
+    public DateTimeOffset StartedAt { get; }
+
+    /// <summary>The SIP address actually bound (port 0 resolved).</summary>
+    public IPEndPoint SipEndPoint => Stack.Transport.Channels[0].LocalEndPoint;
+
+    public Uri? AdminUrl => _admin?.Url;
+
+    /// <summary>The DR phase this pool knows for <paramref name="pool"/>; Normal until the DR machinery runs.</summary>
+    public DrPhase PhaseOf(string pool) => DrPhase.Normal;
+
+    public static async Task<PoolServer> StartAsync(PoolSettings settings, ILoggerFactory loggers, TimeProvider? time = null,
+        CancellationToken cancellationToken = default)
+    {
+        time ??= TimeProvider.System;
+        StateDatabase? database = null;
+        IBindingStore bindings;
+        if (settings.DatabasePath is { } path)
+        {
+            database = new StateDatabase(path);
+            bindings = new SqliteBindingStore(database, loggers.CreateLogger<SqliteBindingStore>());
+        }
+        else
+        {
+            bindings = new InMemoryBindingStore();
+        }
+
+        var channels = new List<ISipChannel>();
+        if (settings.Transports.Contains(SipProtocol.Udp) && settings.Transports.Contains(SipProtocol.Tcp))
+        {
+            var (udp, tcp) = SipChannels.BindUdpAndTcp(settings.SipEndPoint, settings.Transport, loggers, time);
+            channels.Add(udp);
+            channels.Add(tcp);
+        }
+        else if (settings.Transports.Contains(SipProtocol.Udp))
+        {
+            channels.Add(new UdpChannel(settings.SipEndPoint, settings.Transport, loggers.CreateLogger<UdpChannel>(), time));
+        }
+        else
+        {
+            channels.Add(new TcpChannel(settings.SipEndPoint, settings.Transport, loggers.CreateLogger<TcpChannel>(), time));
+        }
+        var stack = await SipStack.StartAsync(channels, settings.Transactions, time, loggers, cancellationToken: cancellationToken).ConfigureAwait(false);
+
+        var metrics = new SipMetrics();
+        stack.Transport.MessageTraced += metrics.Observe;
+        var self = new PoolIdentity(settings.Name, channels.Select(c => c.LocalEndPoint).Distinct().ToArray());
+        var users = new UserDirectory(settings.Users);
+        var auth = new DigestAuthenticator(settings.Digest ?? new DigestOptions { Realm = settings.Domain }, users, time);
+
+        PoolServer? server = null;
+        DrPhase Phase(string pool) => server?.PhaseOf(pool) ?? DrPhase.Normal;
+        var registrar = new Registrar.Registrar(settings.Registrar, bindings, auth, users,
+            new PairedPoolPolicy(settings.Name, settings.Topology, Phase), settings.Domain, settings.Name, time,
+            loggers.CreateLogger<Registrar.Registrar>());
+        var router = new ProxyRouter(self, settings.Topology, bindings, auth,
+            new ParkAddressBook(settings.Name, settings.Park, _ => false), new PartnerRouting(settings.Name, settings.Topology, Phase), time);
+        var proxy = new StatefulProxy(stack, self, loggers.CreateLogger<StatefulProxy>());
+        var dispatcher = new PoolDispatcher(stack, router, proxy, registrar, auth, self, loggers.CreateLogger<PoolDispatcher>());
+        stack.User = dispatcher;
+
+        server = new PoolServer(settings, stack, bindings, metrics, dispatcher, proxy, time, loggers)
+        {
+            _database = database,
+            _sqliteBindings = bindings as SqliteBindingStore,
+        };
+        server.RegisterGauges(stack, bindings, proxy);
+        server.StartHousekeeping();
+        if (settings.Admin is { } adminOptions)
+        {
+            try
+            {
+                server._admin = await AdminServer.StartAsync(adminOptions, new PoolAdminBackend(server), metrics,
+                    loggers.CreateLogger<AdminServer>(), cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await server.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+        server._logger.LogInformation("Pool {Pool} serving {Domain} on {Endpoints}; admin {Admin}", settings.Name, settings.Domain,
+            string.Join(", ", channels.Select(c => $"{c.Protocol.ToString().ToLowerInvariant()}:{c.LocalEndPoint}")), server._admin?.Url.ToString() ?? "off");
+        return server;
+    }
+
+    private void RegisterGauges(SipStack stack, IBindingStore bindings, StatefulProxy proxy)
+    {
+        _disposables.Add(Metrics.RegisterGauge("registrations", "Unexpired bindings held by this pool", () => bindings.All(Time.GetUtcNow()).Count));
+        _disposables.Add(Metrics.RegisterGauge("transactions_active", "SIP transactions not yet terminated", () => stack.Transactions.ActiveCount));
+        _disposables.Add(Metrics.RegisterGauge("proxy_contexts_active", "Requests being proxied", () => proxy.ActiveContexts));
+    }
+
+    /// <summary>Drops expired bindings from the store once a minute.</summary>
+    private void StartHousekeeping()
+    {
+        var token = _stopping.Token;
+        _ = Task.Run(async () =>
+        {
+            while (!token.IsCancellationRequested)
+            {
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMinutes(1), Time, token).ConfigureAwait(false);
+                    var purged = await Bindings.PurgeExpiredAsync(Time.GetUtcNow(), token).ConfigureAwait(false);
+                    if (purged > 0) _logger.LogInformation("Expired {Count} bindings", purged);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                catch (Exception e)
+                {
+                    _logger.LogError(e, "Binding housekeeping failed");
+                }
+            }
+        });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_admin is not null) await _admin.DisposeAsync().ConfigureAwait(false);
+        foreach (var d in _disposables) d.Dispose();
+        await Stack.DisposeAsync().ConfigureAwait(false);
+        if (_sqliteBindings is not null) await _sqliteBindings.DisposeAsync().ConfigureAwait(false);
+        _database?.Dispose();
+        _stopping.Dispose();
+    }
+}
