@@ -44,7 +44,12 @@ public sealed class ProxyRouter
     public ProxyDecision Decide(SipRequest request, SipEndPoint source)
     {
         // §16.4: a Route naming us is ours to consume; what follows decides the next hop.
-        while (request.Routes.Count > 0 && _self.IsMe(request.Routes[0].Uri)) request.Headers.RemoveFirstValue(HeaderNames.Route);
+        var consumedOwnRoute = false;
+        while (request.Routes.Count > 0 && _self.IsMe(request.Routes[0].Uri))
+        {
+            request.Headers.RemoveFirstValue(HeaderNames.Route);
+            consumedOwnRoute = true;
+        }
         if (request.Method == SipMethods.Register && (request.RequestUri.User is null || request.Routes.Count == 0) && IsOurDomainOrAddress(request.RequestUri))
             return new ProxyDecision.Local(LocalService.Register);
 
@@ -62,6 +67,14 @@ public sealed class ProxyRouter
 
         var uri = request.RequestUri;
         if (!uri.IsSip) return new ProxyDecision.Respond(416);
+        // An in-dialog request that reached us by the Record-Route we put in its route set goes to its target:
+        // following a route set the dialog's parties agreed on is not relaying for strangers.
+        if (consumedOwnRoute && request.To.Tag is not null && !IsOurDomainOrAddress(uri))
+        {
+            return Resolve(uri) is { } target
+                ? new ProxyDecision.Forward([new ProxyTarget(uri, target)], false, true)
+                : new ProxyDecision.Respond(502, $"cannot resolve {uri}");
+        }
         if (!IsOurDomainOrAddress(uri)) return new ProxyDecision.Respond(403, $"{uri.Host} is not served here");
         // An OPTIONS addressed to this pool's own address is a ping (sipsak, the partner's health probe).
         if (request.Method == SipMethods.Options && _self.IsMe(uri)) return new ProxyDecision.Local(LocalService.Options);
