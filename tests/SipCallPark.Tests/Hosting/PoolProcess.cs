@@ -56,6 +56,12 @@ internal sealed class PoolProcess : IDisposable
         if (configJson is not null)
         {
             File.WriteAllText(Path.Combine(workDirectory, "pool.json"), configJson);
+            // The pool also reads the shared topology and users files, relative to its current directory.
+            Directory.CreateDirectory(Path.Combine(workDirectory, "config"));
+            foreach (var shared in new[] { "topology.json", "users.json" })
+            {
+                File.Copy(RepositoryPaths.Config(shared), Path.Combine(workDirectory, "config", shared));
+            }
             args.AddRange(["--config", "pool.json"]);
         }
 

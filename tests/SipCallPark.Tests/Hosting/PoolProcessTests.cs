@@ -58,4 +58,32 @@ public class PoolProcessTests
             Assert.That(Directory.GetFiles(Path.Combine(pool.WorkDirectory, "logs"), "pool-a-*.json"), Is.Not.Empty);
         });
     }
+
+    [Test]
+    public async Task A_running_pool_answers_options_sent_to_it_with_200()
+    {
+        var sipPort = FreePort();
+        var adminPort = FreePort();
+        using var pool = PoolProcess.Start(ShippedConfig, $"--Pool:Sip:Port={sipPort}", $"--Pool:Admin:Url=http://127.0.0.1:{adminPort}");
+        Assert.That(await pool.WaitUntilStartedAsync(StartTimeout), Is.True, pool.Output + pool.Error);
+
+        using var phone = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        var local = (System.Net.IPEndPoint)phone.Client.LocalEndPoint!;
+        var options = $"OPTIONS sip:ping@127.0.0.1:{sipPort} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{local.Port};branch=z9hG4bKping1;rport\r\n" +
+                      "Max-Forwards: 70\r\nFrom: <sip:tester@callpark.lab>;tag=t1\r\nTo: <sip:ping@127.0.0.1>\r\nCall-ID: ping-1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+        var bytes = System.Text.Encoding.ASCII.GetBytes(options);
+        await phone.SendAsync(bytes, new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, sipPort));
+        var answer = await phone.ReceiveAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        var text = System.Text.Encoding.ASCII.GetString(answer.Buffer);
+
+        Assert.That(text, Does.StartWith("SIP/2.0 200 OK\r\n"));
+        Assert.That(text, Does.Contain("Call-ID: ping-1"));
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+    }
 }
