@@ -107,7 +107,7 @@ internal sealed class ResponseContext
             complete = TakeCompletion();
         }
         if (first)
-            _logger.LogInformation("Best response {Status} for {Method} {CallId} from {Branch}: a 2xx goes upstream at once",
+            _logger.LogDebug("Best response {Status} for {Method} {CallId} from {Branch}: a 2xx goes upstream at once",
                 response.StatusCode, Server.Method, Server.CallId, branch?.ToString() ?? "a fork");
         if (forward) await ForwardSuccessAsync(response).ConfigureAwait(false);
         foreach (var other in cancel) CancelBranch(other);
@@ -247,7 +247,7 @@ internal sealed class ResponseContext
     private async Task SendBestAsync(BranchOutcome best, List<BranchOutcome> finals)
     {
         var upstream = Upstream(best, finals);
-        _logger.LogInformation("Best response {Status} for {Method} {CallId} chosen from {Finals} (sent {Sent})", best.StatusCode,
+        _logger.LogDebug("Best response {Status} for {Method} {CallId} chosen from {Finals} (sent {Sent})", best.StatusCode,
             Server.Method, Server.CallId, string.Join(", ", finals.Select(f => f.StatusCode)), upstream.StatusCode);
         if (!IsInvite && upstream.StatusCode == 408 && best.Response is null)
         {

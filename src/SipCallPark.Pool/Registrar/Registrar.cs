@@ -106,7 +106,7 @@ public sealed class Registrar
                 foreach (var contact in contacts) Apply(current, contact, request, source, mode, now);
             }
             await _store.SetAsync(aor, current, cancellationToken).ConfigureAwait(false);
-            _logger.LogInformation("Registered {Aor}: {Count} binding(s), mode {Mode}", aor, current.Count, mode);
+            _logger.LogDebug("Registered {Aor}: {Count} binding(s), mode {Mode}", aor, current.Count, mode);
         }
 
         var ok = SipResponse.CreateFor(request, 200, toTag: ToTag(request));
