@@ -24,6 +24,6 @@ internal static class Format
     {
         true => "healthy",
         false => "down",
-        null => "self",
+        null => "not probed",
     };
 }

@@ -87,7 +87,7 @@ internal static class StatusCommand
         foreach (var drPool in drPools)
         {
             Row($"DR {drPool}", s => s.Dr.FirstOrDefault(d => d.Pool == drPool) is { } d
-                ? $"{d.Phase} ({Format.Health(d.Healthy)}{(d.BackupPool is null ? "" : $", backup {d.BackupPool}")})"
+                ? $"{d.Phase} ({(d.Pool == s.Pool ? "self" : Format.Health(d.Healthy))}{(d.BackupPool is null ? "" : $", backup {d.BackupPool}")})"
                 : "-");
         }
         return table;
