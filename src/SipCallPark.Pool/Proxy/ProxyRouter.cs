@@ -148,16 +148,5 @@ public sealed class ProxyRouter
     }
 
     /// <summary>Numeric hosts only: the lab has no DNS (RFC 3263 resolution is future work).</summary>
-    internal static SipEndPoint? Resolve(SipUri uri)
-    {
-        var host = uri.Parameters.Get("maddr") ?? uri.HostWithoutBrackets;
-        if (!IPAddress.TryParse(host.Trim('[', ']'), out var ip)) return null;
-        var protocol = uri.Transport?.ToLowerInvariant() switch
-        {
-            "tcp" => SipProtocol.Tcp,
-            "tls" => SipProtocol.Tls,
-            _ => uri.IsSecure ? SipProtocol.Tls : SipProtocol.Udp,
-        };
-        return new SipEndPoint(protocol, new IPEndPoint(ip, uri.Port ?? (protocol == SipProtocol.Tls ? 5061 : 5060)));
-    }
+    internal static SipEndPoint? Resolve(SipUri uri) => SipTargetResolver.Resolve(uri);
 }
