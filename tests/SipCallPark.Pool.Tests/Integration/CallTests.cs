@@ -1,4 +1,5 @@
 using SipCallPark.Sip.Message;
+using SipCallPark.Sip.Transport;
 using SipCallPark.Sip.UserAgents;
 
 namespace SipCallPark.Pool.Tests.Integration;
@@ -41,6 +42,33 @@ public sealed class CallTests : IntegrationTest
         var bye = await byeAtBob.Task.WaitAsync(LabPhone.Bound);
         Assert.That(bye.Vias, Has.Count.EqualTo(2), "the BYE went through the pool, as its Record-Route asked");
         Assert.That(bye.Vias[0].Port, Is.EqualTo(lab.A.SipEndPoint.Port));
+    }
+
+    [Test]
+    public async Task A_call_from_a_UDP_phone_to_a_TCP_phone_is_record_routed_on_both_transports_and_hung_up_by_the_callee()
+    {
+        var lab = await StartLabAsync();
+        var alice = await lab.PhoneAsync("alice", lab.A);
+        var bob = await lab.PhoneAsync("bob", lab.A, SipProtocol.Tcp);
+        Assert.That((await bob.RegisterAsync()).StatusCode, Is.EqualTo(200));
+
+        var dialling = alice.CallAsync("bob");
+        var incoming = await bob.NextIncomingAsync();
+        var bobsCall = await incoming.AnswerAsync(bob.Sdp);
+        var attempt = await dialling;
+
+        Assert.That(attempt.StatusCode, Is.EqualTo(200), attempt.ToString());
+        Assert.That(incoming.Transaction.Incoming.Remote.Protocol, Is.EqualTo(SipProtocol.Tcp));
+        // RFC 5658: one Record-Route for each side, the TCP one naming its transport.
+        var routes = attempt.Response!.RecordRoutes.Select(r => r.Uri.ToString()).ToArray();
+        Assert.That(routes, Has.Length.EqualTo(2));
+        Assert.That(routes, Has.One.Contains("transport=tcp"));
+        await bobsCall.Confirmed.WaitAsync(LabPhone.Bound);
+
+        var hangUp = await bobsCall.HangUpAsync().WaitAsync(LabPhone.Bound);
+
+        Assert.That(hangUp!.StatusCode, Is.EqualTo(200), hangUp.ToString());
+        Assert.That(await attempt.Call!.Ended.WaitAsync(LabPhone.Bound), Is.EqualTo(CallEndReason.RemoteHangUp));
     }
 
     [Test]
