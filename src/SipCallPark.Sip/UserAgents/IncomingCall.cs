@@ -43,12 +43,13 @@ public sealed class IncomingCall
     /// <summary>Answers 200 with <paramref name="sdp"/>; the call is confirmed when the ACK arrives.</summary>
     public Task<SipCall> AnswerAsync(string? sdp, Action<SipResponse>? decorate = null) => _agent.AnswerAsync(this, sdp, decorate);
 
-    public Task RejectAsync(int statusCode, string? warning = null, Action<SipResponse>? decorate = null)
+    public async Task RejectAsync(int statusCode, string? warning = null, Action<SipResponse>? decorate = null)
     {
         var response = SipResponse.CreateFor(Request, statusCode, toTag: LocalTag);
         if (warning is not null) response.Headers.Add(HeaderNames.Warning, warning);
         decorate?.Invoke(response);
-        return Transaction.SendResponseAsync(response);
+        await Transaction.SendResponseAsync(response).ConfigureAwait(false);
+        _agent.Decided(Transaction);
     }
 
     internal void MarkCancelled() => _cancelled.TrySetResult();

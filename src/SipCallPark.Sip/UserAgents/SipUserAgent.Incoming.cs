@@ -112,6 +112,8 @@ public sealed partial class SipUserAgent
             await incoming.RejectAsync(480).ConfigureAwait(false);
             return;
         }
+        // The call stays cancellable until it has its final response: the handler may return after ringing and
+        // answer or reject later (AnswerAsync and RejectAsync take it out then).
         _ringing[transaction] = incoming;
         Dispatch(async () =>
         {
@@ -119,10 +121,12 @@ public sealed partial class SipUserAgent
             {
                 await decide(incoming).ConfigureAwait(false);
             }
-            finally
+            catch
             {
-                _ringing.TryRemove(transaction, out _);
+                Decided(transaction);
+                throw;
             }
+            if (transaction.LastResponse is { IsFinal: true }) Decided(transaction);
         }, transaction);
     }
 
@@ -141,7 +145,9 @@ public sealed partial class SipUserAgent
         var call = new SipCall(this, dialog, sdp, incoming.Offer) { Replacing = incoming.Replaces };
         dialog.Owner = call;
         Dialogs.TryAdd(dialog);
-        if (!await incoming.Transaction.SendResponseAsync(ok).ConfigureAwait(false))
+        var sent = await incoming.Transaction.SendResponseAsync(ok).ConfigureAwait(false);
+        Decided(incoming.Transaction);
+        if (!sent)
         {
             call.End(CallEndReason.RemoteHangUp);
             throw new InvalidOperationException($"The INVITE {request.CallId} can no longer be answered (cancelled or timed out)");
@@ -219,10 +225,14 @@ public sealed partial class SipUserAgent
 
     public async Task OnCancelAsync(InviteServerTransaction invite, IncomingMessage cancel)
     {
+        _ringing.TryRemove(invite, out var incoming);
         await invite.SendResponseAsync(SipResponse.CreateFor(invite.Request, 487,
-            toTag: _ringing.TryGetValue(invite, out var incoming) ? incoming.LocalTag : Stack.Ids.NewTag())).ConfigureAwait(false);
+            toTag: incoming?.LocalTag ?? Stack.Ids.NewTag())).ConfigureAwait(false);
         incoming?.MarkCancelled();
     }
+
+    /// <summary>An incoming call got its final response: a CANCEL no longer concerns it.</summary>
+    internal void Decided(InviteServerTransaction transaction) => _ringing.TryRemove(transaction, out _);
 
     public Task OnStrayResponseAsync(IncomingMessage response) => ReAcknowledgeAsync(response);
 

@@ -51,6 +51,31 @@ public class SipUserAgentTests
     }
 
     [Test]
+    public async Task A_call_left_ringing_after_the_handler_returned_can_still_be_cancelled()
+    {
+        var alice = await Phone("alice");
+        var bob = await TestPhone.StartAsync("bob", autoAnswer: false);
+        _phones.Add(bob);
+        var ringing = new TaskCompletionSource<IncomingCall>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The handler rings and returns: the decision comes later (or never), as in a phone waiting for its user.
+        bob.Agent.OnIncomingCall = async incoming =>
+        {
+            await incoming.RingAsync();
+            ringing.TrySetResult(incoming);
+        };
+
+        var call = alice.Agent.Dial(bob.Uri);
+        var incoming = await ringing.Task.WaitAsync(TestPhone.Wait);
+        var ring = await call.FirstProvisional.WaitAsync(TestPhone.Wait);
+        await call.CancelAsync().WaitAsync(TestPhone.Wait);
+
+        var attempt = await call.Completion.WaitAsync(TestPhone.Wait);
+        Assert.That(attempt.StatusCode, Is.EqualTo(487));
+        await incoming.Cancelled.WaitAsync(TestPhone.Wait);
+        Assert.That(attempt.Response!.To.Tag, Is.EqualTo(ring.To.Tag), "the 487 comes from the same UAS as the 180");
+    }
+
+    [Test]
     public async Task A_call_nobody_answers_is_rejected_with_480()
     {
         var alice = await Phone("alice");

@@ -1,0 +1,179 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using SipCallPark.Pool.Auth;
+using SipCallPark.Pool.Hosting;
+using SipCallPark.Pool.Topology;
+using SipCallPark.Sip.Transport;
+
+namespace SipCallPark.Pool.Tests.Integration;
+
+/// <summary>
+/// The lab of config/topology.json and config/users.json (pool-a: alice, bob, carol, dave; pool-b: erin, frank) on
+/// loopback ports picked for the test, and the pools and phones of one test, disposed together (phones first).
+/// </summary>
+internal sealed class LabPools : IAsyncDisposable
+{
+    public const string Domain = "callpark.lab";
+    private const int StartAttempts = 5;
+
+    /// <summary>The published lab passwords of config/users.json.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Passwords = new Dictionary<string, string>
+    {
+        ["alice"] = "alice-lab-pw",
+        ["bob"] = "bob-lab-pw",
+        ["carol"] = "carol-lab-pw",
+        ["dave"] = "dave-lab-pw",
+        ["erin"] = "erin-lab-pw",
+        ["frank"] = "frank-lab-pw",
+    };
+
+    private readonly List<LabPhone> _phones = [];
+    private readonly List<string> _files = [];
+
+    private LabPools(TestLog log, PoolTopology topology, TimeProvider time)
+    {
+        Log = log;
+        Topology = topology;
+        Time = time;
+    }
+
+    public TestLog Log { get; }
+
+    public PoolTopology Topology { get; }
+
+    public TimeProvider Time { get; }
+
+    public PoolServer A { get; private set; } = null!;
+
+    /// <summary>pool-b when the test started both pools; null otherwise (its address in the topology is then unused).</summary>
+    public PoolServer? B { get; private set; }
+
+    /// <summary>
+    /// Starts pool-a, and pool-b when <paramref name="bothPools"/>, on ports reserved first so that the shared
+    /// topology names the real addresses. A reserved port is free when checked but released before the pool binds
+    /// it; another process taking it in between makes the start fail, and it is retried on new ports.
+    /// </summary>
+    /// <param name="persistent">pool-a keeps its bindings in a temporary SQLite file (deleted with the lab).</param>
+    public static async Task<LabPools> StartAsync(bool bothPools = false, TimeProvider? time = null, bool persistent = false)
+    {
+        var log = new TestLog();
+        var databasePath = persistent ? Path.Combine(Path.GetTempPath(), $"callpark-it-{Guid.NewGuid():N}.db") : null;
+        for (var attempt = 1; ; attempt++)
+        {
+            var topology = CreateTopology(ReservePort(), ReservePort());
+            var lab = new LabPools(log, topology, time ?? TimeProvider.System);
+            if (databasePath is not null) lab._files.Add(databasePath);
+            try
+            {
+                lab.A = await lab.StartPoolAsync("pool-a", databasePath);
+                if (bothPools) lab.B = await lab.StartPoolAsync("pool-b", null);
+                return lab;
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse && attempt < StartAttempts)
+            {
+                await lab.DisposeAsync();
+            }
+        }
+    }
+
+    public static PoolTopology CreateTopology(IPEndPoint a, IPEndPoint b) => new()
+    {
+        Domain = Domain,
+        Pools =
+        [
+            new PoolDefinition { Name = "pool-a", Sip = a.ToString(), Admin = "http://127.0.0.1:8060", Backup = "pool-b", Orbits = ["7000-7099"] },
+            new PoolDefinition { Name = "pool-b", Sip = b.ToString(), Admin = "http://127.0.0.1:8062", Backup = "pool-a", Orbits = ["7100-7199"] },
+        ],
+        Users =
+        [
+            new UserDefinition { User = "alice", HomePool = "pool-a" },
+            new UserDefinition { User = "bob", HomePool = "pool-a" },
+            new UserDefinition { User = "carol", HomePool = "pool-a" },
+            new UserDefinition { User = "dave", HomePool = "pool-a" },
+            new UserDefinition { User = "erin", HomePool = "pool-b" },
+            new UserDefinition { User = "frank", HomePool = "pool-b" },
+        ],
+    };
+
+    /// <summary>A loopback port free for both UDP and TCP at the time of the call.</summary>
+    public static IPEndPoint ReservePort()
+    {
+        while (true)
+        {
+            using var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+            var endPoint = (IPEndPoint)udp.Client.LocalEndPoint!;
+            var tcp = new TcpListener(endPoint);
+            try
+            {
+                tcp.Start();
+                return endPoint;
+            }
+            catch (SocketException)
+            {
+                // Taken for TCP: try another.
+            }
+            finally
+            {
+                tcp.Stop();
+            }
+        }
+    }
+
+    public IPEndPoint AddressOf(string pool) => IPEndPoint.Parse(Topology.FindPool(pool)!.Sip);
+
+    public PoolSettings SettingsFor(string pool, string? databasePath) => new()
+    {
+        Name = pool,
+        Topology = Topology,
+        Users = Topology.Users.Select(u => new LabUser(u.User, u.HomePool, Passwords[u.User])).ToList(),
+        SipEndPoint = AddressOf(pool),
+        DatabasePath = databasePath,
+        Admin = null,
+        Digest = new DigestOptions { Realm = Domain, Algorithms = [DigestAlgorithm.Md5] },
+    };
+
+    public Task<PoolServer> StartPoolAsync(string pool, string? databasePath) =>
+        PoolServer.StartAsync(SettingsFor(pool, databasePath), Log, Time);
+
+    /// <summary>Stops pool-a and starts it again at the same address on the same database (a restart).</summary>
+    public async Task RestartAAsync()
+    {
+        var databasePath = A.Settings.DatabasePath;
+        await A.DisposeAsync();
+        A = await StartPoolAsync("pool-a", databasePath);
+    }
+
+    /// <summary>A phone of <paramref name="user"/> with its lab password (or <paramref name="password"/>) sending to <paramref name="pool"/>.</summary>
+    public async Task<LabPhone> PhoneAsync(string user, PoolServer pool, SipProtocol transport = SipProtocol.Udp, string? password = null,
+        bool withoutPassword = false)
+    {
+        var phone = await LabPhone.StartAsync(user, withoutPassword ? null : password ?? Passwords[user],
+            new SipEndPoint(transport, pool.SipEndPoint), Log);
+        lock (_phones) _phones.Add(phone);
+        return phone;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        LabPhone[] phones;
+        lock (_phones) phones = [.. _phones];
+        foreach (var phone in phones) await phone.DisposeAsync();
+        if (B is not null) await B.DisposeAsync();
+        if (A is not null) await A.DisposeAsync();
+        foreach (var file in _files)
+        {
+            foreach (var suffix in (string[])["", "-wal", "-shm", "-journal"])
+            {
+                try
+                {
+                    File.Delete(file + suffix);
+                }
+                catch (IOException)
+                {
+                    // Best effort: a temp file left behind is harmless.
+                }
+            }
+        }
+    }
+}
