@@ -40,7 +40,9 @@ public class PoolProcessTests
     [TestCase(PosixSignalNumber.Interrupt)]
     public async Task A_running_pool_stops_cleanly_on_a_signal(PosixSignalNumber signal)
     {
-        using var pool = PoolProcess.Start(ShippedConfig);
+        // Free ports, so a pool someone left running on 5060 does not fail this test.
+        var sipPort = FreePort();
+        using var pool = PoolProcess.Start(ShippedConfig, $"--Pool:Sip:Port={sipPort}", $"--Pool:Admin:Url=http://127.0.0.1:{FreePort()}");
         Assert.That(await pool.WaitUntilStartedAsync(StartTimeout), Is.True, pool.Output + pool.Error);
         if (pool.Ignores(signal))
         {
@@ -53,7 +55,7 @@ public class PoolProcessTests
         Assert.Multiple(() =>
         {
             Assert.That(exitCode, Is.EqualTo(0), pool.Output + pool.Error);
-            Assert.That(pool.Output, Does.Contain("pool pool-a starting on 127.0.0.1:5060"));
+            Assert.That(pool.Output, Does.Contain($"pool pool-a starting on 127.0.0.1:{sipPort}"));
             Assert.That(pool.Output, Does.Contain("pool pool-a stopped"));
             Assert.That(Directory.GetFiles(Path.Combine(pool.WorkDirectory, "logs"), "pool-a-*.json"), Is.Not.Empty);
         });
