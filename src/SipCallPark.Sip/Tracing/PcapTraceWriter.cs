@@ -187,8 +187,8 @@ public sealed class PcapTraceWriter : IAsyncDisposable
         catch (Exception e) // a broken file must not end the writer task: drop, log, pause, then try a new file
         {
             Interlocked.Increment(ref _dropped);
-            _logger.PcapWriteFailed(e, _currentPath ?? _options.Path, PauseAfterFailure);
             _pausedUntil = _time.GetTimestamp() + (long)(PauseAfterFailure.TotalSeconds * _time.TimestampFrequency);
+            _logger.PcapWriteFailed(e, _currentPath ?? _options.Path, PauseAfterFailure);
             await CloseAsync(quietly: true).ConfigureAwait(false);
         }
     }
