@@ -89,6 +89,11 @@ public sealed class PcapTraceWriter : IAsyncDisposable
     /// <see cref="SipMessageTransport.MessageTraced"/>.</summary>
     public void Observe(SipMessageEvent message)
     {
+        if (message.Remote.Address is null || message.Local is null)
+        {
+            Interlocked.Increment(ref _dropped); // a default event has nowhere to come from: nothing to frame
+            return;
+        }
         var item = new Item(message.Direction, message.Remote.Protocol, message.Remote.Address, message.Local,
             message.Bytes.ToArray(), _time.GetUtcNow());
         if (_queue.Writer.TryWrite(item)) return;
