@@ -8,6 +8,7 @@ using SipCallPark.Pool.Resiliency;
 using SipCallPark.Pool.State;
 using SipCallPark.Pool.Topology;
 using SipCallPark.Sip.Stack;
+using SipCallPark.Sip.Tracing;
 using SipCallPark.Sip.Transport;
 
 namespace SipCallPark.Pool.Hosting;
@@ -24,6 +25,7 @@ public sealed class PoolServer : IAsyncDisposable
     private AdminServer? _admin;
     private StateDatabase? _database;
     private SqliteBindingStore? _sqliteBindings;
+    private PcapTraceWriter? _pcap;
 
     private PoolServer(PoolSettings settings, SipStack stack, IBindingStore bindings, SipMetrics metrics, PoolDispatcher dispatcher,
         StatefulProxy proxy, TimeProvider time, ILoggerFactory loggers)
@@ -98,6 +100,12 @@ public sealed class PoolServer : IAsyncDisposable
 
         var metrics = new SipMetrics();
         stack.Transport.MessageTraced += metrics.Observe;
+        PcapTraceWriter? pcap = null;
+        if (settings.PcapPath is { } pcapPath)
+        {
+            pcap = new PcapTraceWriter(new PcapOptions { Path = pcapPath }, time, loggers.CreateLogger<PcapTraceWriter>());
+            stack.Transport.MessageTraced += pcap.Observe;
+        }
         var self = new PoolIdentity(settings.Name, channels.Select(c => c.LocalEndPoint).Distinct().ToArray());
         var users = new UserDirectory(settings.Users);
         var auth = new DigestAuthenticator(settings.Digest ?? new DigestOptions { Realm = settings.Domain }, users, time);
@@ -116,6 +124,7 @@ public sealed class PoolServer : IAsyncDisposable
         server = new PoolServer(settings, stack, bindings, metrics, dispatcher, proxy, time, loggers)
         {
             _database = database,
+            _pcap = pcap,
             _sqliteBindings = bindings as SqliteBindingStore,
         };
         server.RegisterGauges(stack, bindings, proxy);
@@ -177,6 +186,7 @@ public sealed class PoolServer : IAsyncDisposable
         if (_admin is not null) await _admin.DisposeAsync().ConfigureAwait(false);
         foreach (var d in _disposables) d.Dispose();
         await Stack.DisposeAsync().ConfigureAwait(false);
+        if (_pcap is not null) await _pcap.DisposeAsync().ConfigureAwait(false);
         if (_sqliteBindings is not null) await _sqliteBindings.DisposeAsync().ConfigureAwait(false);
         _database?.Dispose();
         _stopping.Dispose();

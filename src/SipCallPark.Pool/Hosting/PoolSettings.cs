@@ -44,5 +44,8 @@ public sealed class PoolSettings
 
     public HealthMonitorOptions Health { get; init; } = new();
 
+    /// <summary>When set, the SIP trace is written to this pcap file too.</summary>
+    public string? PcapPath { get; init; }
+
     public string Domain => Topology.Domain;
 }

@@ -22,6 +22,13 @@ internal sealed record PoolCommandLine(string ConfigFile, LogEventLevel? LogLeve
 
     public static Option<string?> LogLevelOption { get; } = CreateLogLevelOption();
 
+    /// <summary><c>--pcap FILE</c>: the same as <c>--Pool:PcapFile=FILE</c>.</summary>
+    public static Option<string?> PcapOption { get; } = new("--pcap")
+    {
+        Description = "Write every SIP message sent and received to this pcap file (rolls at 100 MB); same as --Pool:PcapFile.",
+        HelpName = "file",
+    };
+
     /// <summary>The command with its options; key overrides arrive as unmatched tokens and are checked by <see cref="TryRead"/>.</summary>
     public static RootCommand CreateCommand()
     {
@@ -32,6 +39,7 @@ internal sealed record PoolCommandLine(string ConfigFile, LogEventLevel? LogLeve
         };
         command.Options.Add(ConfigOption);
         command.Options.Add(LogLevelOption);
+        command.Options.Add(PcapOption);
         return command;
     }
 
@@ -42,6 +50,11 @@ internal sealed record PoolCommandLine(string ConfigFile, LogEventLevel? LogLeve
         if (!TryReadKeyOverrides(result.UnmatchedTokens, out var overrides, out error))
         {
             return false;
+        }
+
+        if (result.GetValue(PcapOption) is { } pcap)
+        {
+            overrides.Add($"--Pool:PcapFile={pcap}");
         }
 
         var level = result.GetValue(LogLevelOption) is { } name

@@ -40,6 +40,7 @@ internal sealed partial class SipServerService(IOptions<PoolOptions> options, IL
             Digest = new DigestOptions { Realm = _pool.Domain, Algorithms = _pool.Auth.Algorithms.Select(a => DigestAlgorithm.Normalize(a)!).ToArray() },
             Registrar = new RegistrarOptions { RequireAuthentication = _pool.Auth.RequireRegisterAuthentication },
             Admin = new AdminOptions { Url = _pool.Admin.Url },
+            PcapPath = _pool.PcapFile is { Length: > 0 } pcap ? Path.GetFullPath(pcap) : null,
         };
         if (!_pool.Auth.RequireRegisterAuthentication) LogAuthOff();
         _server = await PoolServer.StartAsync(settings, loggers, TimeProvider.System, cancellationToken);
