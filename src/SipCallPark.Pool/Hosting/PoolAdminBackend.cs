@@ -12,7 +12,7 @@ internal sealed class PoolAdminBackend(PoolServer server) : IAdminBackend
         var endpoints = server.Stack.Transport.Channels.Select(c => $"{c.Protocol.ToString().ToLowerInvariant()}:{c.LocalEndPoint}").ToArray();
         var counts = new StatusCountsDto(server.Bindings.All(now).Count, 0, server.Stack.Transactions.ActiveCount, 0);
         var dr = settings.Topology.Pools
-            .Select(p => new DrPhaseDto(p.Name, server.PhaseOf(p.Name).ToString(), p.Backup, null, null)).ToArray();
+            .Select(p => new DrPhaseDto(p.Name, server.PhaseOf(p.Name).ToString(), p.Backup, server.HealthOf(p.Name), server.DrMachineOf(p.Name)?.Since)).ToArray();
         return new PoolStatusDto(settings.Name, settings.Domain, endpoints, server.StartedAt, (now - server.StartedAt).TotalSeconds, counts, dr);
     }
 
@@ -28,8 +28,18 @@ internal sealed class PoolAdminBackend(PoolServer server) : IAdminBackend
         Task.FromResult(CommandResult.NotFound($"orbit {orbit} holds no call"));
 
     public Task<CommandResult> FailoverAsync(string pool, CancellationToken cancellationToken) =>
-        Task.FromResult(CommandResult.Refused("failover is not available in this build: the DR state machine is not wired into the pool yet"));
+        Task.FromResult(Run(pool, m => m.Failover()));
 
     public Task<CommandResult> FailbackAsync(string pool, CancellationToken cancellationToken) =>
-        Task.FromResult(CommandResult.Refused("failback is not available in this build: the DR state machine is not wired into the pool yet"));
+        Task.FromResult(Run(pool, m => m.Failback()));
+
+    /// <summary>DR commands go to the backup pool: the instance that watches <paramref name="pool"/>.</summary>
+    private CommandResult Run(string pool, Func<Resiliency.DrStateMachine, Resiliency.DrCommandResult> command)
+    {
+        if (server.Settings.Topology.FindPool(pool) is null) return CommandResult.NotFound($"no pool named {pool} in the topology");
+        if (server.DrMachineOf(pool) is not { } machine)
+            return CommandResult.Refused($"{server.Settings.Name} is not {pool}'s backup; run the command on the pool that backs {pool} up");
+        var result = command(machine);
+        return result.Accepted ? CommandResult.Done(result.Message) : CommandResult.Refused(result.Message);
+    }
 }

@@ -26,6 +26,7 @@ public sealed class PoolServer : IAsyncDisposable
     private StateDatabase? _database;
     private SqliteBindingStore? _sqliteBindings;
     private PcapTraceWriter? _pcap;
+    private readonly List<PartnerWatch> _partners = [];
 
     private PoolServer(PoolSettings settings, SipStack stack, IBindingStore bindings, SipMetrics metrics, PoolDispatcher dispatcher,
         StatefulProxy proxy, TimeProvider time, ILoggerFactory loggers)
@@ -63,7 +64,13 @@ public sealed class PoolServer : IAsyncDisposable
     public Uri? AdminUrl => _admin?.Url;
 
     /// <summary>The DR phase this pool knows for <paramref name="pool"/>; Normal until the DR machinery runs.</summary>
-    public DrPhase PhaseOf(string pool) => DrPhase.Normal;
+    public DrPhase PhaseOf(string pool) => _partners.FirstOrDefault(p => string.Equals(p.Pool, pool, StringComparison.OrdinalIgnoreCase))?.Machine.Phase ?? DrPhase.Normal;
+
+    /// <summary>The partner's health as this pool's monitor sees it; null for pools it does not watch.</summary>
+    public bool? HealthOf(string pool) => _partners.FirstOrDefault(p => string.Equals(p.Pool, pool, StringComparison.OrdinalIgnoreCase))?.Monitor.IsHealthy;
+
+    /// <summary>The DR machine this pool keeps for <paramref name="pool"/>, or null when it does not watch that pool.</summary>
+    public DrStateMachine? DrMachineOf(string pool) => _partners.FirstOrDefault(p => string.Equals(p.Pool, pool, StringComparison.OrdinalIgnoreCase))?.Machine;
 
     public static async Task<PoolServer> StartAsync(PoolSettings settings, ILoggerFactory loggers, TimeProvider? time = null,
         CancellationToken cancellationToken = default)
@@ -128,6 +135,12 @@ public sealed class PoolServer : IAsyncDisposable
             _sqliteBindings = bindings as SqliteBindingStore,
         };
         server.RegisterGauges(stack, bindings, proxy);
+        // Watch the pools this one backs up (Lync pairs pools both ways, so usually the one partner).
+        foreach (var partner in settings.Topology.Pools.Where(p => string.Equals(p.Backup, settings.Name, StringComparison.OrdinalIgnoreCase)
+                                                                   && !string.Equals(p.Name, settings.Name, StringComparison.OrdinalIgnoreCase)))
+        {
+            server._partners.Add(new PartnerWatch(stack, settings.Name, settings.Domain, partner, settings.Dr, settings.Health, metrics, time, loggers));
+        }
         server.StartHousekeeping();
         if (settings.Admin is { } adminOptions)
         {
@@ -180,10 +193,14 @@ public sealed class PoolServer : IAsyncDisposable
         });
     }
 
+    private int _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_admin is not null) await _admin.DisposeAsync().ConfigureAwait(false);
+        foreach (var partner in _partners) await partner.DisposeAsync().ConfigureAwait(false);
         foreach (var d in _disposables) d.Dispose();
         await Stack.DisposeAsync().ConfigureAwait(false);
         if (_pcap is not null) await _pcap.DisposeAsync().ConfigureAwait(false);

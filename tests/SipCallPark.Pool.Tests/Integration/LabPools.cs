@@ -1,3 +1,4 @@
+using SipCallPark.Pool.Resiliency;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -131,6 +132,9 @@ internal sealed class LabPools : IAsyncDisposable
         DatabasePath = databasePath,
         Admin = null,
         Digest = new DigestOptions { Realm = Domain, Algorithms = [DigestAlgorithm.Md5] },
+        // Fast probes and short DR phases, so an outage is seen in well under a second.
+        Health = new HealthMonitorOptions { Interval = TimeSpan.FromMilliseconds(100), ProbeTimeout = TimeSpan.FromMilliseconds(80) },
+        Dr = new DrOptions { FailoverDuration = TimeSpan.FromMilliseconds(500), FailbackDuration = TimeSpan.FromMilliseconds(500) },
     };
 
     public Task<PoolServer> StartPoolAsync(string pool, string? databasePath) =>
