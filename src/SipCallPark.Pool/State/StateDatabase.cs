@@ -17,6 +17,14 @@ public sealed class StateDatabase : IDisposable
             mode INTEGER NOT NULL, pool TEXT NOT NULL, PRIMARY KEY (aor, contact));
         CREATE INDEX bindings_expiry ON bindings (expires_at);
         """,
+        """
+        CREATE TABLE parked_dialogs (
+            pool TEXT NOT NULL, orbit TEXT NOT NULL, call_id TEXT NOT NULL, local_tag TEXT NOT NULL,
+            remote_tag TEXT NOT NULL, local_uri TEXT NOT NULL, remote_uri TEXT NOT NULL, remote_target TEXT NOT NULL,
+            route_set TEXT NOT NULL, local_cseq INTEGER NOT NULL, parked_party TEXT NOT NULL, parker TEXT NOT NULL,
+            parked_at INTEGER NOT NULL, timeout_due INTEGER, attempts INTEGER NOT NULL, state INTEGER NOT NULL,
+            PRIMARY KEY (pool, orbit));
+        """,
     ];
 
     private readonly string _connectionString;
