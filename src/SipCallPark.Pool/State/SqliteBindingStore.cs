@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using SipCallPark.Pool.Registrar;
@@ -6,7 +5,7 @@ using SipCallPark.Pool.Registrar;
 namespace SipCallPark.Pool.State;
 
 /// <summary>
-/// Bindings kept in memory for reads and written through to SQLite. Writes are group-committed: a writer loop takes
+/// Bindings kept in memory for reads and written through to SQLite. Writes are group-committed (<see cref="GroupCommitQueue{T}"/>): a writer loop takes
 /// every pending change, writes them in one transaction and only then completes their tasks, so the registrar's
 /// 200 OK follows a durable write without one fsync per REGISTER.
 /// </summary>
@@ -14,38 +13,30 @@ public sealed class SqliteBindingStore : InMemoryBindingStore, IAsyncDisposable
 {
     private readonly StateDatabase _database;
     private readonly ILogger _logger;
-    private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Task _writer;
+    private readonly GroupCommitQueue<PendingWrite> _writes;
 
-    private sealed record PendingWrite(string? Aor, IReadOnlyList<Binding> Bindings, DateTimeOffset? PurgeBefore, TaskCompletionSource Done);
+    /// <summary>The bindings of one address of record, or (<see cref="PurgeBefore"/> set) a purge of expired ones.</summary>
+    private sealed record PendingWrite(string? Aor, IReadOnlyList<Binding> Bindings, DateTimeOffset? PurgeBefore);
 
     public SqliteBindingStore(StateDatabase database, ILogger<SqliteBindingStore> logger)
     {
         _database = database;
         _logger = logger;
         Load();
-        _writer = Task.Run(WriteLoopAsync);
+        _writes = new GroupCommitQueue<PendingWrite>(database, Apply, logger, "binding");
     }
 
     public override Task SetAsync(string aor, IReadOnlyList<Binding> bindings, CancellationToken cancellationToken = default)
     {
         SetInMemory(aor, bindings);
-        return Enqueue(new PendingWrite(aor, bindings, null, NewCompletion()));
+        return _writes.EnqueueAsync(new PendingWrite(aor, bindings, null));
     }
 
     public override async Task<int> PurgeExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         var removed = PurgeInMemory(now);
-        await Enqueue(new PendingWrite(null, [], now, NewCompletion())).ConfigureAwait(false);
+        await _writes.EnqueueAsync(new PendingWrite(null, [], now)).ConfigureAwait(false);
         return removed;
-    }
-
-    private static TaskCompletionSource NewCompletion() => new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    private Task Enqueue(PendingWrite write)
-    {
-        if (!_writes.Writer.TryWrite(write)) write.Done.TrySetException(new ObjectDisposedException(nameof(SqliteBindingStore)));
-        return write.Done.Task;
     }
 
     private void Load()
@@ -66,31 +57,6 @@ public sealed class SqliteBindingStore : InMemoryBindingStore, IAsyncDisposable
         }
         foreach (var (aor, list) in byAor) SetInMemory(aor, list);
         _logger.LogInformation("Loaded {Count} bindings from {Path}", byAor.Values.Sum(l => l.Count), _database.Path);
-    }
-
-    private async Task WriteLoopAsync()
-    {
-        using var connection = _database.Open();
-        var batch = new List<PendingWrite>();
-        while (await _writes.Reader.WaitToReadAsync().ConfigureAwait(false))
-        {
-            batch.Clear();
-            while (batch.Count < 1000 && _writes.Reader.TryRead(out var write)) batch.Add(write);
-            try
-            {
-                using (var tx = connection.BeginTransaction())
-                {
-                    foreach (var write in batch) Apply(connection, tx, write);
-                    tx.Commit();
-                }
-                foreach (var write in batch) write.Done.TrySetResult();
-            }
-            catch (SqliteException e)
-            {
-                _logger.LogError(e, "Writing {Count} binding changes to {Path} failed", batch.Count, _database.Path);
-                foreach (var write in batch) write.Done.TrySetException(e);
-            }
-        }
     }
 
     private static void Apply(SqliteConnection connection, SqliteTransaction tx, PendingWrite write)
@@ -130,9 +96,5 @@ public sealed class SqliteBindingStore : InMemoryBindingStore, IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        _writes.Writer.TryComplete();
-        await _writer.ConfigureAwait(false);
-    }
+    public ValueTask DisposeAsync() => _writes.DisposeAsync();
 }

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
@@ -7,7 +6,7 @@ namespace SipCallPark.Pool.State;
 
 /// <summary>
 /// Parked dialogs kept in memory for reads and written through to the <c>parked_dialogs</c> table. Writes are
-/// group-committed as in <see cref="SqliteBindingStore"/>: a writer loop takes every pending change, writes them in
+/// group-committed through <see cref="GroupCommitQueue{T}"/>: a writer loop takes every pending change, writes them in
 /// one transaction and only then completes their tasks. The journal is loaded at construction, so a restarted pool
 /// sees every dialog it must BYE.
 /// </summary>
@@ -15,19 +14,18 @@ public sealed class SqliteParkJournal : InMemoryParkJournal, IAsyncDisposable
 {
     private readonly StateDatabase _database;
     private readonly ILogger _logger;
-    private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock _order = new();
-    private readonly Task _writer;
+    private readonly GroupCommitQueue<PendingWrite> _writes;
 
     /// <summary>An upsert (<see cref="Record"/> set) or a removal of (<see cref="Pool"/>, <see cref="Orbit"/>).</summary>
-    private sealed record PendingWrite(ParkedDialogRecord? Record, string Pool, string Orbit, TaskCompletionSource Done);
+    private sealed record PendingWrite(ParkedDialogRecord? Record, string Pool, string Orbit);
 
     public SqliteParkJournal(StateDatabase database, ILogger<SqliteParkJournal> logger)
     {
         _database = database;
         _logger = logger;
         Load();
-        _writer = Task.Run(WriteLoopAsync);
+        _writes = new GroupCommitQueue<PendingWrite>(database, Apply, logger, "parked dialog");
     }
 
     public override Task UpsertAsync(ParkedDialogRecord record, CancellationToken cancellationToken = default)
@@ -37,7 +35,7 @@ public sealed class SqliteParkJournal : InMemoryParkJournal, IAsyncDisposable
         lock (_order)
         {
             UpsertInMemory(record);
-            return Enqueue(new PendingWrite(record, record.Pool, record.Orbit, NewCompletion()));
+            return _writes.EnqueueAsync(new PendingWrite(record, record.Pool, record.Orbit));
         }
     }
 
@@ -46,16 +44,8 @@ public sealed class SqliteParkJournal : InMemoryParkJournal, IAsyncDisposable
         lock (_order)
         {
             RemoveInMemory(orbit, pool);
-            return Enqueue(new PendingWrite(null, pool, orbit, NewCompletion()));
+            return _writes.EnqueueAsync(new PendingWrite(null, pool, orbit));
         }
-    }
-
-    private static TaskCompletionSource NewCompletion() => new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    private Task Enqueue(PendingWrite write)
-    {
-        if (!_writes.Writer.TryWrite(write)) write.Done.TrySetException(new ObjectDisposedException(nameof(SqliteParkJournal)));
-        return write.Done.Task;
     }
 
     private void Load()
@@ -83,31 +73,6 @@ public sealed class SqliteParkJournal : InMemoryParkJournal, IAsyncDisposable
             count++;
         }
         _logger.LogInformation("Loaded {Count} parked dialogs from {Path}", count, _database.Path);
-    }
-
-    private async Task WriteLoopAsync()
-    {
-        using var connection = _database.Open();
-        var batch = new List<PendingWrite>();
-        while (await _writes.Reader.WaitToReadAsync().ConfigureAwait(false))
-        {
-            batch.Clear();
-            while (batch.Count < 1000 && _writes.Reader.TryRead(out var write)) batch.Add(write);
-            try
-            {
-                using (var tx = connection.BeginTransaction())
-                {
-                    foreach (var write in batch) Apply(connection, tx, write);
-                    tx.Commit();
-                }
-                foreach (var write in batch) write.Done.TrySetResult();
-            }
-            catch (Exception e) when (e is SqliteException or JsonException)
-            {
-                _logger.LogError(e, "Writing {Count} parked dialog changes to {Path} failed", batch.Count, _database.Path);
-                foreach (var write in batch) write.Done.TrySetException(e);
-            }
-        }
     }
 
     private static void Apply(SqliteConnection connection, SqliteTransaction tx, PendingWrite write)
@@ -145,9 +110,5 @@ public sealed class SqliteParkJournal : InMemoryParkJournal, IAsyncDisposable
         command.ExecuteNonQuery();
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        _writes.Writer.TryComplete();
-        await _writer.ConfigureAwait(false);
-    }
+    public ValueTask DisposeAsync() => _writes.DisposeAsync();
 }
