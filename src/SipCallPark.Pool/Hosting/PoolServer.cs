@@ -63,7 +63,7 @@ public sealed class PoolServer : IAsyncDisposable
 
     public Uri? AdminUrl => _admin?.Url;
 
-    /// <summary>The DR phase this pool knows for <paramref name="pool"/>; Normal until the DR machinery runs.</summary>
+    /// <summary>The DR phase this pool's watch gives <paramref name="pool"/>; Normal for a pool it does not watch (itself included, for now).</summary>
     public DrPhase PhaseOf(string pool) => _partners.FirstOrDefault(p => string.Equals(p.Pool, pool, StringComparison.OrdinalIgnoreCase))?.Machine.Phase ?? DrPhase.Normal;
 
     /// <summary>The partner's health as this pool's monitor sees it; null for pools it does not watch.</summary>
@@ -119,7 +119,7 @@ public sealed class PoolServer : IAsyncDisposable
 
         PoolServer? server = null;
         DrPhase Phase(string pool) => server?.PhaseOf(pool) ?? DrPhase.Normal;
-        var registrar = new Registrar.Registrar(settings.Registrar, bindings, auth, users,
+        var registrar = new Registrar.Registrar(settings.Registrar, bindings, auth, users, stack.Ids,
             new PairedPoolPolicy(settings.Name, settings.Topology, Phase), settings.Domain, settings.Name, time,
             loggers.CreateLogger<Registrar.Registrar>());
         var router = new ProxyRouter(self, settings.Topology, bindings, auth,

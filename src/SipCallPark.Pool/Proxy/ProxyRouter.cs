@@ -60,7 +60,7 @@ public sealed class ProxyRouter
         if (request.Routes.Count > 0)
         {
             var next = request.Routes[0].Uri;
-            return Resolve(next) is { } hop
+            return SipTargetResolver.Resolve(next) is { } hop
                 ? new ProxyDecision.Forward([new ProxyTarget(request.RequestUri, hop)], false, true)
                 : new ProxyDecision.Respond(502, $"cannot resolve route {next}");
         }
@@ -71,7 +71,7 @@ public sealed class ProxyRouter
         // following a route set the dialog's parties agreed on is not relaying for strangers.
         if (consumedOwnRoute && request.To.Tag is not null && !IsOurDomainOrAddress(uri))
         {
-            return Resolve(uri) is { } target
+            return SipTargetResolver.Resolve(uri) is { } target
                 ? new ProxyDecision.Forward([new ProxyTarget(uri, target)], false, true)
                 : new ProxyDecision.Respond(502, $"cannot resolve {uri}");
         }
@@ -113,7 +113,7 @@ public sealed class ProxyRouter
         foreach (var b in bindings.OrderByDescending(b => b.Q))
         {
             if (!SipUri.TryParse(b.Contact, out var contact)) continue;
-            var destination = SourceOf(b) ?? Resolve(contact);
+            var destination = SourceOf(b) ?? SipTargetResolver.Resolve(contact);
             if (destination is { } d) targets.Add(new ProxyTarget(contact, d, b.Mode));
         }
         return targets.Count == 0
@@ -147,6 +147,4 @@ public sealed class ProxyRouter
         return IPEndPoint.TryParse(source[(colon + 1)..], out var ep) ? new SipEndPoint(protocol, ep) : null;
     }
 
-    /// <summary>Numeric hosts only: the lab has no DNS (RFC 3263 resolution is future work).</summary>
-    internal static SipEndPoint? Resolve(SipUri uri) => SipTargetResolver.Resolve(uri);
 }

@@ -4,6 +4,7 @@ using SipCallPark.Pool.Auth;
 using SipCallPark.Pool.State;
 using SipCallPark.Pool.Topology;
 using SipCallPark.Sip.Message;
+using SipCallPark.Sip.Transactions;
 using SipCallPark.Sip.Transport;
 
 namespace SipCallPark.Pool.Registrar;
@@ -21,19 +22,21 @@ public sealed class Registrar
     private readonly IBindingStore _store;
     private readonly DigestAuthenticator _auth;
     private readonly IUserDirectory _users;
+    private readonly ISipIdGenerator _ids;
     private readonly IHomePoolPolicy _policy;
     private readonly string _domain;
     private readonly string _pool;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    public Registrar(RegistrarOptions options, IBindingStore store, DigestAuthenticator auth, IUserDirectory users,
+    public Registrar(RegistrarOptions options, IBindingStore store, DigestAuthenticator auth, IUserDirectory users, ISipIdGenerator ids,
         IHomePoolPolicy policy, string domain, string pool, TimeProvider time, ILogger<Registrar> logger)
     {
         _options = options;
         _store = store;
         _auth = auth;
         _users = users;
+        _ids = ids;
         _policy = policy;
         _domain = domain;
         _pool = pool;
@@ -57,7 +60,7 @@ public sealed class Registrar
             switch (result.Outcome)
             {
                 case DigestOutcome.Missing or DigestOutcome.Stale:
-                    var challenge = SipResponse.CreateFor(request, 401, toTag: ToTag(request));
+                    var challenge = SipResponse.CreateFor(request, 401, toTag: ToTag());
                     _auth.AddChallenges(challenge, result.Outcome == DigestOutcome.Stale);
                     return challenge;
                 case DigestOutcome.Rejected:
@@ -71,7 +74,7 @@ public sealed class Registrar
         var decision = _policy.Decide(user);
         if (decision is RegistrationDecision.Redirect redirect)
         {
-            var moved = SipResponse.CreateFor(request, 301, toTag: ToTag(request));
+            var moved = SipResponse.CreateFor(request, 301, toTag: ToTag());
             foreach (var (contact, q) in redirect.Targets) moved.Headers.Add(HeaderNames.Contact, $"<{contact}>;q={q.ToString("0.0##", CultureInfo.InvariantCulture)}");
             return moved;
         }
@@ -97,7 +100,7 @@ public sealed class Registrar
                     var expires = ExpiresOf(contact, request);
                     if (expires > 0 && expires < _options.MinExpires)
                     {
-                        var tooBrief = SipResponse.CreateFor(request, 423, toTag: ToTag(request));
+                        var tooBrief = SipResponse.CreateFor(request, 423, toTag: ToTag());
                         tooBrief.Headers.Add(HeaderNames.MinExpires, _options.MinExpires.ToString(CultureInfo.InvariantCulture));
                         return tooBrief;
                     }
@@ -109,7 +112,7 @@ public sealed class Registrar
             _logger.LogDebug("Registered {Aor}: {Count} binding(s), mode {Mode}", aor, current.Count, mode);
         }
 
-        var ok = SipResponse.CreateFor(request, 200, toTag: ToTag(request));
+        var ok = SipResponse.CreateFor(request, 200, toTag: ToTag());
         foreach (var b in current)
         {
             var value = $"<{b.Contact}>;expires={b.RemainingSeconds(now)}";
@@ -157,11 +160,12 @@ public sealed class Registrar
     private static bool Ordered(List<Binding> current, SipRequest request) =>
         !current.Any(b => b.CallId == request.CallId && b.CSeq >= request.CSeq.Number);
 
-    private static string ToTag(SipRequest request) => request.To.Tag is null ? Convert.ToHexStringLower(BitConverter.GetBytes(request.CallId.GetHashCode() ^ (int)request.CSeq.Number)) : "";
+    /// <summary>A fresh To tag; <see cref="SipResponse.CreateFor(SipRequest, int, string?, string?)"/> adds it only when the To has none.</summary>
+    private string ToTag() => _ids.NewTag();
 
-    private static SipResponse Reply(SipRequest request, int status, string warning)
+    private SipResponse Reply(SipRequest request, int status, string warning)
     {
-        var response = SipResponse.CreateFor(request, status, toTag: ToTag(request));
+        var response = SipResponse.CreateFor(request, status, toTag: ToTag());
         response.Headers.Add(HeaderNames.Warning, $"399 - \"{warning}\"");
         return response;
     }

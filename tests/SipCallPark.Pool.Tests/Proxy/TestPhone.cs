@@ -102,7 +102,7 @@ internal sealed class TestPhone : ITransactionUser, IAsyncDisposable
 
     /// <summary>Where a request goes first: its first Route, else its Request-URI.</summary>
     public static SipEndPoint NextHop(SipRequest request) =>
-        ProxyRouter.Resolve(request.Routes.Count > 0 ? request.Routes[0].Uri : request.RequestUri)!.Value;
+        SipCallPark.Sip.Transport.SipTargetResolver.Resolve(request.Routes.Count > 0 ? request.Routes[0].Uri : request.RequestUri)!.Value;
 
     public Task<bool> SendAckAsync(SipRequest ack) => Stack.Transport.SendRequestAsync(ack, NextHop(ack)).AsTask();
 

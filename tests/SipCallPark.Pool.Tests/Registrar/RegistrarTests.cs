@@ -8,6 +8,7 @@ using SipCallPark.Pool.State;
 using SipCallPark.Pool.Topology;
 using SipCallPark.Sip.Auth;
 using SipCallPark.Sip.Message;
+using SipCallPark.Sip.Transactions;
 using SipCallPark.Sip.Transport;
 
 namespace SipCallPark.Pool.Tests.Registrar;
@@ -34,7 +35,7 @@ public class RegistrarTests
 
     private Pool.Registrar.Registrar Create(RegistrarOptions options, IHomePoolPolicy policy) =>
         new(options, _store, _auth, new UserDirectory([new LabUser("alice", "pool-a", Password: "alice-secret"), new LabUser("erin", "pool-b", Password: "erin-secret")]),
-            policy, "callpark.lab", "pool-a", _time, NullLogger<Pool.Registrar.Registrar>.Instance);
+            new SipIdGenerator(new Random(1).NextBytes), policy, "callpark.lab", "pool-a", _time, NullLogger<Pool.Registrar.Registrar>.Instance);
 
     private SipRequest Register(string user, string contact, string? expiresHeader = null, string callId = "reg-1")
     {
