@@ -242,18 +242,22 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
         }
         call.Music = music;
         call.Leg = leg;
-        if (incoming.Offer is null)
+        // Parked once the party's ACK is in (with a late offer, its answer comes with the ACK).
+        try
         {
-            // Late offer: the party's answer comes with its ACK.
-            try
-            {
-                await leg.Confirmed.WaitAsync(_options.CompletionTimeout, _time).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-            }
-            HoldMedia.Apply(music, leg.RemoteSdp);
+            await Task.WhenAny(leg.Confirmed, leg.Ended).WaitAsync(_options.CompletionTimeout, _time).ConfigureAwait(false);
         }
+        catch (TimeoutException)
+        {
+        }
+        if (!leg.Confirmed.IsCompleted || leg.IsEnded)
+        {
+            _logger.LogInformation("Park on orbit {Orbit} failed: {Party} never acknowledged the answer", orbit, call.PartyText);
+            FreeOrbit(call);
+            if (!leg.IsEnded) await leg.HangUpAsync().ConfigureAwait(false);
+            return;
+        }
+        if (incoming.Offer is null) HoldMedia.Apply(music, leg.RemoteSdp);
         _logger.LogInformation("Parking {Party} for {Parker} on orbit {Orbit} (blind transfer, call {CallId})",
             call.PartyText, call.Parker.Uri, orbit, request.CallId);
         await BeginParkedAsync(call).ConfigureAwait(false);
