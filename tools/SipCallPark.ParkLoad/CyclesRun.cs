@@ -21,6 +21,7 @@ public sealed class CyclesRun(LoadSettings settings, LoadLab lab, TextWriter out
             ? $"cycles: open loop at {settings.Rate:0.#}/s for {settings.Duration.TotalSeconds:0.#} s (at most {settings.Concurrency} in flight)"
             : $"cycles: closed loop, {settings.Concurrency} at a time, for {settings.Duration.TotalSeconds:0.#} s");
         var cpu = settings.PoolPid is { } pid ? PoolProcess.TrySample(pid) : null;
+        var machine = MachineLoad.Sample();
         var messagesBefore = lab.MessagesReceived;
         var start = Stopwatch.GetTimestamp();
         using var stopProgress = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -41,6 +42,7 @@ public sealed class CyclesRun(LoadSettings settings, LoadLab lab, TextWriter out
         }
         var wall = Stopwatch.GetElapsedTime(start);
         var cpuPercent = cpu is { } before && PoolProcess.TrySample(before.Pid) is { } after ? PoolProcess.CpuPercent(before, after) : (double?)null;
+        var (busy, capacity, self) = MachineLoad.Between(machine, MachineLoad.Sample());
         await stopProgress.CancelAsync();
         await progress;
 
@@ -58,13 +60,14 @@ public sealed class CyclesRun(LoadSettings settings, LoadLab lab, TextWriter out
         await output.WriteLineAsync($"achieved {achieved:0.0} cycles/s; cycle latency p50 {_stats.CyclePercentile(50):0.0} ms, " +
                                     $"p99 {_stats.CyclePercentile(99):0.0} ms, max {_stats.CyclePercentile(100):0.0} ms; park step p50 {_stats.ParkPercentile(50):0.0} ms, p99 {_stats.ParkPercentile(99):0.0} ms");
         await output.WriteLineAsync($"alice received {messages} park MESSAGEs; after the run the pool reports {Show(leftParked)} parked, {Show(leftBridges)} bridges");
-        if (cpuPercent is { } c) await output.WriteLineAsync($"pool CPU during the run: {c:0}% of one core");
+        await output.WriteLineAsync($"CPU during the run (100% = one core): pool {(cpuPercent is { } c ? c.ToString("0") : "?")}%, load generator {self:0}%, " +
+                                    $"whole machine {busy:0}% of {capacity:0}% ({Environment.ProcessorCount} cores)");
         foreach (var (what, count) in _stats.Failures.Take(15)) await output.WriteLineAsync($"  failed {count,6} × {what}");
         await output.WriteLineAsync(
             $"RESULT mode=cycles loop={(openLoop ? "open" : "closed")} rate={settings.Rate:0.#} concurrency={settings.Concurrency} seconds={settings.Duration.TotalSeconds:0.#} " +
             $"attempted={_stats.Attempted} completed={_stats.Completed} failed={_stats.Failed} cps={achieved:0.0} " +
             $"p50_ms={_stats.CyclePercentile(50):0.0} p99_ms={_stats.CyclePercentile(99):0.0} cpu_pct={(cpuPercent is { } p ? p.ToString("0") : "?")} " +
-            $"left_parked={Show(leftParked)} messages={messages}");
+            $"gen_cpu_pct={self:0} machine_pct={busy:0} left_parked={Show(leftParked)} messages={messages}");
         return _stats.Failed == 0 && _stats.Completed > 0 ? 0 : 1;
     }
 

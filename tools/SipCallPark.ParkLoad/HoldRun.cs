@@ -36,8 +36,10 @@ public sealed class HoldRun(LoadSettings settings, LoadLab lab, TextWriter outpu
         // Let the start-up of the last parks (journal writes, first music packets) settle before reading memory.
         await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
         var before = PoolProcess.TrySample(pid);
+        var machine = MachineLoad.Sample();
         await Task.Delay(settings.Measure, cancellationToken);
         var after = PoolProcess.TrySample(pid);
+        var (busy, capacity, self) = MachineLoad.Between(machine, MachineLoad.Sample());
         if (before is null || after is null)
         {
             await output.WriteLineAsync($"parkload: pool process {pid} went away while measuring");
@@ -50,7 +52,7 @@ public sealed class HoldRun(LoadSettings settings, LoadLab lab, TextWriter outpu
         var perCallKb = _parked.IsEmpty ? 0 : (after.RssKb - idle.RssKb) / (double)_parked.Count;
         await output.WriteLineAsync($"with {reported?.ToString() ?? "?"} parked (admin /status): RSS {Mb(after.RssKb)} MB (peak {Mb(after.HwmKb)} MB, " +
                                     $"{perCallKb:0.0} kB per parked call over idle), CPU {cpu:0.0}% of one core over {settings.Measure.TotalSeconds:0} s, " +
-                                    $"{after.Threads} threads, {after.OpenFiles} open files");
+                                    $"{after.Threads} threads, {after.OpenFiles} open files; meanwhile load generator {self:0.0}%, whole machine {busy:0}% of {capacity:0}%");
         await output.WriteLineAsync($"music on hold: {streams?.ToString() ?? "?"} streams; {rtp / rtpWindow.TotalSeconds:0} RTP packets/s reached the phones " +
                                     $"(expected {(streams ?? 0) * 50:0} at 50/s each)");
 
@@ -62,7 +64,7 @@ public sealed class HoldRun(LoadSettings settings, LoadLab lab, TextWriter outpu
             $"RESULT mode=hold calls={settings.Calls} parked={_parked.Count} failed={failed} reported={reported?.ToString() ?? "?"} " +
             $"rss_idle_mb={Mb(idle.RssKb)} rss_mb={Mb(after.RssKb)} hwm_mb={Mb(after.HwmKb)} kb_per_call={perCallKb:0.0} cpu_pct={cpu:0.0} " +
             $"moh_streams={streams?.ToString() ?? "?"} rtp_pps={rtp / rtpWindow.TotalSeconds:0} threads={after.Threads} fds={after.OpenFiles} " +
-            $"park_s={parkSeconds:0.0} left_parked={left?.ToString() ?? "?"}");
+            $"gen_cpu_pct={self:0.0} machine_pct={busy:0} park_s={parkSeconds:0.0} left_parked={left?.ToString() ?? "?"}");
         return failed == 0 && reported == settings.Calls && left == 0 ? 0 : 1;
     }
 
