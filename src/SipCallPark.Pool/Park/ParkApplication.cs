@@ -198,6 +198,18 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
             return;
         }
         var isOrbit = !IsServiceName(user) && OrbitRange.IsOrbitNumber(user) && _orbits.Owns(user);
+        if (isOrbit && incoming.ReferredBy is null && _parked.TryGetValue(user, out var parking) && parking.State == ParkedCallState.Parking)
+        {
+            // The orbit is taken and its number already out (X-Park-Orbit in our 200 or 202) but the parked party's leg
+            // is not up yet: the orbit is not empty, so wait for the park to settle rather than answer 404.
+            try
+            {
+                await parking.Settled.WaitAsync(_options.CompletionTimeout, _time).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
         // Referred-By marks a transferee arriving to be parked (a directed park); anyone else calling an orbit retrieves.
         if (isOrbit && incoming.ReferredBy is null && _parked.TryGetValue(user, out var parked) && parked.State != ParkedCallState.Parking)
         {
@@ -313,6 +325,7 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
     /// <summary>Takes the call out of the table and frees its orbit, music and timer (no SIP).</summary>
     private void FreeOrbit(ParkedCall call)
     {
+        call.MarkSettled();
         call.StopTimer();
         call.StopMusic();
         _parked.TryRemove(new KeyValuePair<string, ParkedCall>(call.Orbit, call));

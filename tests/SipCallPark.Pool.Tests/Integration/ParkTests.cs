@@ -8,7 +8,7 @@ namespace SipCallPark.Pool.Tests.Integration;
 
 /// <summary>The park application end to end: lab phones on loopback UDP, one or two in-process pools.</summary>
 [TestFixture]
-public sealed class ParkTests : IntegrationTest
+public sealed partial class ParkTests : IntegrationTest
 {
     private static readonly TimeSpan Bound = LabPhone.Bound;
     private static readonly SipUri ParkUri = SipUri.Parse("sip:park@callpark.lab");
