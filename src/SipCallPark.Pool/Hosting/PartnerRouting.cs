@@ -33,4 +33,9 @@ public sealed class PartnerRouting(string self, PoolTopology topology, Func<stri
 
     /// <summary>A pool's users are reached through it only while it serves them itself (Normal phase).</summary>
     public bool RouteUsersOf(string pool) => !string.Equals(pool, self, StringComparison.OrdinalIgnoreCase) && phaseOf(pool) == DrPhase.Normal;
+
+    /// <summary>A user is in resiliency mode while its home pool is in Outage, FailingOver or FailingBack.</summary>
+    public bool InResiliencyMode(string user) =>
+        topology.Users.FirstOrDefault(u => string.Equals(u.User, user, StringComparison.OrdinalIgnoreCase)) is { } known
+        && phaseOf(known.HomePool) is DrPhase.Outage or DrPhase.FailingOver or DrPhase.FailingBack;
 }

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using SipCallPark.Pool.Metrics;
 using SipCallPark.Pool.Resiliency;
+using SipCallPark.Pool.State;
 using SipCallPark.Pool.Topology;
 using SipCallPark.Sip.Message;
 using SipCallPark.Sip.Stack;
@@ -11,8 +12,9 @@ namespace SipCallPark.Pool.Hosting;
 
 /// <summary>
 /// This pool's view of its partner: a <see cref="HealthMonitor"/> probing it with SIP OPTIONS and the
-/// <see cref="DrStateMachine"/> its verdicts and the operator's commands drive. Not yet persisted or replicated:
-/// each instance keeps its own view, which is what a restart forgets (issue 5 adds the store and replication).
+/// <see cref="DrStateMachine"/> its verdicts and the operator's commands drive, persisted in the state store so a
+/// restart resumes the phase. The partner's answers carry <c>X-DR-Phase</c>, the phases it drives; the one it gives
+/// this pool is how a pool that comes back learns that it was failed over (and must send its users to the backup).
 /// </summary>
 internal sealed class PartnerWatch : IAsyncDisposable
 {
@@ -23,23 +25,55 @@ internal sealed class PartnerWatch : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
+    public const string PhaseHeader = "X-DR-Phase";
+
+    private readonly DrPhaseStore _phases;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+
     public PartnerWatch(SipStack stack, string self, string domain, PoolDefinition partner, DrOptions dr, HealthMonitorOptions health,
-        SipMetrics metrics, TimeProvider time, ILoggerFactory loggers)
+        SipMetrics metrics, DrPhaseStore phases, TimeProvider time, ILoggerFactory loggers)
     {
         _stack = stack;
         _self = self;
         _domain = domain;
         _partner = partner;
-        var logger = loggers.CreateLogger<PartnerWatch>();
-        Machine = new DrStateMachine(partner.Name, dr, time);
+        _phases = phases;
+        _time = time;
+        _logger = loggers.CreateLogger<PartnerWatch>();
+        var stored = phases.Load(partner.Name);
+        Machine = new DrStateMachine(partner.Name, dr, time, stored?.Phase ?? DrPhase.Normal, stored?.Since);
+        if (stored is { Phase: not DrPhase.Normal })
+            _logger.LogWarning("DR phase of {Pool} restored from the state store: {Phase} since {Since:O}", partner.Name, stored.Phase, stored.Since);
+        OwnPhase = phases.Load(self)?.Phase ?? DrPhase.Normal;
         Monitor = new HealthMonitor(partner.Name, health, ProbeAsync, time, loggers.CreateLogger<HealthMonitor>());
         Monitor.HealthChanged += Machine.ReportHealth;
         Machine.Changed += t =>
         {
-            logger.LogWarning("DR phase of {Pool}: {From} -> {To} ({Reason})", t.Pool, t.From, t.To, t.Reason);
+            _logger.LogWarning("DR phase of {Pool}: {From} -> {To} ({Reason})", t.Pool, t.From, t.To, t.Reason);
             metrics.Increment("dr_transitions_total", "DR phase changes seen by this pool", ("pool", t.Pool), ("phase", t.To.ToString()));
+            phases.Save(new StoredDrPhase(t.Pool, t.To, t.At));
         };
         _loop = Task.Run(() => Monitor.RunAsync(_stop.Token));
+    }
+
+    /// <summary>This pool's own phase as the partner (its backup) last reported it, or as stored before a restart.</summary>
+    public DrPhase OwnPhase { get; private set; }
+
+    /// <summary>Reads the partner's <c>X-DR-Phase</c> (<c>pool-a=FailedOver, pool-b=Normal</c>) for this pool's own phase.</summary>
+    private void LearnOwnPhase(SipResponse response)
+    {
+        if (response.Headers.Get(PhaseHeader) is not { } header) return;
+        foreach (var item in header.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var equals = item.IndexOf('=');
+            if (equals <= 0 || !string.Equals(item[..equals], _self, StringComparison.OrdinalIgnoreCase)) continue;
+            if (!Enum.TryParse<DrPhase>(item[(equals + 1)..], out var phase) || phase == OwnPhase) return;
+            _logger.LogWarning("{Partner} reports this pool {Pool} as {Phase} (was {Previous})", _partner.Name, _self, phase, OwnPhase);
+            OwnPhase = phase;
+            _phases.Save(new StoredDrPhase(_self, phase, _time.GetUtcNow()));
+            return;
+        }
     }
 
     public DrStateMachine Machine { get; }
@@ -62,6 +96,7 @@ internal sealed class PartnerWatch : IAsyncDisposable
         request.Headers.Add(HeaderNames.CSeq, "1 OPTIONS");
         var transaction = await _stack.Transactions.SendRequestAsync(request, destination).ConfigureAwait(false);
         var result = await transaction.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (result.Response is { } response) LearnOwnPhase(response);
         return result.Response is not null;
     }
 

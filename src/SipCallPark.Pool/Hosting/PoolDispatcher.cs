@@ -36,6 +36,9 @@ public sealed class PoolDispatcher : ITransactionUser
         _logger = logger;
     }
 
+    /// <summary>The DR phases this pool drives, announced in <c>X-DR-Phase</c> of its OPTIONS answers.</summary>
+    public Func<IEnumerable<(string Pool, Resiliency.DrPhase Phase)>>? DrivenPhases { get; set; }
+
     /// <summary>The park service; until one is attached, requests for it get 503.</summary>
     public ITransactionUser? ParkService { get; set; }
 
@@ -73,6 +76,8 @@ public sealed class PoolDispatcher : ITransactionUser
                     ok.Headers.Add(HeaderNames.Allow, Allow);
                     ok.Headers.Add(HeaderNames.Accept, "application/sdp");
                     ok.Headers.Add(HeaderNames.Server, $"SipCallPark {_self.Name}");
+                    if (DrivenPhases?.Invoke().ToArray() is { Length: > 0 } phases)
+                        ok.Headers.Add(PartnerWatch.PhaseHeader, string.Join(", ", phases.Select(p => $"{p.Pool}={p.Phase}")));
                     await transaction.SendResponseAsync(ok).ConfigureAwait(false);
                     break;
                 case ProxyDecision.Local { Service: LocalService.Park }:

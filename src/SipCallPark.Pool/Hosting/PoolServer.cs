@@ -57,6 +57,49 @@ public sealed class PoolServer : IAsyncDisposable
 
     public StatefulProxy Proxy { get; }
 
+    internal ProxyRouter Router { get; private init; } = null!;
+
+    private ParkRoutes Routes { get; set; } = null!;
+
+    /// <summary>The partner's state held here by replication; null until replication is wired.</summary>
+    internal Replication.IReplicaStore? Replicas
+    {
+        get => _replicas;
+        set
+        {
+            _replicas = value;
+            Router.Replicas = value;
+            Routes.Replicas = value;
+        }
+    }
+
+    private Replication.IReplicaStore? _replicas;
+
+    /// <summary>
+    /// The backup's duties when a partner's phase changes (DESIGN §5 case 1, §7): on Outage, every parked, not yet
+    /// retrieved party of the partner (known by replication) gets BYE and its parker a MESSAGE.
+    /// </summary>
+    private void OnPartnerPhaseChanged(DrTransition transition)
+    {
+        if (transition is not { From: DrPhase.Normal, To: DrPhase.Outage } || Replicas is not { } replicas) return;
+        var parks = replicas.ParksOf(transition.Pool);
+        var started = Time.GetTimestamp();
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                var count = await Park.TearDownPartnerParksAsync(transition.Pool, parks, r => replicas.RemoveParkAsync(r.Pool, r.Orbit, _stopping.Token)).ConfigureAwait(false);
+                if (count > 0)
+                    _logger.LogWarning("Orphaned parks of {Pool} torn down: {Count} BYEs in {Elapsed:0} ms after the outage was declared",
+                        transition.Pool, count, Time.GetElapsedTime(started).TotalMilliseconds);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _logger.LogError(e, "Tearing down the parks of {Pool} failed", transition.Pool);
+            }
+        });
+    }
+
     public TimeProvider Time { get; }
 
     public DateTimeOffset StartedAt { get; }
@@ -72,8 +115,23 @@ public sealed class PoolServer : IAsyncDisposable
     /// <summary>Completes when the park dialogs left by a previous run have been torn down (see <see cref="ParkApplication.TearDownLeftoversAsync"/>).</summary>
     public Task<int> LeftoversTornDown { get; private set; } = Task.FromResult(0);
 
-    /// <summary>The DR phase this pool's watch gives <paramref name="pool"/>; Normal for a pool it does not watch (itself included, for now).</summary>
-    public DrPhase PhaseOf(string pool) => _partners.FirstOrDefault(p => string.Equals(p.Pool, pool, StringComparison.OrdinalIgnoreCase))?.Machine.Phase ?? DrPhase.Normal;
+    /// <summary>
+    /// The DR phase of <paramref name="pool"/> as this pool knows it: a partner's from this pool's own watch of it; this
+    /// pool's own as its backup reports it (in the partner's OPTIONS answers); Normal for a pool nobody here tracks.
+    /// </summary>
+    public DrPhase PhaseOf(string pool)
+    {
+        if (_partners.FirstOrDefault(p => string.Equals(p.Pool, pool, StringComparison.OrdinalIgnoreCase)) is { } watch) return watch.Machine.Phase;
+        if (string.Equals(pool, Settings.Name, StringComparison.OrdinalIgnoreCase))
+        {
+            var backup = Settings.Topology.FindPool(pool)?.Backup;
+            return _partners.FirstOrDefault(p => string.Equals(p.Pool, backup, StringComparison.OrdinalIgnoreCase))?.OwnPhase ?? DrPhase.Normal;
+        }
+        return DrPhase.Normal;
+    }
+
+    /// <summary>The phases this pool drives (those of the pools it backs up), for <c>X-DR-Phase</c> in its OPTIONS answers.</summary>
+    internal IEnumerable<(string Pool, DrPhase Phase)> DrivenPhases() => _partners.Select(p => (p.Pool, p.Machine.Phase));
 
     /// <summary>The partner's health as this pool's monitor sees it; null for pools it does not watch.</summary>
     public bool? HealthOf(string pool) => _partners.FirstOrDefault(p => string.Equals(p.Pool, pool, StringComparison.OrdinalIgnoreCase))?.Monitor.IsHealthy;
@@ -132,13 +190,14 @@ public sealed class PoolServer : IAsyncDisposable
             new PairedPoolPolicy(settings.Name, settings.Topology, Phase), settings.Domain, settings.Name, time,
             loggers.CreateLogger<Registrar.Registrar>());
         var router = new ProxyRouter(self, settings.Topology, bindings, auth,
-            new ParkAddressBook(settings.Name, settings.Park, _ => false), new PartnerRouting(settings.Name, settings.Topology, Phase), time);
+            new ParkAddressBook(settings.Name, settings.Park, pool => Phase(pool) != DrPhase.Normal), new PartnerRouting(settings.Name, settings.Topology, Phase), time);
         var proxy = new StatefulProxy(stack, self, loggers.CreateLogger<StatefulProxy>());
         var dispatcher = new PoolDispatcher(stack, router, proxy, registrar, auth, self, loggers.CreateLogger<PoolDispatcher>());
         stack.User = dispatcher;
 
         server = new PoolServer(settings, stack, bindings, metrics, dispatcher, proxy, time, loggers)
         {
+            Router = router,
             _database = database,
             _pcap = pcap,
             _sqliteBindings = bindings as SqliteBindingStore,
@@ -149,8 +208,12 @@ public sealed class PoolServer : IAsyncDisposable
         foreach (var partner in settings.Topology.Pools.Where(p => string.Equals(p.Backup, settings.Name, StringComparison.OrdinalIgnoreCase)
                                                                    && !string.Equals(p.Name, settings.Name, StringComparison.OrdinalIgnoreCase)))
         {
-            server._partners.Add(new PartnerWatch(stack, settings.Name, settings.Domain, partner, settings.Dr, settings.Health, metrics, time, loggers));
+            var watch = new PartnerWatch(stack, settings.Name, settings.Domain, partner, settings.Dr, settings.Health, metrics,
+                new DrPhaseStore(database), time, loggers);
+            watch.Machine.Changed += server.OnPartnerPhaseChanged;
+            server._partners.Add(watch);
         }
+        dispatcher.DrivenPhases = server.DrivenPhases;
         server.StartHousekeeping();
         if (settings.Admin is { } adminOptions)
         {
@@ -187,8 +250,13 @@ public sealed class PoolServer : IAsyncDisposable
                 Random.Shared, loggers.CreateLogger<MusicOnHoldStreamer>())
             : null;
         var media = new HoldMedia(streamer, address, Random.Shared);
+        Routes = new ParkRoutes(Settings.Topology, Settings.Name, Bindings, Time)
+        {
+            ServesOwnUsers = pool => string.Equals(pool, Settings.Name, StringComparison.OrdinalIgnoreCase) || PhaseOf(pool) == DrPhase.Normal,
+        };
         Park = new ParkApplication(Stack, Settings.Name, Settings.Domain, options, orbits, journal,
-            new ParkRoutes(Settings.Topology, Settings.Name, Bindings, Time), media, Metrics, Time, loggers);
+            Routes, media, Metrics, Time, loggers);
+        Park.ParkerInResiliencyMode = Router.InResiliencyMode;
         Dispatcher.ParkService = Park;
         LeftoversTornDown = Task.Run(async () =>
         {

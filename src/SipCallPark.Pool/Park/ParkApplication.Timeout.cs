@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using SipCallPark.Pool.State;
 using SipCallPark.Sip.Message;
 using SipCallPark.Sip.UserAgents;
 
@@ -148,8 +149,26 @@ internal sealed partial class ParkApplication
         var leftovers = _journal.ForPool(Pool);
         if (leftovers.Count == 0) return 0;
         _logger.LogInformation("Found {Count} park dialogs from before the restart; sending BYE to each", leftovers.Count);
+        return await TearDownAsync(leftovers, "the park server restarted", "restart",
+            record => _journal.RemoveAsync(record.Orbit, record.Pool, cancellationToken)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The partner pool failed (DESIGN §5 case 1, §7 Outage): its parked, not yet retrieved parties, known here by
+    /// replication, get BYE from this pool on the dead pool's behalf, and their parkers a MESSAGE.
+    /// </summary>
+    public async Task<int> TearDownPartnerParksAsync(string pool, IReadOnlyList<ParkedDialogRecord> parks, Func<ParkedDialogRecord, Task> forget)
+    {
+        if (parks.Count == 0) return 0;
+        _logger.LogWarning("{Pool} is down: sending BYE to its {Count} parked calls", pool, parks.Count);
+        return await TearDownAsync(parks, $"its park server {pool} failed", "partner-outage", forget).ConfigureAwait(false);
+    }
+
+    /// <summary>BYE each stored park dialog (a standard UA accepts it: same Call-ID and tags, CSeq above the last), tell each parker.</summary>
+    private async Task<int> TearDownAsync(IReadOnlyList<ParkedDialogRecord> records, string why, string reason, Func<ParkedDialogRecord, Task> forget)
+    {
         var now = _time.GetUtcNow();
-        await Task.WhenAll(leftovers.Select(async record =>
+        await Task.WhenAll(records.Where(r => r.State == ParkedDialogState.Parked).Select(async record =>
         {
             var dialog = record.ToDialog();
             // Keepalives may have used CSeqs after the record was written: jump above any they could have reached.
@@ -158,13 +177,12 @@ internal sealed partial class ParkApplication
             SipRequest bye;
             lock (dialog) bye = dialog.CreateRequest(SipMethods.Bye);
             var result = await _agent.SendInDialogAsync(dialog, bye).ConfigureAwait(false);
-            _logger.LogInformation("BYE to {Party}, left on orbit {Orbit} by the previous run: {Result}", record.ParkedParty, record.Orbit, result);
-            await _journal.RemoveAsync(record.Orbit, record.Pool, cancellationToken).ConfigureAwait(false);
-            _metrics.Increment("park_drops_total", "Parked calls that ended while parked", ("reason", "restart"));
+            _logger.LogInformation("BYE to {Party}, parked on orbit {Orbit} of {Pool} ({Why}): {Result}", record.ParkedParty, record.Orbit, record.Pool, why, result);
+            await forget(record).ConfigureAwait(false);
+            _metrics.Increment("park_drops_total", "Parked calls that ended while parked", ("reason", reason));
             if (SipUri.TryParse(record.Parker, out var parker))
-                await TellAsync(parker, record.Orbit, $"The call from {record.ParkedParty} on orbit {record.Orbit} was disconnected: the park server restarted").ConfigureAwait(false);
+                await TellAsync(parker, record.Orbit, $"The call from {record.ParkedParty} on orbit {record.Orbit} was disconnected: {why}").ConfigureAwait(false);
         })).ConfigureAwait(false);
-        return leftovers.Count;
+        return records.Count;
     }
-
 }

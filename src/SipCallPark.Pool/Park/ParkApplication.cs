@@ -76,6 +76,9 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
     /// <summary>The park's Contact (<c>sip:park@pool-address</c>): in-dialog requests of parked calls come back here.</summary>
     public SipUri Contact => _agent.Contact;
 
+    /// <summary>Whether a parker (an AOR) is in resiliency mode now; such a parker may not park (DESIGN §7). Set by the pool.</summary>
+    public Func<SipUri, bool> ParkerInResiliencyMode { get; set; } = _ => false;
+
     public int OrbitsInUse => _orbits.InUse;
 
     public int ActiveBridges => _bridges.Count;
@@ -109,6 +112,11 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
     {
         var request = refer.Request;
         var parker = request.From.WithoutParameter("tag");
+        if (ParkerInResiliencyMode(parker.Uri))
+        {
+            await refer.RejectAsync(403, Warning(Proxy.ProxyRouter.ResiliencyParkRefusal)).ConfigureAwait(false);
+            return;
+        }
         if (refer.ReplacesInReferTo is not { } replaces)
         {
             await refer.RejectAsync(400, Warning("Refer-To must name the call to park: <party?Replaces=call-id;to-tag=...;from-tag=...>")).ConfigureAwait(false);
@@ -216,8 +224,9 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
             await RetrieveAsync(incoming, parked).ConfigureAwait(false);
             return;
         }
-        if (isOrbit && incoming.ReferredBy is null)
+        if ((isOrbit && incoming.ReferredBy is null) || (!IsServiceName(user) && OrbitRange.IsOrbitNumber(user) && !_orbits.Owns(user)))
         {
+            // An orbit of a failed partner that this pool answers for: its calls were torn down with the outage.
             await incoming.RejectAsync(404, Warning($"orbit {user} is empty")).ConfigureAwait(false);
             return;
         }
@@ -227,6 +236,12 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
     private async Task ParkIncomingAsync(IncomingCall incoming, string user)
     {
         var request = incoming.Request;
+        // The parker's transfer fails with this status even when its REFER went around the pool (DESIGN §7).
+        if (incoming.ReferredBy is { } referredBy && ParkerInResiliencyMode(referredBy.Uri))
+        {
+            await incoming.RejectAsync(403, Warning(Proxy.ProxyRouter.ResiliencyParkRefusal)).ConfigureAwait(false);
+            return;
+        }
         var claim = TakeOrbit(IsServiceName(user) ? null : user);
         if (claim.Orbit is not { } orbit)
         {

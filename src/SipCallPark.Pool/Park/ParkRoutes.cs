@@ -14,17 +14,24 @@ namespace SipCallPark.Pool.Park;
 /// </summary>
 internal sealed class ParkRoutes(PoolTopology topology, string self, IBindingStore bindings, TimeProvider time)
 {
+    /// <summary>Whether a pool serves its own users now (DR phase Normal); when not, the replicas stand in for its bindings.</summary>
+    public Func<string, bool> ServesOwnUsers { get; init; } = _ => true;
+
+    public Replication.IReplicaStore? Replicas { get; set; }
+
     public (SipUri RequestUri, SipEndPoint Destination)? Resolve(SipUri uri)
     {
         var target = uri.WithoutHeaders();
         if (string.Equals(target.Host, topology.Domain, StringComparison.OrdinalIgnoreCase) && target.UnescapedUser is { } user)
         {
             var aor = $"sip:{user}@{topology.Domain}".ToLowerInvariant();
-            var binding = bindings.Get(aor, time.GetUtcNow()).OrderByDescending(b => b.Q).ThenByDescending(b => b.ExpiresAt).FirstOrDefault();
+            var home = topology.Users.FirstOrDefault(u => string.Equals(u.User, user, StringComparison.OrdinalIgnoreCase))?.HomePool;
+            var current = bindings.Get(aor, time.GetUtcNow());
+            if (current.Count == 0 && home is not null && !ServesOwnUsers(home) && Replicas is { } replicas) current = replicas.Get(aor, time.GetUtcNow());
+            var binding = current.OrderByDescending(b => b.Q).ThenByDescending(b => b.ExpiresAt).FirstOrDefault();
             if (binding is not null && SipUri.TryParse(binding.Contact, out var contact)
                 && (ProxyRouter.SourceOf(binding) ?? SipTargetResolver.Resolve(contact)) is { } reached)
                 return (contact, reached);
-            var home = topology.Users.FirstOrDefault(u => string.Equals(u.User, user, StringComparison.OrdinalIgnoreCase))?.HomePool;
             if (home is not null && !string.Equals(home, self, StringComparison.OrdinalIgnoreCase) && topology.FindPool(home) is { } pool
                 && IPEndPoint.TryParse(pool.Sip, out var address))
                 return (target, new SipEndPoint(SipProtocol.Udp, address));

@@ -41,6 +41,9 @@ public sealed class ProxyRouter
         _time = time;
     }
 
+    /// <summary>The partner's replicated bindings (DESIGN §7), consulted for its users while it is not serving them.</summary>
+    public Replication.IReplicaStore? Replicas { get; set; }
+
     public ProxyDecision Decide(SipRequest request, SipEndPoint source)
     {
         // §16.4: a Route naming us is ours to consume; what follows decides the next hop.
@@ -57,6 +60,8 @@ public sealed class ProxyRouter
             return request.Method == SipMethods.Options && IsOurDomainOrAddress(request.RequestUri) && request.RequestUri.User is null
                 ? new ProxyDecision.Local(LocalService.Options)
                 : new ProxyDecision.Respond(483);
+        if (request.Method == SipMethods.Refer && ParksCall(request) && InResiliencyMode(request.From.Uri))
+            return new ProxyDecision.Respond(403, ResiliencyParkRefusal);
         if (request.Routes.Count > 0)
         {
             var next = request.Routes[0].Uri;
@@ -103,12 +108,15 @@ public sealed class ProxyRouter
         if (known is null) return new ProxyDecision.Respond(404, $"no user {user} in {_topology.Domain}");
         var aor = $"sip:{known.User}@{_topology.Domain}".ToLowerInvariant();
         var bindings = _bindings.Get(aor, _time.GetUtcNow());
-        if (bindings.Count == 0)
+        if (bindings.Count == 0 && !_self.Is(known.HomePool))
         {
-            if (!_self.Is(known.HomePool) && !fromPartner && _partner.RouteUsersOf(known.HomePool) && _topology.FindPool(known.HomePool) is { } home)
+            if (!fromPartner && _partner.RouteUsersOf(known.HomePool) && _topology.FindPool(known.HomePool) is { } home)
                 return ForwardToPool(home, request, fromPartner);
-            return new ProxyDecision.Respond(480, $"{known.User} has no registered contact");
+            // The home pool is out: its bindings, replicated here while it was healthy, are active in resiliency mode.
+            if (!_partner.RouteUsersOf(known.HomePool) && Replicas is { } replicas)
+                bindings = replicas.Get(aor, _time.GetUtcNow()).Select(b => b with { Mode = RegistrationMode.Resiliency }).ToArray();
         }
+        if (bindings.Count == 0) return new ProxyDecision.Respond(480, $"{known.User} has no registered contact");
         var targets = new List<ProxyTarget>();
         foreach (var b in bindings.OrderByDescending(b => b.Q))
         {
@@ -148,6 +156,24 @@ public sealed class ProxyRouter
         }
         return refused;
     }
+
+    /// <summary>The Warning text of the 403 that refuses a park while the parker is in resiliency mode (DESIGN §7).</summary>
+    public const string ResiliencyParkRefusal = "Call park is unavailable in resiliency mode";
+
+    /// <summary>A REFER that parks: to the park service or an orbit (way 1), or transferring to one (way 2).</summary>
+    private bool ParksCall(SipRequest refer)
+    {
+        if (IsParkAddressOrOrbit(refer.RequestUri)) return true;
+        return refer.Headers.Get(HeaderNames.ReferTo) is { } referTo && NameAddress.TryParse(referTo, out var target) && IsParkAddressOrOrbit(target.Uri);
+    }
+
+    private bool IsParkAddressOrOrbit(SipUri uri) =>
+        string.Equals(uri.Host, _topology.Domain, StringComparison.OrdinalIgnoreCase) && uri.UnescapedUser is { } user
+        && (_park.IsParkAddress(user) || (OrbitRange.IsOrbitNumber(user) && _topology.OwnerOfOrbit(user) is not null));
+
+    /// <summary>True for a user of the domain whose home pool's phase puts it in resiliency mode.</summary>
+    public bool InResiliencyMode(SipUri user) =>
+        string.Equals(user.Host, _topology.Domain, StringComparison.OrdinalIgnoreCase) && user.UnescapedUser is { } name && _partner.InResiliencyMode(name);
 
     /// <summary>True when a Request-URI user names the park service or an orbit this pool serves.</summary>
     public bool IsParkTarget(string user) =>

@@ -25,9 +25,16 @@ public sealed class StateDatabase : IDisposable
             parked_at INTEGER NOT NULL, timeout_due INTEGER, attempts INTEGER NOT NULL, state INTEGER NOT NULL,
             PRIMARY KEY (pool, orbit));
         """,
+        """
+        CREATE TABLE dr_phases (
+            pool TEXT NOT NULL PRIMARY KEY, phase TEXT NOT NULL, since INTEGER NOT NULL);
+        """,
     ];
 
     private readonly string _connectionString;
+
+    /// <summary>The schema version a file has after opening: the number of migrations.</summary>
+    public static int SchemaVersion => Migrations.Length;
 
     public StateDatabase(string path)
     {

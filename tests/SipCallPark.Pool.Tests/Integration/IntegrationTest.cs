@@ -1,5 +1,6 @@
 using SipCallPark.Pool.Park;
 using NUnit.Framework.Interfaces;
+using SipCallPark.Sip.UserAgents;
 
 namespace SipCallPark.Pool.Tests.Integration;
 
@@ -19,6 +20,29 @@ public abstract class IntegrationTest
     {
         _lab = await LabPools.StartAsync(bothPools, time, persistent, park, orbitsA);
         return _lab;
+    }
+
+    /// <summary>A confirmed call from <paramref name="caller"/> to <paramref name="callee"/> through their pool.</summary>
+    internal static async Task<(SipCall Caller, SipCall Callee)> ConnectAsync(LabPhone caller, LabPhone callee)
+    {
+        var dialling = caller.CallAsync(callee.User);
+        var incoming = await callee.NextIncomingAsync();
+        var calleeCall = await incoming.AnswerAsync(callee.Sdp);
+        var attempt = await dialling;
+        Assert.That(attempt.IsSuccess, Is.True, attempt.ToString());
+        await calleeCall.Confirmed.WaitAsync(LabPhone.Bound);
+        return (attempt.Call!, calleeCall);
+    }
+
+    /// <summary>Waits (bounded by <see cref="LabPhone.Bound"/>) until <paramref name="condition"/> holds; fails the test otherwise.</summary>
+    internal static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + LabPhone.Bound;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail("condition not met in time");
+            await Task.Delay(10);
+        }
     }
 
     [TearDown]

@@ -392,18 +392,6 @@ public sealed partial class ParkTests : IntegrationTest
     private static async Task<(LabPhone, LabPhone)> RegisteredAsync(LabPools lab, string first, string second) =>
         (await RegisteredPhoneAsync(lab, first), await RegisteredPhoneAsync(lab, second));
 
-    /// <summary>A confirmed call from <paramref name="caller"/> to <paramref name="callee"/> through the pool.</summary>
-    private static async Task<(SipCall Caller, SipCall Callee)> ConnectAsync(LabPhone caller, LabPhone callee)
-    {
-        var dialling = caller.CallAsync(callee.User);
-        var incoming = await callee.NextIncomingAsync();
-        var calleeCall = await incoming.AnswerAsync(callee.Sdp);
-        var attempt = await dialling;
-        Assert.That(attempt.IsSuccess, Is.True, attempt.ToString());
-        await calleeCall.Confirmed.WaitAsync(Bound);
-        return (attempt.Call!, calleeCall);
-    }
-
     /// <summary>Way 1 from the parker's side: REFER to the park server naming its call with the party.</summary>
     private static Task<ReferOutcome> ParkByReferAsync(LabPhone parker, SipCall call, string party)
     {
@@ -442,13 +430,4 @@ public sealed partial class ParkTests : IntegrationTest
         public Task<(SipRequest Refer, CallAttempt Attempt)> NextAsync() => _followed.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(20));
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Bound;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail("condition not met in time");
-            await Task.Delay(10);
-        }
-    }
 }

@@ -1,0 +1,143 @@
+using SipCallPark.Pool.Resiliency;
+using SipCallPark.Sip.Message;
+using SipCallPark.Sip.UserAgents;
+
+namespace SipCallPark.Pool.Tests.Integration;
+
+/// <summary>The seed table's rules at the backup and at a returning primary (DESIGN §6, §7), two in-process pools.</summary>
+[TestFixture]
+public sealed class ResiliencyTests : IntegrationTest
+{
+    private static readonly TimeSpan Bound = LabPhone.Bound;
+    private static readonly SipUri ParkUri = SipUri.Parse("sip:park@callpark.lab");
+    private const string Refusal = "399 pool-b \"Call park is unavailable in resiliency mode\"";
+
+    [Test]
+    public async Task During_an_outage_a_user_in_resiliency_mode_cannot_park_either_way_but_hold_still_works()
+    {
+        var lab = await StartLabAsync(bothPools: true);
+        await lab.A.DisposeAsync();
+        await WaitForPhaseAsync(lab.B!.DrMachineOf("pool-a")!, DrPhase.Outage);
+        var alice = await RegisteredAtBAsync(lab, "alice");
+        var bob = await RegisteredAtBAsync(lab, "bob");
+        var (aliceCall, bobCall) = await ConnectAsync(alice, bob);
+
+        var replaces = new ReplacesHeader(aliceCall.CallId, aliceCall.Dialog.Id.RemoteTag, aliceCall.Dialog.Id.LocalTag);
+        var referToPark = await alice.Agent.ReferAsync(ParkUri,
+            new NameAddress(LabPhone.Aor("bob").WithHeader(HeaderNames.Replaces, replaces.ToString())), alice.Agent.Identity).WaitAsync(Bound);
+        var blindTransfer = await aliceCall.ReferAsync(new NameAddress(ParkUri), alice.Agent.Identity).WaitAsync(Bound);
+        var hold = await aliceCall.ReInviteAsync(alice.Sdp.Replace("a=rtpmap:0 PCMU/8000\r\n", "a=rtpmap:0 PCMU/8000\r\na=sendonly\r\n")).WaitAsync(Bound);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(referToPark.ReferStatus, Is.EqualTo(403), "way 1: REFER to the park server");
+            Assert.That(referToPark.ReferResponse!.Headers.Get(HeaderNames.Warning), Is.EqualTo(Refusal));
+            Assert.That(blindTransfer.ReferStatus, Is.EqualTo(403), "way 2: the in-dialog REFER towards the park address, refused where it passes the pool");
+            Assert.That(blindTransfer.ReferResponse!.Headers.Get(HeaderNames.Warning), Is.EqualTo(Refusal));
+            Assert.That(hold.StatusCode, Is.EqualTo(200), "hold still works");
+            Assert.That(aliceCall.IsEnded || bobCall.IsEnded, Is.False, "the call stays up");
+            Assert.That(lab.B.Park.OrbitsInUse, Is.Zero);
+        });
+    }
+
+    [Test]
+    public async Task An_INVITE_to_the_park_address_naming_a_parker_in_resiliency_mode_is_refused_403()
+    {
+        var lab = await StartLabAsync(bothPools: true);
+        await lab.A.DisposeAsync();
+        await WaitForPhaseAsync(lab.B!.DrMachineOf("pool-a")!, DrPhase.Outage);
+        var frank = await lab.PhoneAsync("frank", lab.B);
+        Assert.That((await frank.RegisterAsync()).StatusCode, Is.EqualTo(200));
+
+        // frank (pool-b, normal) follows a transfer whose REFER went around the pool: only Referred-By tells the parker.
+        var attempt = await frank.Agent.CallAsync(ParkUri, new CallOptions { Sdp = frank.Sdp, ReferredBy = new NameAddress(LabPhone.Aor("alice")) }).WaitAsync(Bound);
+
+        Assert.That(attempt.StatusCode, Is.EqualTo(403));
+        Assert.That(attempt.Response!.Headers.Get(HeaderNames.Warning), Is.EqualTo(Refusal));
+    }
+
+    [Test]
+    public async Task After_failover_completes_the_failed_pools_users_park_on_the_backups_orbits()
+    {
+        var lab = await StartLabAsync(bothPools: true);
+        await lab.A.DisposeAsync();
+        var machine = lab.B!.DrMachineOf("pool-a")!;
+        await WaitForPhaseAsync(machine, DrPhase.Outage);
+        Assert.That(machine.Failover().Accepted, Is.True);
+        await WaitForPhaseAsync(machine, DrPhase.FailedOver);
+        var alice = await RegisteredAtBAsync(lab, "alice");
+        var bob = await RegisteredAtBAsync(lab, "bob");
+        var (aliceCall, bobCall) = await ConnectAsync(alice, bob);
+        var follow = FollowOnceAsync(bobCall, bob);
+
+        var transfer = await aliceCall.ReferAsync(new NameAddress(ParkUri), alice.Agent.Identity).WaitAsync(Bound);
+
+        Assert.That(transfer.Succeeded, Is.True, transfer.ToString());
+        Assert.That((await follow).Response!.Headers.Get("X-Park-Orbit"), Is.EqualTo("7100"), "pool-b's range, pool-b's park app");
+        Assert.That((await alice.NextMessageAsync()).BodyText, Does.Contain("orbit 7100"));
+    }
+
+    [Test]
+    public async Task A_primary_that_returns_after_failover_learns_it_from_its_backup_and_sends_its_users_there_until_failback()
+    {
+        var lab = await StartLabAsync(bothPools: true);
+        await lab.A.DisposeAsync();
+        var machine = lab.B!.DrMachineOf("pool-a")!;
+        await WaitForPhaseAsync(machine, DrPhase.Outage);
+        machine.Failover();
+        await WaitForPhaseAsync(machine, DrPhase.FailedOver);
+
+        await lab.RestartAAsync();
+        await WaitUntilAsync(() => lab.A.PhaseOf("pool-a") == DrPhase.FailedOver);
+        var alice = await lab.PhoneAsync("alice", lab.A);
+        var redirected = await alice.RegisterAsync();
+
+        Assert.That(redirected.StatusCode, Is.EqualTo(301), redirected.ToString());
+        Assert.That(redirected.Response!.Contacts.Single().Uri.Port, Is.EqualTo(lab.B.SipEndPoint.Port), "to the backup");
+
+        await WaitUntilAsync(() => machine.PoolHealthy);
+        Assert.That(machine.Failback().Accepted, Is.True);
+        await WaitUntilAsync(() => lab.A.PhaseOf("pool-a") == DrPhase.FailingBack);
+        var failingBack = await alice.RegisterAsync();
+        Assert.That(failingBack.Response!.Headers.Get("X-Registration-Mode"), Is.EqualTo("resiliency"));
+        await WaitUntilAsync(() => lab.A.PhaseOf("pool-a") == DrPhase.Normal);
+        var home = await alice.RegisterAsync();
+        Assert.That(home.Response!.Headers.Get("X-Registration-Mode"), Is.EqualTo("normal"));
+    }
+
+    [Test]
+    public async Task A_backup_that_restarts_resumes_the_phase_it_drove_from_its_state_store()
+    {
+        var lab = await StartLabAsync(bothPools: true, persistent: true);
+        await lab.B!.DisposeAsync();
+        var machine = lab.A.DrMachineOf("pool-b")!;
+        await WaitForPhaseAsync(machine, DrPhase.Outage);
+        machine.Failover();
+        await WaitForPhaseAsync(machine, DrPhase.FailedOver);
+
+        await lab.RestartAAsync();
+
+        Assert.That(lab.A.PhaseOf("pool-b"), Is.EqualTo(DrPhase.FailedOver), "not Normal: the failover survives the restart");
+        var erin = await lab.PhoneAsync("erin", lab.A);
+        Assert.That((await erin.RegisterAsync()).Response!.Headers.Get("X-Registration-Mode"), Is.EqualTo("normal"), "pool-b's users are served here");
+    }
+
+    // ---- helpers ----------------------------------------------------------------------------------------------------
+
+    private static async Task<LabPhone> RegisteredAtBAsync(LabPools lab, string user)
+    {
+        var phone = await lab.PhoneAsync(user, lab.B!);
+        var result = await phone.RegisterAsync();
+        Assert.That(result.StatusCode, Is.EqualTo(200), result.ToString());
+        return phone;
+    }
+
+    private static Task<CallAttempt> FollowOnceAsync(SipCall call, LabPhone phone)
+    {
+        var done = new TaskCompletionSource<CallAttempt>(TaskCreationOptions.RunContinuationsAsynchronously);
+        call.OnRefer = async refer => done.TrySetResult(await refer.FollowAsync(phone.Sdp));
+        return done.Task.WaitAsync(Bound);
+    }
+
+    private static async Task WaitForPhaseAsync(DrStateMachine machine, DrPhase phase) => await WaitUntilAsync(() => machine.Phase == phase);
+}
