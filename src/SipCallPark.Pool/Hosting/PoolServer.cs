@@ -257,6 +257,7 @@ public sealed class PoolServer : IAsyncDisposable
         Park = new ParkApplication(Stack, Settings.Name, Settings.Domain, options, orbits, journal,
             Routes, media, Metrics, Time, loggers);
         Park.ParkerInResiliencyMode = Router.InResiliencyMode;
+        Router.ParkTransferSeen = Park.NoteTransfer;
         Dispatcher.ParkService = Park;
         LeftoversTornDown = Task.Run(async () =>
         {

@@ -134,7 +134,13 @@ internal sealed partial class ParkApplication
         _logger.LogInformation("Operator unparks orbit {Orbit} ({Party})", orbit, call.PartyText);
         _metrics.Increment("park_drops_total", "Parked calls that ended while parked", ("reason", "operator"));
         await FreeOrbitAsync(call).ConfigureAwait(false);
-        if (call.Leg is { } leg) await leg.HangUpAsync().ConfigureAwait(false);
+        // The operator's request returns once the BYE is out: a phone that no longer answers must not hold it (or a
+        // shutdown) for the BYE's 64·T1.
+        if (call.Leg is { } leg)
+        {
+            _ = leg.HangUpAsync().ContinueWith(t => _logger.LogInformation("BYE to {Party} for the unpark of orbit {Orbit}: {Result}",
+                call.PartyText, orbit, t.IsCompletedSuccessfully ? t.Result?.ToString() : t.Exception?.GetBaseException().Message), TaskScheduler.Default);
+        }
         await TellParkerAsync(call, $"The call from {call.PartyText} on orbit {orbit} was disconnected by an operator").ConfigureAwait(false);
         return true;
     }

@@ -36,6 +36,7 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
     private readonly ConcurrentDictionary<CallBridge, byte> _bridges = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly ITimer _keepalive;
+    private readonly ConcurrentDictionary<string, (NameAddress Transferor, DateTimeOffset Until)> _transfers = new(StringComparer.OrdinalIgnoreCase);
 
     public ParkApplication(SipStack stack, string pool, string domain, ParkOptions options, OrbitAllocator orbits, IParkJournal journal,
         ParkRoutes routes, HoldMedia media, SipMetrics metrics, TimeProvider time, ILoggerFactory loggers)
@@ -196,6 +197,23 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
 
     // ---- way 2: the parked party calls the park address; and retrieval ----------------------------------------
 
+    /// <summary>
+    /// An in-dialog REFER that blind-transfers a call to the park passed the pool: remember who transferred whom, so
+    /// the transferee's INVITE names its parker even without <c>Referred-By</c> (baresip sends none).
+    /// </summary>
+    public void NoteTransfer(SipRequest refer)
+    {
+        var now = _time.GetUtcNow();
+        foreach (var stale in _transfers.Where(t => t.Value.Until < now).Select(t => t.Key).ToArray()) _transfers.TryRemove(stale, out _);
+        _transfers[AddressOf(refer.To.Uri)] = (refer.From.WithoutParameter("tag"), now + _options.CompletionTimeout);
+    }
+
+    /// <summary>The transferor of a recent transfer of <paramref name="party"/> to the park, taken once.</summary>
+    private NameAddress? TakeTransferor(SipUri party) =>
+        _transfers.TryRemove(AddressOf(party), out var transfer) && transfer.Until >= _time.GetUtcNow() ? transfer.Transferor : null;
+
+    private static string AddressOf(SipUri uri) => $"{uri.UnescapedUser}@{uri.Host}";
+
     private async Task OnIncomingCallAsync(IncomingCall incoming)
     {
         var request = incoming.Request;
@@ -251,7 +269,8 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
         var party = request.From.WithoutParameter("tag");
         var call = new ParkedCall
         {
-            Orbit = orbit, Way = ParkWay.BlindTransfer, Parker = incoming.ReferredBy?.WithoutParameter("cid") ?? party, ParkedParty = party,
+            Orbit = orbit, Way = ParkWay.BlindTransfer, Parker = incoming.ReferredBy?.WithoutParameter("cid") ?? TakeTransferor(party.Uri) ?? party,
+            ParkedParty = party,
             Since = _time.GetUtcNow(), CanTransferOut = CanTransferOut(request),
         };
         _parked[orbit] = call;

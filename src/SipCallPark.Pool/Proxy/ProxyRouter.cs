@@ -41,6 +41,9 @@ public sealed class ProxyRouter
         _time = time;
     }
 
+    /// <summary>Sees each in-dialog REFER that transfers a call to the park address or an orbit, as it passes.</summary>
+    public Action<SipRequest>? ParkTransferSeen { get; set; }
+
     /// <summary>The partner's replicated bindings (DESIGN §7), consulted for its users while it is not serving them.</summary>
     public Replication.IReplicaStore? Replicas { get; set; }
 
@@ -60,8 +63,12 @@ public sealed class ProxyRouter
             return request.Method == SipMethods.Options && IsOurDomainOrAddress(request.RequestUri) && request.RequestUri.User is null
                 ? new ProxyDecision.Local(LocalService.Options)
                 : new ProxyDecision.Respond(483);
-        if (request.Method == SipMethods.Refer && ParksCall(request) && InResiliencyMode(request.From.Uri))
-            return new ProxyDecision.Respond(403, ResiliencyParkRefusal);
+        if (request.Method == SipMethods.Refer && ParksCall(request))
+        {
+            if (InResiliencyMode(request.From.Uri)) return new ProxyDecision.Respond(403, ResiliencyParkRefusal);
+            // A blind transfer to the park passing through: the transferee may not name its transferor (no Referred-By).
+            if (request.To.Tag is not null) ParkTransferSeen?.Invoke(request);
+        }
         if (request.Routes.Count > 0)
         {
             var next = request.Routes[0].Uri;

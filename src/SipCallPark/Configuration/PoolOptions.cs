@@ -36,6 +36,12 @@ internal sealed class PoolOptions
     /// <summary>The call park application (Lync's Set-CsCpsConfiguration names): timeouts, ringbacks, music, orbit choice.</summary>
     public SipCallPark.Pool.Park.ParkOptions Park { get; set; } = new() { Aliases = [] };
 
+    /// <summary>Failover and failback durations (Lync needs 15–30 min; a lab seconds) and the optional automatic failover.</summary>
+    public SipCallPark.Pool.Resiliency.DrOptions Dr { get; set; } = new();
+
+    /// <summary>How this pool probes the pool it backs up (SIP OPTIONS): interval, timeout, down and up thresholds.</summary>
+    public SipCallPark.Pool.Resiliency.HealthMonitorOptions Health { get; set; } = new();
+
     /// <summary>Fills in defaults that the configuration binder cannot hold (it appends to, not replaces, lists).</summary>
     internal void ApplyDefaults()
     {

@@ -34,13 +34,21 @@ internal sealed partial class PoolOptionsValidator : IValidateOptions<PoolOption
             }
         }
 
-        try
+        foreach (var (validate, section) in new (Action<string>?, string)[]
+                 {
+                     (options.Park is { } park ? park.Validate : null, "Park"),
+                     (options.Dr is { } dr ? dr.Validate : null, "Dr"),
+                     (options.Health is { } health ? health.Validate : null, "Health"),
+                 })
         {
-            options.Park?.Validate($"{Prefix}Park");
-        }
-        catch (SipCallPark.Pool.OptionsValidationError e)
-        {
-            failures.Add(e.Message);
+            try
+            {
+                validate?.Invoke($"{Prefix}{section}");
+            }
+            catch (SipCallPark.Pool.OptionsValidationError e)
+            {
+                failures.Add(e.Message);
+            }
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -160,6 +160,26 @@ public sealed partial class ParkTests : IntegrationTest
     }
 
     [Test]
+    public async Task Way_2_without_Referred_By_still_tells_the_transferor_whose_REFER_passed_the_pool()
+    {
+        var lab = await StartLabAsync();
+        var (alice, bob) = await RegisteredAsync(lab, "alice", "bob");
+        var (aliceCall, bobCall) = await ConnectAsync(alice, bob);
+        var following = FollowReferAsync(bobCall, bob);
+
+        var transfer = await aliceCall.ReferAsync(new NameAddress(ParkUri)).WaitAsync(Bound); // no Referred-By, as baresip sends it
+
+        Assert.That(transfer.Succeeded, Is.True, transfer.ToString());
+        var (refer, attempt) = await following;
+        Assert.That(refer.Headers.Contains(HeaderNames.ReferredBy), Is.False);
+        Assert.That(attempt.IsSuccess, Is.True);
+        var notice = await alice.NextMessageAsync();
+        Assert.That(notice.BodyText, Does.Contain("parked on orbit 7000"));
+        Assert.That(lab.A.Park.Parked().Single().Parker, Is.EqualTo("sip:alice@callpark.lab"));
+        Assert.That(bob.PendingMessages, Is.Zero, "the parked party is not taken for its parker");
+    }
+
+    [Test]
     public async Task Directed_park_to_a_free_orbit_uses_it_and_to_an_occupied_one_is_refused_486()
     {
         var lab = await StartLabAsync();
