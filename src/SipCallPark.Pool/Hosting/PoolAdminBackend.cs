@@ -10,7 +10,7 @@ internal sealed class PoolAdminBackend(PoolServer server) : IAdminBackend
         var now = server.Time.GetUtcNow();
         var settings = server.Settings;
         var endpoints = server.Stack.Transport.Channels.Select(c => $"{c.Protocol.ToString().ToLowerInvariant()}:{c.LocalEndPoint}").ToArray();
-        var counts = new StatusCountsDto(server.Bindings.All(now).Count, 0, server.Stack.Transactions.ActiveCount, 0);
+        var counts = new StatusCountsDto(server.Bindings.All(now).Count, 0, server.Stack.Transactions.ActiveCount, server.Park.OrbitsInUse);
         var dr = settings.Topology.Pools
             .Select(p => new DrPhaseDto(p.Name, server.PhaseOf(p.Name).ToString(), p.Backup, server.HealthOf(p.Name), server.DrMachineOf(p.Name)?.Since)).ToArray();
         return new PoolStatusDto(settings.Name, settings.Domain, endpoints, server.StartedAt, (now - server.StartedAt).TotalSeconds, counts, dr);
@@ -22,10 +22,13 @@ internal sealed class PoolAdminBackend(PoolServer server) : IAdminBackend
         return server.Bindings.All(now).OrderBy(b => b.Aor).Select(b => RegistrationDto.From(b, now)).ToArray();
     }
 
-    public IReadOnlyList<ParkedCallDto> Parked() => [];
+    public IReadOnlyList<ParkedCallDto> Parked() =>
+        server.Park.Parked().Select(p => new ParkedCallDto(p.Orbit, p.ParkedParty, p.Parker, p.Since, p.TimeoutDue, p.Attempts, server.Settings.Name)).ToArray();
 
-    public Task<CommandResult> UnparkAsync(string orbit, CancellationToken cancellationToken) =>
-        Task.FromResult(CommandResult.NotFound($"orbit {orbit} holds no call"));
+    public async Task<CommandResult> UnparkAsync(string orbit, CancellationToken cancellationToken) =>
+        await server.Park.UnparkAsync(orbit).ConfigureAwait(false)
+            ? CommandResult.Done($"orbit {orbit} unparked: the parked party got BYE and its parker a MESSAGE")
+            : CommandResult.NotFound($"orbit {orbit} holds no call");
 
     public Task<CommandResult> FailoverAsync(string pool, CancellationToken cancellationToken) =>
         Task.FromResult(Run(pool, m => m.Failover()));

@@ -3,10 +3,12 @@ using Microsoft.Extensions.Logging;
 using SipCallPark.Pool.Admin;
 using SipCallPark.Pool.Auth;
 using SipCallPark.Pool.Metrics;
+using SipCallPark.Pool.Park;
 using SipCallPark.Pool.Proxy;
 using SipCallPark.Pool.Resiliency;
 using SipCallPark.Pool.State;
 using SipCallPark.Pool.Topology;
+using SipCallPark.Sip.Rtp;
 using SipCallPark.Sip.Stack;
 using SipCallPark.Sip.Tracing;
 using SipCallPark.Sip.Transport;
@@ -25,6 +27,7 @@ public sealed class PoolServer : IAsyncDisposable
     private AdminServer? _admin;
     private StateDatabase? _database;
     private SqliteBindingStore? _sqliteBindings;
+    private SqliteParkJournal? _sqliteJournal;
     private PcapTraceWriter? _pcap;
     private readonly List<PartnerWatch> _partners = [];
 
@@ -62,6 +65,12 @@ public sealed class PoolServer : IAsyncDisposable
     public IPEndPoint SipEndPoint => Stack.Transport.Channels[0].LocalEndPoint;
 
     public Uri? AdminUrl => _admin?.Url;
+
+    /// <summary>The call park application answering at the park URI and this pool's orbits.</summary>
+    internal ParkApplication Park { get; private set; } = null!;
+
+    /// <summary>Completes when the park dialogs left by a previous run have been torn down (see <see cref="ParkApplication.TearDownLeftoversAsync"/>).</summary>
+    public Task<int> LeftoversTornDown { get; private set; } = Task.FromResult(0);
 
     /// <summary>The DR phase this pool's watch gives <paramref name="pool"/>; Normal for a pool it does not watch (itself included, for now).</summary>
     public DrPhase PhaseOf(string pool) => _partners.FirstOrDefault(p => string.Equals(p.Pool, pool, StringComparison.OrdinalIgnoreCase))?.Machine.Phase ?? DrPhase.Normal;
@@ -134,6 +143,7 @@ public sealed class PoolServer : IAsyncDisposable
             _pcap = pcap,
             _sqliteBindings = bindings as SqliteBindingStore,
         };
+        server._sqliteJournal = server.StartPark(database, loggers);
         server.RegisterGauges(stack, bindings, proxy);
         // Watch the pools this one backs up (Lync pairs pools both ways, so usually the one partner).
         foreach (var partner in settings.Topology.Pools.Where(p => string.Equals(p.Backup, settings.Name, StringComparison.OrdinalIgnoreCase)
@@ -158,6 +168,44 @@ public sealed class PoolServer : IAsyncDisposable
         server._logger.LogInformation("Pool {Pool} serving {Domain} on {Endpoints}; admin {Admin}", settings.Name, settings.Domain,
             string.Join(", ", channels.Select(c => $"{c.Protocol.ToString().ToLowerInvariant()}:{c.LocalEndPoint}")), server._admin?.Url.ToString() ?? "off");
         return server;
+    }
+
+    /// <summary>The park application on this pool's stack: its orbits, journal (in the state store) and music.</summary>
+    private SqliteParkJournal? StartPark(StateDatabase? database, ILoggerFactory loggers)
+    {
+        var options = Settings.Park;
+        var self = Settings.Topology.FindPool(Settings.Name);
+        var ranges = (self?.Orbits ?? []).Select(text => OrbitRange.TryParse(text, out var range, out _) ? range : null).OfType<OrbitRange>().ToArray();
+        var orbits = new OrbitAllocator(ranges, options.OrbitAssignment, Random.Shared);
+        SqliteParkJournal? sqlite = database is null ? null : new SqliteParkJournal(database, loggers.CreateLogger<SqliteParkJournal>());
+        IParkJournal journal = sqlite ?? new InMemoryParkJournal();
+        var address = SipEndPoint.Address;
+        if (address.Equals(IPAddress.Any)) address = IPAddress.Loopback;
+        else if (address.Equals(IPAddress.IPv6Any)) address = IPAddress.IPv6Loopback;
+        MusicOnHoldStreamer? streamer = options.EnableMusicOnHold
+            ? new MusicOnHoldStreamer(MusicSource.FromFileOrGenerated(options.MusicFile), RtpPortRange.Parse(options.MediaPorts), address, Time,
+                Random.Shared, loggers.CreateLogger<MusicOnHoldStreamer>())
+            : null;
+        var media = new HoldMedia(streamer, address, Random.Shared);
+        Park = new ParkApplication(Stack, Settings.Name, Settings.Domain, options, orbits, journal,
+            new ParkRoutes(Settings.Topology, Settings.Name, Bindings, Time), media, Metrics, Time, loggers);
+        Dispatcher.ParkService = Park;
+        LeftoversTornDown = Task.Run(async () =>
+        {
+            try
+            {
+                return await Park.TearDownLeftoversAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _logger.LogError(e, "Tearing down the park dialogs of the previous run failed");
+                return 0;
+            }
+        });
+        _disposables.Add(Metrics.RegisterGauge("park_orbits_in_use", "Orbits holding a parked call", () => orbits.InUse));
+        _disposables.Add(Metrics.RegisterGauge("park_bridges_active", "Retrieved calls the park app bridges", () => Park.ActiveBridges));
+        _disposables.Add(Metrics.RegisterGauge("park_moh_streams", "Music-on-hold streams playing", () => media.ActiveStreams));
+        return sqlite;
     }
 
     private void RegisterGauges(SipStack stack, IBindingStore bindings, StatefulProxy proxy)
@@ -202,7 +250,9 @@ public sealed class PoolServer : IAsyncDisposable
         if (_admin is not null) await _admin.DisposeAsync().ConfigureAwait(false);
         foreach (var partner in _partners) await partner.DisposeAsync().ConfigureAwait(false);
         foreach (var d in _disposables) d.Dispose();
+        await Park.DisposeAsync().ConfigureAwait(false);
         await Stack.DisposeAsync().ConfigureAwait(false);
+        if (_sqliteJournal is not null) await _sqliteJournal.DisposeAsync().ConfigureAwait(false);
         if (_pcap is not null) await _pcap.DisposeAsync().ConfigureAwait(false);
         if (_sqliteBindings is not null) await _sqliteBindings.DisposeAsync().ConfigureAwait(false);
         _database?.Dispose();

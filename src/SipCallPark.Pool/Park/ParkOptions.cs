@@ -34,8 +34,23 @@ public sealed class ParkOptions
     /// <summary>RTP ports for music on hold, <c>first-last</c>.</summary>
     public string MediaPorts { get; init; } = "40000-40999";
 
+    /// <summary>How often each parked party gets an in-dialog OPTIONS; one that stops answering is dropped.</summary>
+    public TimeSpan KeepaliveInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a step that another party must complete may take before the park app gives up on it: the parked
+    /// party answering the park INVITE, the final NOTIFY of a transfer out, the retriever's ACK or BYE.
+    /// </summary>
+    public TimeSpan CompletionTimeout { get; init; } = TimeSpan.FromSeconds(32);
+
     public void Validate(string prefix = "Park")
     {
+        if (KeepaliveInterval < TimeSpan.FromSeconds(1) || KeepaliveInterval > TimeSpan.FromMinutes(10))
+            throw new OptionsValidationError($"{prefix}:KeepaliveInterval", $"must be between 1 s and 10 min (was {KeepaliveInterval})");
+        if (CompletionTimeout < TimeSpan.FromSeconds(1) || CompletionTimeout > TimeSpan.FromMinutes(5))
+            throw new OptionsValidationError($"{prefix}:CompletionTimeout", $"must be between 1 s and 5 min (was {CompletionTimeout})");
+        if (Aliases.Any(a => string.IsNullOrWhiteSpace(a)))
+            throw new OptionsValidationError($"{prefix}:Aliases", "must not contain an empty name");
         if (string.IsNullOrWhiteSpace(ServiceName) || !ServiceName.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '*' or '#'))
             throw new OptionsValidationError($"{prefix}:ServiceName", $"must be a user name (was '{ServiceName}')");
         if (CallPickupTimeout < TimeSpan.FromSeconds(10) || CallPickupTimeout > TimeSpan.FromMinutes(10))

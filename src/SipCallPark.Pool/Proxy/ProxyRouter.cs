@@ -75,7 +75,7 @@ public sealed class ProxyRouter
                 ? new ProxyDecision.Forward([new ProxyTarget(uri, target)], false, true)
                 : new ProxyDecision.Respond(502, $"cannot resolve {uri}");
         }
-        if (!IsOurDomainOrAddress(uri)) return new ProxyDecision.Respond(403, $"{uri.Host} is not served here");
+        if (!IsOurDomainOrAddress(uri)) return DecideForeign(request, source, uri);
         // An OPTIONS addressed to this pool's own address is a ping (sipsak, the partner's health probe).
         if (request.Method == SipMethods.Options && _self.IsMe(uri)) return new ProxyDecision.Local(LocalService.Options);
         if (uri.User is null)
@@ -121,6 +121,34 @@ public sealed class ProxyRouter
             : new ProxyDecision.Forward(targets, DialogCreating.Contains(request.Method), false);
     }
 
+    /// <summary>
+    /// A Request-URI outside our domain. Only one such target is served: a contact registered here, asked for by an
+    /// authenticated user of ours — what a phone sends when it follows a transfer to another phone's Contact (the park
+    /// app's transfer out puts the retriever's Contact in Refer-To). Anything else is relaying for strangers: 403.
+    /// </summary>
+    private ProxyDecision DecideForeign(SipRequest request, SipEndPoint source, SipUri uri)
+    {
+        var refused = new ProxyDecision.Respond(403, $"{uri.Host} is not served here");
+        if (!string.Equals(request.From.Uri.Host, _topology.Domain, StringComparison.OrdinalIgnoreCase) || !DialogCreating.Contains(request.Method)) return refused;
+        if (!_partner.IsFromPartner(request, source))
+        {
+            var result = _auth.Verify(request, HeaderNames.ProxyAuthorization);
+            if (result.Outcome is DigestOutcome.Missing or DigestOutcome.Stale) return new ProxyDecision.Challenge(result.Outcome == DigestOutcome.Stale);
+            if (result.Outcome == DigestOutcome.Rejected || !string.Equals(result.User, request.From.Uri.UnescapedUser, StringComparison.OrdinalIgnoreCase))
+                return refused;
+        }
+        var target = uri;
+        foreach (var binding in _bindings.All(_time.GetUtcNow()))
+        {
+            // User, host and port decide: phones add or drop parameters such as transport or ob when they copy a Contact.
+            if (!SipUri.TryParse(binding.Contact, out var contact) || contact.UnescapedUser != target.UnescapedUser
+                || !string.Equals(contact.Host, target.Host, StringComparison.OrdinalIgnoreCase) || contact.Port != target.Port) continue;
+            if ((SourceOf(binding) ?? SipTargetResolver.Resolve(contact)) is { } destination)
+                return new ProxyDecision.Forward([new ProxyTarget(uri, destination, binding.Mode)], DialogCreating.Contains(request.Method), false);
+        }
+        return refused;
+    }
+
     /// <summary>True when a Request-URI user names the park service or an orbit this pool serves.</summary>
     public bool IsParkTarget(string user) =>
         _park.IsParkAddress(user) || (OrbitRange.IsOrbitNumber(user) && _topology.OwnerOfOrbit(user) is { } owner
@@ -139,7 +167,8 @@ public sealed class ProxyRouter
         string.Equals(uri.Host, _topology.Domain, StringComparison.OrdinalIgnoreCase) || _self.IsMe(uri);
 
     /// <summary>A binding's source address (where its REGISTER came from) reaches a phone behind NAT.</summary>
-    private static SipEndPoint? SourceOf(Binding binding)
+    /// <summary>The address a binding's REGISTER came from (where its phone is reached), or null when unknown.</summary>
+    internal static SipEndPoint? SourceOf(Binding binding)
     {
         if (binding.Source is not { } source) return null;
         var colon = source.IndexOf(':');

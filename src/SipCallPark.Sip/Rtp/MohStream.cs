@@ -11,20 +11,20 @@ namespace SipCallPark.Sip.Rtp;
 internal sealed class MohStream
 {
     private readonly MusicOnHoldStreamer _owner;
-    private SocketAddress _remoteAddress;
-    private IPEndPoint _remote;
+    private SocketAddress? _remoteAddress;
+    private IPEndPoint? _remote;
     private long _packetsSent;
     private long _sendFailures;
     private int _stopped;
 
     internal MohStream(
-        MusicOnHoldStreamer owner, Socket rtp, Socket rtcp, IPEndPoint remote, uint ssrc, ushort sequence, uint timestamp, long firstTick)
+        MusicOnHoldStreamer owner, Socket rtp, Socket rtcp, IPEndPoint? remote, uint ssrc, ushort sequence, uint timestamp, long firstTick)
     {
         _owner = owner;
         RtpSocket = rtp;
         RtcpSocket = rtcp;
         _remote = remote;
-        _remoteAddress = remote.Serialize();
+        _remoteAddress = remote?.Serialize();
         Ssrc = ssrc;
         NextSequence = sequence;
         NextTimestamp = timestamp;
@@ -37,8 +37,8 @@ internal sealed class MohStream
 
     public IPEndPoint LocalEndPoint { get; }
 
-    /// <summary>Where the parked party receives RTP (its SDP's connection address and <c>m=</c> port).</summary>
-    public IPEndPoint Remote => Volatile.Read(ref _remote);
+    /// <summary>Where the parked party receives RTP (its SDP's connection address and <c>m=</c> port); null until known.</summary>
+    public IPEndPoint? Remote => Volatile.Read(ref _remote);
 
     public uint Ssrc { get; }
 
@@ -72,7 +72,7 @@ internal sealed class MohStream
 
     internal Socket RtcpSocket { get; }
 
-    internal SocketAddress RemoteAddress => Volatile.Read(ref _remoteAddress);
+    internal SocketAddress? RemoteAddress => Volatile.Read(ref _remoteAddress);
 
     internal ushort NextSequence { get; set; }
 

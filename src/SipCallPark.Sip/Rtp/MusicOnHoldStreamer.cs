@@ -96,8 +96,17 @@ internal sealed class MusicOnHoldStreamer : IAsyncDisposable
     public MohStream StartStream(IPEndPoint remote)
     {
         ArgumentNullException.ThrowIfNull(remote);
+        return OpenStream(remote);
+    }
+
+    /// <summary>
+    /// Binds a port pair for an offer whose answer is not in yet (the port goes into our SDP first); the stream is
+    /// silent until <see cref="MohStream.Retarget"/> names where to send, then plays from the start of the music.
+    /// </summary>
+    public MohStream OpenStream(IPEndPoint? remote = null)
+    {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        if (remote.AddressFamily != _localAddress.AddressFamily)
+        if (remote is not null && remote.AddressFamily != _localAddress.AddressFamily)
         {
             throw new ArgumentException($"cannot send from {_localAddress} to {remote}: different address family", nameof(remote));
         }
@@ -272,6 +281,13 @@ internal sealed class MusicOnHoldStreamer : IAsyncDisposable
     /// <summary>Sends the frames due for <paramref name="tick"/>; returns how many were skipped.</summary>
     private long SendDue(MohStream stream, long tick)
     {
+        if (stream.RemoteAddress is not { } remote)
+        {
+            // Not sending yet: the stream's clock waits at the next tick.
+            stream.NextTick = tick + 1;
+            return 0;
+        }
+
         var plan = CatchUp.Plan(stream.NextTick, tick, MaxBurst);
         if (plan.Skip > 0)
         {
@@ -293,7 +309,7 @@ internal sealed class MusicOnHoldStreamer : IAsyncDisposable
             stream.NextTick++;
             try
             {
-                stream.RtpSocket.SendTo(_packet.AsSpan(0, length), SocketFlags.None, stream.RemoteAddress);
+                stream.RtpSocket.SendTo(_packet.AsSpan(0, length), SocketFlags.None, remote);
                 stream.CountSent();
                 Interlocked.Increment(ref _packetsSent);
             }

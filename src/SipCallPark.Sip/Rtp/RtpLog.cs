@@ -11,13 +11,13 @@ internal static partial class RtpLog
     public static partial void StreamerStarted(this ILogger logger, string music, TimeSpan duration, string ports, IPAddress address);
 
     [LoggerMessage(1901, LogLevel.Debug, "Music on hold started from {Local} to {Remote}, SSRC {Ssrc}")]
-    public static partial void StreamStarted(this ILogger logger, IPEndPoint local, IPEndPoint remote, uint ssrc);
+    public static partial void StreamStarted(this ILogger logger, IPEndPoint local, IPEndPoint? remote, uint ssrc);
 
     [LoggerMessage(1902, LogLevel.Debug, "Music on hold stopped from {Local} to {Remote} after {Packets} packets")]
-    public static partial void StreamStopped(this ILogger logger, IPEndPoint local, IPEndPoint remote, long packets);
+    public static partial void StreamStopped(this ILogger logger, IPEndPoint local, IPEndPoint? remote, long packets);
 
     [LoggerMessage(1903, LogLevel.Debug, "RTP send from {Local} to {Remote} failed with {SocketError}")]
-    public static partial void SendFailed(this ILogger logger, IPEndPoint local, IPEndPoint remote, SocketError socketError);
+    public static partial void SendFailed(this ILogger logger, IPEndPoint local, IPEndPoint? remote, SocketError socketError);
 
     [LoggerMessage(1904, LogLevel.Warning, "RTP port {Port} on {Address} could not be bound ({SocketError}); trying the next one")]
     public static partial void PortUnavailable(this ILogger logger, int port, IPAddress address, SocketError socketError);

@@ -81,18 +81,50 @@ public sealed class SipCall
     }
 
     /// <summary>
+    /// Sends a re-INVITE without an offer (RFC 3725 flow I): the other side offers in its 200, <paramref name="answer"/>
+    /// turns that offer into our answer, and the ACK carries it. Used to bring two legs together when no offer is at hand.
+    /// </summary>
+    public async Task<ClientTransactionResult> ReInviteForOfferAsync(Func<string?, Task<string?>> answer)
+    {
+        SipRequest invite;
+        lock (Dialog) invite = Dialog.CreateRequest(SipMethods.Invite);
+        var result = await Agent.SendInDialogAsync(Dialog, invite).ConfigureAwait(false);
+        if (!result.IsSuccess) return result;
+        var ok = result.Response!;
+        lock (Dialog) Dialog.AcceptTargetRefresh(ok);
+        var offer = ok.Body.IsEmpty ? null : ok.BodyText;
+        if (offer is not null) RemoteSdp = offer;
+        string? reply;
+        try
+        {
+            reply = await answer(offer).ConfigureAwait(false);
+        }
+        catch
+        {
+            // The 2xx must be acknowledged whatever happened to the other leg (§13.2.2.4).
+            await SendAckAsync(invite.CSeq.Number).ConfigureAwait(false);
+            throw;
+        }
+        if (reply is not null) LocalSdp = reply;
+        await SendAckAsync(invite.CSeq.Number, reply).ConfigureAwait(false);
+        return result;
+    }
+
+    /// <summary>
     /// Sends REFER in this call and waits for the recipient's final NOTIFY (RFC 3515): the outcome reports the
     /// status of the referred request, not just the 202. The NOTIFY is answered before this completes, so a BYE
-    /// sent afterwards never overtakes it.
+    /// sent afterwards never overtakes it. <paramref name="outcomeTimeout"/> bounds the wait for the final NOTIFY
+    /// (default: the agent's <see cref="UserAgentOptions.ReferOutcomeTimeout"/>); past it the outcome is 408.
     /// </summary>
-    public Task<ReferOutcome> ReferAsync(NameAddress referTo, NameAddress? referredBy = null, IEnumerable<(string Name, string Value)>? headers = null)
+    public Task<ReferOutcome> ReferAsync(NameAddress referTo, NameAddress? referredBy = null, IEnumerable<(string Name, string Value)>? headers = null,
+        TimeSpan? outcomeTimeout = null)
     {
         SipRequest refer;
         lock (Dialog) refer = Dialog.CreateRequest(SipMethods.Refer);
         refer.Headers.Add(HeaderNames.ReferTo, referTo.ToString());
         if (referredBy is not null) refer.Headers.Add(HeaderNames.ReferredBy, referredBy.ToString());
         foreach (var (name, value) in headers ?? []) refer.Headers.Add(name, value);
-        return Agent.ReferInDialogAsync(Dialog, refer);
+        return Agent.ReferInDialogAsync(Dialog, refer, outcomeTimeout);
     }
 
     /// <summary>Sends any in-dialog request (INFO, MESSAGE, NOTIFY...).</summary>
@@ -104,10 +136,11 @@ public sealed class SipCall
         return Agent.SendInDialogAsync(Dialog, request);
     }
 
-    internal async Task SendAckAsync(long inviteCSeq)
+    internal async Task SendAckAsync(long inviteCSeq, string? sdp = null)
     {
         SipRequest ack;
         lock (Dialog) ack = Dialog.CreateAck(inviteCSeq);
+        if (sdp is not null) ack.SetBody("application/sdp", sdp);
         var to = Agent.NextHop(Dialog);
         if (to is null) return;
         Agent.AddVia(ack, to.Value);

@@ -252,7 +252,7 @@ public sealed partial class SipUserAgent : ITransactionUser
         return await transaction.Completion.ConfigureAwait(false);
     }
 
-    internal async Task<ReferOutcome> ReferInDialogAsync(Dialog dialog, SipRequest refer)
+    internal async Task<ReferOutcome> ReferInDialogAsync(Dialog dialog, SipRequest refer, TimeSpan? outcomeTimeout = null)
     {
         var key = (dialog.Id.CallId, dialog.Id.LocalTag);
         var pending = new PendingRefer(refer.CSeq.Number);
@@ -260,7 +260,7 @@ public sealed partial class SipUserAgent : ITransactionUser
         try
         {
             var result = await SendInDialogAsync(dialog, refer).ConfigureAwait(false);
-            return await AwaitReferOutcomeAsync(pending, result).ConfigureAwait(false);
+            return await AwaitReferOutcomeAsync(pending, result, outcomeTimeout).ConfigureAwait(false);
         }
         finally
         {
@@ -268,17 +268,18 @@ public sealed partial class SipUserAgent : ITransactionUser
         }
     }
 
-    private async Task<ReferOutcome> AwaitReferOutcomeAsync(PendingRefer pending, ClientTransactionResult result)
+    private async Task<ReferOutcome> AwaitReferOutcomeAsync(PendingRefer pending, ClientTransactionResult result, TimeSpan? outcomeTimeout = null)
     {
         if (!result.IsSuccess) return new ReferOutcome(result.StatusCode, result.StatusCode, [], result.Response);
         int final;
+        var bound = outcomeTimeout ?? _options.ReferOutcomeTimeout;
         try
         {
-            final = await pending.Final.Task.WaitAsync(_options.ReferOutcomeTimeout, Stack.Time).ConfigureAwait(false);
+            final = await pending.Final.Task.WaitAsync(bound, Stack.Time).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
-            _logger.LogInformation("No final NOTIFY for REFER {CallId} within {Timeout}", result.Response!.CallId, _options.ReferOutcomeTimeout);
+            _logger.LogInformation("No final NOTIFY for REFER {CallId} within {Timeout}", result.Response!.CallId, bound);
             final = 408;
         }
         return new ReferOutcome(result.StatusCode, final, pending.Snapshot(), result.Response);

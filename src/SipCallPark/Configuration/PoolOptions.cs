@@ -33,6 +33,9 @@ internal sealed class PoolOptions
     /// <summary>When set, every SIP message in and out is also written to this pcap file (Wireshark, tshark, sngrep -I).</summary>
     public string? PcapFile { get; set; }
 
+    /// <summary>The call park application (Lync's Set-CsCpsConfiguration names): timeouts, ringbacks, music, orbit choice.</summary>
+    public SipCallPark.Pool.Park.ParkOptions Park { get; set; } = new() { Aliases = [] };
+
     /// <summary>Fills in defaults that the configuration binder cannot hold (it appends to, not replaces, lists).</summary>
     internal void ApplyDefaults()
     {
@@ -43,6 +46,10 @@ internal sealed class PoolOptions
         if (Sip.Transports.Count == 0)
         {
             Sip.Transports = SipListenerOptions.DefaultTransports;
+        }
+        if (Park.Aliases.Count == 0)
+        {
+            Park.Aliases.Add("*70");
         }
     }
 }

@@ -34,6 +34,15 @@ internal sealed partial class PoolOptionsValidator : IValidateOptions<PoolOption
             }
         }
 
+        try
+        {
+            options.Park?.Validate($"{Prefix}Park");
+        }
+        catch (SipCallPark.Pool.OptionsValidationError e)
+        {
+            failures.Add(e.Message);
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

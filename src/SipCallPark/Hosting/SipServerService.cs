@@ -41,6 +41,7 @@ internal sealed partial class SipServerService(IOptions<PoolOptions> options, IL
             Registrar = new RegistrarOptions { RequireAuthentication = _pool.Auth.RequireRegisterAuthentication },
             Admin = new AdminOptions { Url = _pool.Admin.Url },
             PcapPath = _pool.PcapFile is { Length: > 0 } pcap ? Path.GetFullPath(pcap) : null,
+            Park = _pool.Park,
         };
         if (!_pool.Auth.RequireRegisterAuthentication) LogAuthOff();
         _server = await PoolServer.StartAsync(settings, loggers, TimeProvider.System, cancellationToken);

@@ -1,3 +1,4 @@
+using SipCallPark.Pool.Park;
 using NUnit.Framework.Interfaces;
 
 namespace SipCallPark.Pool.Tests.Integration;
@@ -13,9 +14,9 @@ public abstract class IntegrationTest
 
     internal LabPools Lab => _lab ?? throw new InvalidOperationException("Call StartLabAsync first");
 
-    internal async Task<LabPools> StartLabAsync(bool bothPools = false, TimeProvider? time = null, bool persistent = false)
+    internal async Task<LabPools> StartLabAsync(bool bothPools = false, TimeProvider? time = null, bool persistent = false, ParkOptions? park = null)
     {
-        _lab = await LabPools.StartAsync(bothPools, time, persistent);
+        _lab = await LabPools.StartAsync(bothPools, time, persistent, park);
         return _lab;
     }
 

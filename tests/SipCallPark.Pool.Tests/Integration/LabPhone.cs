@@ -20,6 +20,7 @@ internal sealed class LabPhone : IAsyncDisposable
     public static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 
     private readonly Channel<IncomingCall> _incoming = Channel.CreateUnbounded<IncomingCall>();
+    private readonly Channel<SipRequest> _messages = Channel.CreateUnbounded<SipRequest>();
 
     private LabPhone(string user, SipStack stack, SipUserAgent agent, SipEndPoint pool)
     {
@@ -28,6 +29,7 @@ internal sealed class LabPhone : IAsyncDisposable
         Agent = agent;
         Pool = pool;
         agent.OnIncomingCall = call => _incoming.Writer.WriteAsync(call).AsTask();
+        agent.MessageReceived += message => _messages.Writer.TryWrite(message);
         stack.Transport.MessageTraced += e =>
         {
             if (e.Direction == SipDirection.In && e.Message is SipResponse r) Responses.Enqueue(r);
@@ -54,7 +56,7 @@ internal sealed class LabPhone : IAsyncDisposable
     public static SipUri Aor(string user) => SipUri.Parse($"sip:{user}@{LabPools.Domain}");
 
     /// <param name="password">The digest password; null makes a phone that cannot answer a challenge.</param>
-    public static async Task<LabPhone> StartAsync(string user, string? password, SipEndPoint pool, ILoggerFactory loggers)
+    public static async Task<LabPhone> StartAsync(string user, string? password, SipEndPoint pool, ILoggerFactory loggers, bool supportsReplaces = true)
     {
         var stack = await SipStack.StartUdpTcpAsync(new IPEndPoint(IPAddress.Loopback, 0), loggers: loggers);
         var agent = new SipUserAgent(stack, new UserAgentOptions
@@ -64,6 +66,7 @@ internal sealed class LabPhone : IAsyncDisposable
             OutboundProxy = pool,
             Transport = pool.Protocol,
             UserAgentName = $"LabPhone {user}",
+            SupportsReplaces = supportsReplaces,
         });
         return new LabPhone(user, stack, agent, pool);
     }
@@ -97,6 +100,11 @@ internal sealed class LabPhone : IAsyncDisposable
     public Task<IncomingCall> NextIncomingAsync() => _incoming.Reader.ReadAsync().AsTask().WaitAsync(Bound);
 
     public int PendingIncoming => _incoming.Reader.Count;
+
+    /// <summary>The next out-of-dialog MESSAGE this phone received (the park app's notices).</summary>
+    public Task<SipRequest> NextMessageAsync() => _messages.Reader.ReadAsync().AsTask().WaitAsync(Bound);
+
+    public int PendingMessages => _messages.Reader.Count;
 
     public ValueTask DisposeAsync() => Stack.DisposeAsync();
 }

@@ -1,3 +1,4 @@
+using SipCallPark.Pool.Park;
 using SipCallPark.Pool.Resiliency;
 using System.Net;
 using System.Net.Sockets;
@@ -32,12 +33,16 @@ internal sealed class LabPools : IAsyncDisposable
     private readonly List<LabPhone> _phones = [];
     private readonly List<string> _files = [];
 
-    private LabPools(TestLog log, PoolTopology topology, TimeProvider time)
+    private LabPools(TestLog log, PoolTopology topology, TimeProvider time, ParkOptions? park)
     {
         Log = log;
         Topology = topology;
         Time = time;
+        Park = park ?? new ParkOptions { OrbitAssignment = OrbitAssignment.Lowest };
     }
+
+    /// <summary>The park settings both pools run with (lowest orbit first, so tests know which orbit a call gets).</summary>
+    public ParkOptions Park { get; }
 
     public TestLog Log { get; }
 
@@ -56,14 +61,14 @@ internal sealed class LabPools : IAsyncDisposable
     /// it; another process taking it in between makes the start fail, and it is retried on new ports.
     /// </summary>
     /// <param name="persistent">pool-a keeps its bindings in a temporary SQLite file (deleted with the lab).</param>
-    public static async Task<LabPools> StartAsync(bool bothPools = false, TimeProvider? time = null, bool persistent = false)
+    public static async Task<LabPools> StartAsync(bool bothPools = false, TimeProvider? time = null, bool persistent = false, ParkOptions? park = null)
     {
         var log = new TestLog();
         var databasePath = persistent ? Path.Combine(Path.GetTempPath(), $"callpark-it-{Guid.NewGuid():N}.db") : null;
         for (var attempt = 1; ; attempt++)
         {
             var topology = CreateTopology(ReservePort(), ReservePort());
-            var lab = new LabPools(log, topology, time ?? TimeProvider.System);
+            var lab = new LabPools(log, topology, time ?? TimeProvider.System, park);
             if (databasePath is not null) lab._files.Add(databasePath);
             try
             {
@@ -135,6 +140,7 @@ internal sealed class LabPools : IAsyncDisposable
         // Fast probes and short DR phases, so an outage is seen in well under a second.
         Health = new HealthMonitorOptions { Interval = TimeSpan.FromMilliseconds(100), ProbeTimeout = TimeSpan.FromMilliseconds(80) },
         Dr = new DrOptions { FailoverDuration = TimeSpan.FromMilliseconds(500), FailbackDuration = TimeSpan.FromMilliseconds(500) },
+        Park = Park,
     };
 
     public Task<PoolServer> StartPoolAsync(string pool, string? databasePath) =>
@@ -150,10 +156,10 @@ internal sealed class LabPools : IAsyncDisposable
 
     /// <summary>A phone of <paramref name="user"/> with its lab password (or <paramref name="password"/>) sending to <paramref name="pool"/>.</summary>
     public async Task<LabPhone> PhoneAsync(string user, PoolServer pool, SipProtocol transport = SipProtocol.Udp, string? password = null,
-        bool withoutPassword = false)
+        bool withoutPassword = false, bool supportsReplaces = true)
     {
         var phone = await LabPhone.StartAsync(user, withoutPassword ? null : password ?? Passwords[user],
-            new SipEndPoint(transport, pool.SipEndPoint), Log);
+            new SipEndPoint(transport, pool.SipEndPoint), Log, supportsReplaces);
         lock (_phones) _phones.Add(phone);
         return phone;
     }

@@ -128,4 +128,34 @@ public class PoolOptionsValidatorTests
             o.Domain = "";
         }), Has.Count.EqualTo(2));
     }
+
+    [Test]
+    public void A_call_pickup_timeout_outside_Lyncs_10_seconds_to_10_minutes_is_rejected_naming_the_key()
+    {
+        Assert.That(Failures(o => o.Park = new SipCallPark.Pool.Park.ParkOptions { CallPickupTimeout = TimeSpan.FromSeconds(5) }).Single(),
+            Does.StartWith("Pool:Park:CallPickupTimeout must be between 10 s and 10 min"));
+    }
+
+    [TestCase(0)]
+    [TestCase(11)]
+    public void MaxCallPickupAttempts_outside_1_to_10_is_rejected(int attempts)
+    {
+        Assert.That(Failures(o => o.Park = new SipCallPark.Pool.Park.ParkOptions { MaxCallPickupAttempts = attempts }).Single(),
+            Is.EqualTo($"Pool:Park:MaxCallPickupAttempts must be between 1 and 10 (was {attempts})"));
+    }
+
+    [Test]
+    public void An_OnTimeoutUri_that_is_not_a_SIP_URI_is_rejected()
+    {
+        Assert.That(Failures(o => o.Park = new SipCallPark.Pool.Park.ParkOptions { OnTimeoutUri = "dave at the desk" }).Single(),
+            Does.StartWith("Pool:Park:OnTimeoutUri is not a SIP URI"));
+    }
+
+    [Test]
+    public void The_default_park_alias_is_star_70_once()
+    {
+        var options = new PoolOptions();
+        options.ApplyDefaults();
+        Assert.That(options.Park.Aliases, Is.EqualTo(new[] { "*70" }));
+    }
 }

@@ -1,0 +1,193 @@
+using Microsoft.Extensions.Logging;
+using SipCallPark.Sip.Message;
+using SipCallPark.Sip.UserAgents;
+
+namespace SipCallPark.Pool.Park;
+
+internal sealed partial class ParkApplication
+{
+    /// <summary>
+    /// Someone dialled an occupied orbit (DESIGN §5 "Retrieve"): the orbit is freed at once, then the call goes out
+    /// by transfer when both phones can (the parked party INVITEs the retriever with Replaces), else — or when the
+    /// transfer fails part-way — by the bridge. Either way the call no longer counts as parked.
+    /// </summary>
+    private async Task RetrieveAsync(IncomingCall incoming, ParkedCall call)
+    {
+        if (!call.TryMove(ParkedCallState.Parked, ParkedCallState.Leaving))
+        {
+            await incoming.RejectAsync(486, Warning($"orbit {call.Orbit} is ringing back its parker")).ConfigureAwait(false);
+            return;
+        }
+        var leg = call.Leg!;
+        var retriever = incoming.Request.From.WithoutParameter("tag");
+        await FreeOrbitKeepingMusicAsync(call).ConfigureAwait(false);
+        var retrieverSupportsReplaces = incoming.Request.OptionTags(HeaderNames.Supported).Contains("replaces", StringComparer.OrdinalIgnoreCase);
+        _logger.LogInformation("{Retriever} picks up {Party} from orbit {Orbit} by {How}", retriever.Uri, call.PartyText, call.Orbit,
+            call.CanTransferOut && retrieverSupportsReplaces ? "transfer" : "bridge");
+        if (call.CanTransferOut && retrieverSupportsReplaces) await TransferOutAsync(incoming, call, leg).ConfigureAwait(false);
+        else await BridgeAsync(incoming, call, leg).ConfigureAwait(false);
+    }
+
+    /// <summary>Frees the orbit (table, allocator, timer, journal) but leaves the music playing until the call has moved.</summary>
+    private async Task FreeOrbitKeepingMusicAsync(ParkedCall call)
+    {
+        var music = call.Music;
+        call.Music = null;
+        await FreeOrbitAsync(call).ConfigureAwait(false);
+        call.Music = music;
+    }
+
+    private async Task TransferOutAsync(IncomingCall incoming, ParkedCall call, SipCall parkedLeg)
+    {
+        SipCall retrieverLeg;
+        try
+        {
+            retrieverLeg = await incoming.AnswerAsync(_media.Inactive(incoming.Offer), r => r.Headers.Add(OrbitHeader, call.Orbit)).ConfigureAwait(false);
+            await retrieverLeg.Confirmed.WaitAsync(_options.CompletionTimeout, _time).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException)
+        {
+            _logger.LogInformation("Retriever of orbit {Orbit} went away before the transfer ({Error})", call.Orbit, e.Message);
+            await ReparkAsync(call).ConfigureAwait(false);
+            return;
+        }
+        // RFC 3891 §3: at the retriever, to-tag is its own tag and from-tag ours.
+        var d = retrieverLeg.Dialog;
+        var replaces = new ReplacesHeader(d.Id.CallId, d.Id.RemoteTag, d.Id.LocalTag);
+        var referTo = new NameAddress(d.RemoteTarget.WithoutHeaders().WithHeader(HeaderNames.Replaces, replaces.ToString()));
+        var outcome = await parkedLeg.ReferAsync(referTo, Identity).ConfigureAwait(false);
+        if (!outcome.Succeeded)
+        {
+            _logger.LogInformation("Transfer out of orbit {Orbit} failed (REFER {ReferStatus}, final {Status}); bridging instead",
+                call.Orbit, outcome.ReferStatus, outcome.StatusCode);
+            if (parkedLeg.IsEnded)
+            {
+                call.StopMusic();
+                await retrieverLeg.HangUpAsync().ConfigureAwait(false);
+                return;
+            }
+            await BridgeAnsweredAsync(call, parkedLeg, retrieverLeg).ConfigureAwait(false);
+            return;
+        }
+        call.StopMusic();
+        _metrics.Increment("park_retrieves_total", "Parked calls picked up", ("how", "transfer"));
+        _logger.LogInformation("Orbit {Orbit} transferred out: {Party} now talks to the retriever directly", call.Orbit, call.PartyText);
+        await parkedLeg.HangUpAsync().ConfigureAwait(false);
+        // The retriever ends the replaced leg itself (RFC 3891 §3); if its BYE never comes, we send ours.
+        try
+        {
+            await retrieverLeg.Ended.WaitAsync(_options.CompletionTimeout, _time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _logger.LogInformation("No BYE from the retriever of orbit {Orbit} after the transfer; closing the leg", call.Orbit);
+            await retrieverLeg.HangUpAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The bridge for a retriever not yet answered: its offer goes to the parked party, whose answer answers it.</summary>
+    private async Task BridgeAsync(IncomingCall incoming, ParkedCall call, SipCall parkedLeg)
+    {
+        SipCall? retrieverLeg = null;
+        Sip.Transactions.ClientTransactionResult result;
+        if (incoming.Offer is { } offer)
+        {
+            result = await parkedLeg.ReInviteAsync(offer).ConfigureAwait(false);
+            if (result.IsSuccess)
+            {
+                call.StopMusic();
+                try
+                {
+                    retrieverLeg = await incoming.AnswerAsync(parkedLeg.RemoteSdp, r => r.Headers.Add(OrbitHeader, call.Orbit)).ConfigureAwait(false);
+                }
+                catch (InvalidOperationException)
+                {
+                    retrieverLeg = null;
+                }
+            }
+        }
+        else
+        {
+            // Late offer from the retriever: the parked party offers (RFC 3725 flow I), the retriever answers in its ACK.
+            result = await parkedLeg.ReInviteForOfferAsync(async partyOffer =>
+            {
+                call.StopMusic();
+                retrieverLeg = await incoming.AnswerAsync(partyOffer, r => r.Headers.Add(OrbitHeader, call.Orbit)).ConfigureAwait(false);
+                await retrieverLeg.Confirmed.WaitAsync(_options.CompletionTimeout, _time).ConfigureAwait(false);
+                return retrieverLeg.RemoteSdp;
+            }).ConfigureAwait(false);
+        }
+        if (!result.IsSuccess)
+        {
+            _logger.LogInformation("Bridge for orbit {Orbit} failed: the parked party answered the re-INVITE {Status}", call.Orbit, result.StatusCode);
+            await incoming.RejectAsync(480, Warning($"the call on orbit {call.Orbit} could not be picked up")).ConfigureAwait(false);
+            await ReparkAsync(call).ConfigureAwait(false);
+            return;
+        }
+        if (retrieverLeg is null)
+        {
+            // The retriever cancelled after the parked party moved: it goes back to the music.
+            await ReparkAsync(call).ConfigureAwait(false);
+            return;
+        }
+        StartBridge(call, parkedLeg, retrieverLeg);
+    }
+
+    /// <summary>The bridge after a failed transfer: the retriever already holds an inactive leg, so it offers anew.</summary>
+    private async Task BridgeAnsweredAsync(ParkedCall call, SipCall parkedLeg, SipCall retrieverLeg)
+    {
+        var moved = false;
+        var result = await retrieverLeg.ReInviteForOfferAsync(async retrieverOffer =>
+        {
+            var toParty = await parkedLeg.ReInviteAsync(retrieverOffer).ConfigureAwait(false);
+            moved = toParty.IsSuccess;
+            return moved ? parkedLeg.RemoteSdp : null;
+        }).ConfigureAwait(false);
+        call.StopMusic();
+        if (!result.IsSuccess || !moved)
+        {
+            _logger.LogInformation("Bridge after the failed transfer of orbit {Orbit} failed too; ending both legs", call.Orbit);
+            await retrieverLeg.HangUpAsync().ConfigureAwait(false);
+            await parkedLeg.HangUpAsync().ConfigureAwait(false);
+            return;
+        }
+        StartBridge(call, parkedLeg, retrieverLeg);
+    }
+
+    private void StartBridge(ParkedCall call, SipCall parkedLeg, SipCall retrieverLeg)
+    {
+        // The park's own handlers on the parked leg give way to the bridge's.
+        parkedLeg.OnReInvite = null;
+        var bridge = CallBridge.Join(parkedLeg, retrieverLeg, call.Orbit, _logger);
+        _bridges[bridge] = 0;
+        _ = bridge.Ended.ContinueWith(_ => _bridges.TryRemove(bridge, out byte _), TaskScheduler.Default);
+        _metrics.Increment("park_retrieves_total", "Parked calls picked up", ("how", "bridge"));
+        _logger.LogInformation("Orbit {Orbit} bridged: {Party} and the retriever talk directly, signalling through the park ({ParkedCallId} / {RetrieverCallId})",
+            call.Orbit, call.PartyText, parkedLeg.CallId, retrieverLeg.CallId);
+    }
+
+    /// <summary>A retrieve that fell through before the call moved: back into its orbit when that is still free.</summary>
+    private async Task ReparkAsync(ParkedCall call)
+    {
+        if (call.Leg is not { IsEnded: false } leg || !_orbits.TryTake(call.Orbit))
+        {
+            call.StopMusic();
+            if (call.Leg is { IsEnded: false } stranded) await stranded.HangUpAsync().ConfigureAwait(false);
+            return;
+        }
+        _parked[call.Orbit] = call;
+        call.TryMove(ParkedCallState.Leaving, ParkedCallState.Parked);
+        if (call.Music is null && _media.MusicEnabled)
+        {
+            // The music was stopped for a move that then failed: offer it again.
+            var (offer, music) = _media.Offer();
+            var result = await leg.ReInviteAsync(offer).ConfigureAwait(false);
+            if (result.IsSuccess) HoldMedia.Apply(music, leg.RemoteSdp);
+            else music?.Stop();
+            call.Music = result.IsSuccess ? music : null;
+        }
+        ArmTimeout(call, call.TimeoutDue is { } due && due > _time.GetUtcNow() ? due - _time.GetUtcNow() : _options.CallPickupTimeout);
+        await JournalAsync(call).ConfigureAwait(false);
+        _logger.LogInformation("{Party} is back on orbit {Orbit}", call.PartyText, call.Orbit);
+    }
+}

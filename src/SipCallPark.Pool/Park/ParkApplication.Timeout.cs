@@ -1,0 +1,170 @@
+using Microsoft.Extensions.Logging;
+using SipCallPark.Sip.Message;
+using SipCallPark.Sip.UserAgents;
+
+namespace SipCallPark.Pool.Park;
+
+internal sealed partial class ParkApplication
+{
+    private void ArmTimeout(ParkedCall call, TimeSpan after)
+    {
+        call.StopTimer();
+        call.TimeoutDue = _time.GetUtcNow() + after;
+        call.Timer = _time.CreateTimer(_ => _ = RingBackAsync(call), null, after, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>
+    /// <c>CallPickupTimeout</c> passed (DESIGN §5 "Timeout"): REFER the parked party back to the parker. Answered →
+    /// done; not answered within <c>RingbackTimeout</c> → one attempt more; at <c>MaxCallPickupAttempts</c> → REFER
+    /// to <c>OnTimeoutUri</c> or BYE. The parker gets a MESSAGE each time the call leaves the orbit.
+    /// </summary>
+    private async Task RingBackAsync(ParkedCall call)
+    {
+        if (!call.TryMove(ParkedCallState.Parked, ParkedCallState.RingingBack)) return;
+        try
+        {
+            call.StopTimer();
+            call.Attempts++;
+            call.TimeoutDue = null;
+            _metrics.Increment("park_timeouts_total", "Parked calls rung back to the parker");
+            _logger.LogInformation("Orbit {Orbit} timed out: ringing back {Parker} (attempt {Attempt} of {Max})", call.Orbit, call.Parker.Uri,
+                call.Attempts, _options.MaxCallPickupAttempts);
+            await JournalAsync(call).ConfigureAwait(false);
+            var leg = call.Leg!;
+            var outcome = await leg.ReferAsync(new NameAddress(call.Parker.Uri.WithoutHeaders()), Identity, outcomeTimeout: _options.RingbackTimeout).ConfigureAwait(false);
+            if (outcome.Succeeded)
+            {
+                await LeaveAsync(call, $"Nobody picked up {call.PartyText} from orbit {call.Orbit}: the call was returned to you", hangUp: true).ConfigureAwait(false);
+                return;
+            }
+            _logger.LogInformation("Ringback of orbit {Orbit} not answered (REFER {ReferStatus}, final {Status})", call.Orbit, outcome.ReferStatus, outcome.StatusCode);
+            if (leg.IsEnded) return;
+            if (call.Attempts < _options.MaxCallPickupAttempts)
+            {
+                if (call.TryMove(ParkedCallState.RingingBack, ParkedCallState.Parked))
+                {
+                    ArmTimeout(call, _options.CallPickupTimeout);
+                    await JournalAsync(call).ConfigureAwait(false);
+                }
+                return;
+            }
+            await FallBackAsync(call, leg).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _logger.LogError(e, "Ringback of orbit {Orbit} failed", call.Orbit);
+            await LeaveAsync(call, $"The call from {call.PartyText} on orbit {call.Orbit} was disconnected after an error", hangUp: true).ConfigureAwait(false);
+        }
+    }
+
+    private async Task FallBackAsync(ParkedCall call, SipCall leg)
+    {
+        if (_options.OnTimeoutUri is { } fallback && SipUri.TryParse(fallback, out var uri))
+        {
+            var outcome = await leg.ReferAsync(new NameAddress(uri), Identity).ConfigureAwait(false);
+            _metrics.Increment("park_fallbacks_total", "Parked calls sent to OnTimeoutUri or disconnected after the last ringback", ("to", "uri"));
+            _logger.LogInformation("Orbit {Orbit} sent to {Fallback} after {Attempts} unanswered ringbacks: {Status}", call.Orbit, uri, call.Attempts, outcome.StatusCode);
+            await LeaveAsync(call, outcome.Succeeded
+                ? $"Nobody picked up {call.PartyText} from orbit {call.Orbit}: the call was transferred to {uri}"
+                : $"Nobody picked up {call.PartyText} from orbit {call.Orbit}; the transfer to {uri} failed ({outcome.StatusCode}) and the call was disconnected",
+                hangUp: true).ConfigureAwait(false);
+            return;
+        }
+        _metrics.Increment("park_fallbacks_total", "Parked calls sent to OnTimeoutUri or disconnected after the last ringback", ("to", "disconnect"));
+        _logger.LogInformation("Orbit {Orbit} disconnected after {Attempts} unanswered ringbacks", call.Orbit, call.Attempts);
+        await LeaveAsync(call, $"Nobody picked up {call.PartyText} from orbit {call.Orbit}: the call was disconnected", hangUp: true).ConfigureAwait(false);
+    }
+
+    /// <summary>The call leaves its orbit for good: BYE (when asked), orbit and journal freed, the parker told.</summary>
+    private async Task LeaveAsync(ParkedCall call, string message, bool hangUp)
+    {
+        if (!call.TryLeave()) return;
+        await FreeOrbitAsync(call).ConfigureAwait(false);
+        // The parker hears at once; an unanswered BYE (up to 64·T1) must not hold the notice back.
+        var bye = hangUp && call.Leg is { } leg ? leg.HangUpAsync() : Task.FromResult<Sip.Transactions.ClientTransactionResult?>(null);
+        await Task.WhenAll(bye, TellParkerAsync(call, message)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A NOTIFY that reports a ringback's success after we stopped waiting for it (the parker answered late): the
+    /// parked party is with the parker now, so the park leg goes.
+    /// </summary>
+    private void OnParkedRequest(ParkedCall call, SipRequest request)
+    {
+        if (request.Method != SipMethods.Notify || call.State is ParkedCallState.Leaving) return;
+        if (call.Attempts == 0 || !SipFrag.TryGetStatus(request.Body.Span, out var status, out _) || status is < 200 or >= 300) return;
+        _logger.LogInformation("Late ringback success for orbit {Orbit}: the parker answered", call.Orbit);
+        _ = LeaveAsync(call, $"The call from {call.PartyText} on orbit {call.Orbit} was returned to you", hangUp: true);
+    }
+
+    // ---- keepalive (DESIGN §5 case 3) ----------------------------------------------------------------------------
+
+    /// <summary>An in-dialog OPTIONS to every parked party; one that answers 408/481 or not at all has vanished.</summary>
+    private async Task KeepAliveAsync()
+    {
+        if (_stopping.IsCancellationRequested) return;
+        var checks = _parked.Values.Where(c => c.State == ParkedCallState.Parked && c.Leg is { IsEnded: false })
+            .Select(async call =>
+            {
+                var result = await call.Leg!.SendRequestAsync(SipMethods.Options).ConfigureAwait(false);
+                if (result.Failure is null && result.StatusCode is not (408 or 481)) return;
+                _logger.LogInformation("Parked party on orbit {Orbit} is gone (keepalive: {Result}); dropping the call", call.Orbit, result);
+                _metrics.Increment("park_drops_total", "Parked calls that ended while parked", ("reason", "keepalive"));
+                                // Nothing answers there any more: a BYE would only wait out its own timeout.
+                await LeaveAsync(call, $"The call from {call.PartyText} on orbit {call.Orbit} was lost (the phone stopped answering)", hangUp: false).ConfigureAwait(false);
+            });
+        try
+        {
+            await Task.WhenAll(checks).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _logger.LogError(e, "Keepalive round failed");
+        }
+    }
+
+    // ---- operator and restart (DESIGN §5 cases 2 and 5) ---------------------------------------------------------
+
+    /// <summary><c>DELETE /parked/{orbit}</c>: BYE the parked party, free the orbit, tell the parker. False when the orbit is empty.</summary>
+    public async Task<bool> UnparkAsync(string orbit)
+    {
+        if (!_parked.TryGetValue(orbit, out var call) || call.State == ParkedCallState.Parking) return false;
+        if (!call.TryLeave()) return false;
+        _logger.LogInformation("Operator unparks orbit {Orbit} ({Party})", orbit, call.PartyText);
+        _metrics.Increment("park_drops_total", "Parked calls that ended while parked", ("reason", "operator"));
+        await FreeOrbitAsync(call).ConfigureAwait(false);
+        if (call.Leg is { } leg) await leg.HangUpAsync().ConfigureAwait(false);
+        await TellParkerAsync(call, $"The call from {call.PartyText} on orbit {orbit} was disconnected by an operator").ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>
+    /// After a restart: every park dialog the journal still holds for this pool belonged to the process that died.
+    /// Each parked party gets an in-dialog BYE and its parker a MESSAGE; the records go. Retrieved calls are never
+    /// journaled, so their phones are left alone.
+    /// </summary>
+    public async Task<int> TearDownLeftoversAsync(CancellationToken cancellationToken = default)
+    {
+        var leftovers = _journal.ForPool(Pool);
+        if (leftovers.Count == 0) return 0;
+        _logger.LogInformation("Found {Count} park dialogs from before the restart; sending BYE to each", leftovers.Count);
+        var now = _time.GetUtcNow();
+        await Task.WhenAll(leftovers.Select(async record =>
+        {
+            var dialog = record.ToDialog();
+            // Keepalives may have used CSeqs after the record was written: jump above any they could have reached.
+            var keepalives = (long)((now - record.ParkedAt) / _options.KeepaliveInterval) + 1;
+            dialog.AdvanceLocalCSeq(record.LocalCSeq + Math.Max(0, keepalives) + 10);
+            SipRequest bye;
+            lock (dialog) bye = dialog.CreateRequest(SipMethods.Bye);
+            var result = await _agent.SendInDialogAsync(dialog, bye).ConfigureAwait(false);
+            _logger.LogInformation("BYE to {Party}, left on orbit {Orbit} by the previous run: {Result}", record.ParkedParty, record.Orbit, result);
+            await _journal.RemoveAsync(record.Orbit, record.Pool, cancellationToken).ConfigureAwait(false);
+            _metrics.Increment("park_drops_total", "Parked calls that ended while parked", ("reason", "restart"));
+            if (SipUri.TryParse(record.Parker, out var parker))
+                await TellAsync(parker, record.Orbit, $"The call from {record.ParkedParty} on orbit {record.Orbit} was disconnected: the park server restarted").ConfigureAwait(false);
+        })).ConfigureAwait(false);
+        return leftovers.Count;
+    }
+
+}

@@ -1,0 +1,415 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using SipCallPark.Pool.Metrics;
+using SipCallPark.Pool.State;
+using SipCallPark.Pool.Topology;
+using SipCallPark.Sip.Message;
+using SipCallPark.Sip.Stack;
+using SipCallPark.Sip.Transactions;
+using SipCallPark.Sip.Transport;
+using SipCallPark.Sip.UserAgents;
+
+namespace SipCallPark.Pool.Park;
+
+/// <summary>
+/// The call park orbit application (DESIGN §5): a user agent inside the pool, reached at the park service URI, its
+/// aliases and the pool's orbits. It parks by REFER with Replaces (way 1) or by answering a blind transfer (way 2),
+/// hands a call out by transfer or bridge when someone dials its orbit, rings the parker back at the timeout, and
+/// never leaves a parked dialog behind: every park is journaled, kept alive, and torn down when its party is gone.
+/// The pool's dispatcher hands it the requests its router sends to the park service (<see cref="ITransactionUser"/>).
+/// </summary>
+internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposable
+{
+    public const string OrbitHeader = "X-Park-Orbit";
+
+    private readonly SipStack _stack;
+    private readonly SipUserAgent _agent;
+    private readonly ParkOptions _options;
+    private readonly OrbitAllocator _orbits;
+    private readonly IParkJournal _journal;
+    private readonly ParkRoutes _routes;
+    private readonly HoldMedia _media;
+    private readonly SipMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, ParkedCall> _parked = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<CallBridge, byte> _bridges = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ITimer _keepalive;
+
+    public ParkApplication(SipStack stack, string pool, string domain, ParkOptions options, OrbitAllocator orbits, IParkJournal journal,
+        ParkRoutes routes, HoldMedia media, SipMetrics metrics, TimeProvider time, ILoggerFactory loggers)
+    {
+        _stack = stack;
+        Pool = pool;
+        Domain = domain;
+        _options = options;
+        _orbits = orbits;
+        _journal = journal;
+        _routes = routes;
+        _media = media;
+        _metrics = metrics;
+        _time = time;
+        _logger = loggers.CreateLogger<ParkApplication>();
+        Identity = new NameAddress(SipUri.Create("sip", options.ServiceName, domain), "Call Park");
+        _agent = new SipUserAgent(stack, new UserAgentOptions
+        {
+            Identity = Identity,
+            UserAgentName = $"SipCallPark park ({pool})",
+            ReferOutcomeTimeout = options.CompletionTimeout,
+        }, attach: false)
+        {
+            OnIncomingCall = OnIncomingCallAsync,
+            OnRefer = OnReferAsync,
+        };
+        DeclareMetrics();
+        _keepalive = time.CreateTimer(_ => _ = KeepAliveAsync(), null, options.KeepaliveInterval, options.KeepaliveInterval);
+    }
+
+    public string Pool { get; }
+
+    public string Domain { get; }
+
+    /// <summary><c>"Call Park" &lt;sip:park@domain&gt;</c>: the From of MESSAGEs and the Referred-By of the park's REFERs.</summary>
+    public NameAddress Identity { get; }
+
+    /// <summary>The park's Contact (<c>sip:park@pool-address</c>): in-dialog requests of parked calls come back here.</summary>
+    public SipUri Contact => _agent.Contact;
+
+    public int OrbitsInUse => _orbits.InUse;
+
+    public int ActiveBridges => _bridges.Count;
+
+    /// <summary>The calls in orbits now, lowest orbit first.</summary>
+    public IReadOnlyList<ParkedCallView> Parked() =>
+        _parked.Values.Where(c => c.State is ParkedCallState.Parked or ParkedCallState.RingingBack)
+            .OrderBy(c => c.Orbit.Length).ThenBy(c => c.Orbit, StringComparer.Ordinal)
+            .Select(c => new ParkedCallView(c.Orbit, c.PartyText, c.Parker.Uri.WithoutHeaders().ToString(), c.Since, c.TimeoutDue, c.Attempts, c.Way, c.State.ToString()))
+            .ToArray();
+
+    // ---- ITransactionUser: the dispatcher's park-bound traffic goes to the park's user agent --------------------
+
+    public Task OnRequestAsync(ServerTransaction transaction) => _agent.OnRequestAsync(transaction);
+
+    public Task OnAckAsync(IncomingMessage ack) => _agent.OnAckAsync(ack);
+
+    public Task OnCancelAsync(InviteServerTransaction invite, IncomingMessage cancel) => _agent.OnCancelAsync(invite, cancel);
+
+    public Task OnStrayResponseAsync(IncomingMessage response) => _agent.OnStrayResponseAsync(response);
+
+    public Task OnAdditionalSuccessAsync(InviteClientTransaction transaction, IncomingMessage response) =>
+        _agent.OnAdditionalSuccessAsync(transaction, response);
+
+    public Task OnServerTransactionFailedAsync(ServerTransaction transaction, TransactionFailure failure) =>
+        _agent.OnServerTransactionFailedAsync(transaction, failure);
+
+    // ---- way 1: REFER to the park server with Replaces ---------------------------------------------------------
+
+    private async Task OnReferAsync(IncomingRefer refer)
+    {
+        var request = refer.Request;
+        var parker = request.From.WithoutParameter("tag");
+        if (refer.ReplacesInReferTo is not { } replaces)
+        {
+            await refer.RejectAsync(400, Warning("Refer-To must name the call to park: <party?Replaces=call-id;to-tag=...;from-tag=...>")).ConfigureAwait(false);
+            return;
+        }
+        var claim = TakeOrbit(IsServiceName(request.RequestUri.UnescapedUser) ? null : request.RequestUri.UnescapedUser);
+        if (claim.Orbit is not { } orbit)
+        {
+            await refer.RejectAsync(claim.Status, Warning(claim.Reason)).ConfigureAwait(false);
+            return;
+        }
+        var call = new ParkedCall
+        {
+            Orbit = orbit, Way = ParkWay.ReferToPark, Parker = parker, ParkedParty = new NameAddress(refer.ReferTo.Uri.WithoutHeaders()),
+            Since = _time.GetUtcNow(),
+        };
+        _parked[orbit] = call;
+        ReferNotifier notifier;
+        try
+        {
+            notifier = await refer.AcceptAsync(r => r.Headers.Add(OrbitHeader, orbit)).ConfigureAwait(false);
+        }
+        catch
+        {
+            FreeOrbit(call);
+            throw;
+        }
+        _logger.LogInformation("Parking {Party} for {Parker} on orbit {Orbit} (REFER {CallId}, replacing {Replaced})",
+            call.PartyText, parker.Uri, orbit, request.CallId, replaces.CallId);
+        await notifier.NotifyAsync(100).ConfigureAwait(false);
+        var (status, reason) = await InviteToOrbitAsync(call, refer.ReferTo.Uri, replaces, refer.ReferredBy ?? parker).ConfigureAwait(false);
+        await notifier.NotifyAsync(status, reason).ConfigureAwait(false);
+    }
+
+    /// <summary>INVITEs the party with Replaces and the hold offer; on 200 the call is parked, otherwise the orbit is free again.</summary>
+    private async Task<(int Status, string? Reason)> InviteToOrbitAsync(ParkedCall call, SipUri party, ReplacesHeader replaces, NameAddress referredBy)
+    {
+        if (_routes.Resolve(party) is not { } route)
+        {
+            _logger.LogInformation("Park on orbit {Orbit} failed: {Party} cannot be reached", call.Orbit, party);
+            FreeOrbit(call);
+            return (404, "Not Found");
+        }
+        var (offer, music) = _media.Offer();
+        var dial = _agent.Dial(route.RequestUri, new CallOptions
+        {
+            Sdp = offer, Replaces = replaces, RequireReplaces = true, ReferredBy = referredBy, From = OrbitAddress(call.Orbit),
+            Destination = route.Destination,
+        });
+        CallAttempt attempt;
+        try
+        {
+            attempt = await dial.Completion.WaitAsync(_options.CompletionTimeout, _time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Ringing without end: a Replaces INVITE is answered at once by phones that honour it.
+            await dial.CancelAsync().ConfigureAwait(false);
+            attempt = await dial.Completion.ConfigureAwait(false);
+        }
+        if (!attempt.IsSuccess)
+        {
+            music?.Stop();
+            FreeOrbit(call);
+            _logger.LogInformation("Park on orbit {Orbit} failed: {Party} answered {Status}", call.Orbit, party, attempt.StatusCode);
+            _metrics.Increment("park_failures_total", "Parks that did not complete", ("status", attempt.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            return (attempt.StatusCode is >= 300 ? attempt.StatusCode : 500, attempt.Response?.ReasonPhrase);
+        }
+        var leg = attempt.Call!;
+        HoldMedia.Apply(music, leg.RemoteSdp);
+        call.Music = music;
+        call.Leg = leg;
+        call.CanTransferOut = CanTransferOut(attempt.Response!);
+        await BeginParkedAsync(call).ConfigureAwait(false);
+        return (attempt.Response!.StatusCode, attempt.Response.ReasonPhrase);
+    }
+
+    // ---- way 2: the parked party calls the park address; and retrieval ----------------------------------------
+
+    private async Task OnIncomingCallAsync(IncomingCall incoming)
+    {
+        var request = incoming.Request;
+        var user = request.RequestUri.UnescapedUser ?? "";
+        if (incoming.Replaces is not null)
+        {
+            await incoming.RejectAsync(403, Warning("a parked call is picked up by calling its orbit")).ConfigureAwait(false);
+            return;
+        }
+        var isOrbit = !IsServiceName(user) && OrbitRange.IsOrbitNumber(user) && _orbits.Owns(user);
+        // Referred-By marks a transferee arriving to be parked (a directed park); anyone else calling an orbit retrieves.
+        if (isOrbit && incoming.ReferredBy is null && _parked.TryGetValue(user, out var parked) && parked.State != ParkedCallState.Parking)
+        {
+            await RetrieveAsync(incoming, parked).ConfigureAwait(false);
+            return;
+        }
+        if (isOrbit && incoming.ReferredBy is null)
+        {
+            await incoming.RejectAsync(404, Warning($"orbit {user} is empty")).ConfigureAwait(false);
+            return;
+        }
+        await ParkIncomingAsync(incoming, user).ConfigureAwait(false);
+    }
+
+    private async Task ParkIncomingAsync(IncomingCall incoming, string user)
+    {
+        var request = incoming.Request;
+        var claim = TakeOrbit(IsServiceName(user) ? null : user);
+        if (claim.Orbit is not { } orbit)
+        {
+            await incoming.RejectAsync(claim.Status, Warning(claim.Reason)).ConfigureAwait(false);
+            return;
+        }
+        var party = request.From.WithoutParameter("tag");
+        var call = new ParkedCall
+        {
+            Orbit = orbit, Way = ParkWay.BlindTransfer, Parker = incoming.ReferredBy?.WithoutParameter("cid") ?? party, ParkedParty = party,
+            Since = _time.GetUtcNow(), CanTransferOut = CanTransferOut(request),
+        };
+        _parked[orbit] = call;
+        var (answer, music) = _media.Answer(incoming.Offer);
+        SipCall leg;
+        try
+        {
+            leg = await incoming.AnswerAsync(answer, r => r.Headers.Add(OrbitHeader, orbit)).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException)
+        {
+            music?.Stop();
+            FreeOrbit(call);
+            return;
+        }
+        call.Music = music;
+        call.Leg = leg;
+        if (incoming.Offer is null)
+        {
+            // Late offer: the party's answer comes with its ACK.
+            try
+            {
+                await leg.Confirmed.WaitAsync(_options.CompletionTimeout, _time).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
+            HoldMedia.Apply(music, leg.RemoteSdp);
+        }
+        _logger.LogInformation("Parking {Party} for {Parker} on orbit {Orbit} (blind transfer, call {CallId})",
+            call.PartyText, call.Parker.Uri, orbit, request.CallId);
+        await BeginParkedAsync(call).ConfigureAwait(false);
+        await TellParkerAsync(call, $"Call from {call.PartyText} parked on orbit {orbit}").ConfigureAwait(false);
+    }
+
+    // ---- parked ------------------------------------------------------------------------------------------------
+
+    private async Task BeginParkedAsync(ParkedCall call)
+    {
+        var leg = call.Leg!;
+        call.TimeoutDue = _time.GetUtcNow() + _options.CallPickupTimeout;
+        if (!call.TryMove(ParkedCallState.Parking, ParkedCallState.Parked)) return;
+        leg.OnReInvite = reInvite => OnParkedReInviteAsync(call, reInvite);
+        leg.RequestReceived += request => OnParkedRequest(call, request);
+        _ = leg.Ended.ContinueWith(t => OnLegEndedAsync(call, t.Result), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+        ArmTimeout(call, _options.CallPickupTimeout);
+        _metrics.Increment("park_parks_total", "Calls parked", ("way", call.Way == ParkWay.ReferToPark ? "refer" : "transfer"));
+        _logger.LogInformation("Parked {Party} on orbit {Orbit}; rings back {Parker} at {Due:O}", call.PartyText, call.Orbit, call.Parker.Uri, call.TimeoutDue);
+        await JournalAsync(call).ConfigureAwait(false);
+    }
+
+    /// <summary>A parked party moving its media (or holding) re-offers: the music follows it.</summary>
+    private async Task OnParkedReInviteAsync(ParkedCall call, IncomingReInvite reInvite)
+    {
+        var (answer, music) = _media.Answer(reInvite.Offer, call.Music);
+        call.Music = music;
+        await reInvite.AcceptAsync(answer).ConfigureAwait(false);
+    }
+
+    private async Task OnLegEndedAsync(ParkedCall call, CallEndReason reason)
+    {
+        if (reason == CallEndReason.LocalHangUp || !call.TryLeave()) return;
+        _logger.LogInformation("{Party} left orbit {Orbit} ({Reason})", call.PartyText, call.Orbit, reason);
+        _metrics.Increment("park_drops_total", "Parked calls that ended while parked", ("reason", reason == CallEndReason.NoAck ? "no-ack" : "hangup"));
+        await FreeOrbitAsync(call).ConfigureAwait(false);
+    }
+
+    /// <summary>An orbit taken for a new park, or why none was: the status and warning text to refuse with.</summary>
+    private readonly record struct OrbitClaim(string? Orbit, int Status = 0, string Reason = "");
+
+    /// <summary>Takes a free orbit: the directed one when <paramref name="user"/> is an orbit, else one by the assignment rule.</summary>
+    private OrbitClaim TakeOrbit(string? user)
+    {
+        if (user is not null && OrbitRange.IsOrbitNumber(user))
+        {
+            if (!_orbits.Owns(user)) return new(null, 404, $"orbit {user} is not served by {Pool}");
+            return _orbits.TryTake(user) ? new(user) : new(null, 486, $"orbit {user} is in use");
+        }
+        return _orbits.TryAllocate(out var orbit) ? new(orbit) : new(null, 480, "no free orbit");
+    }
+
+    /// <summary>Takes the call out of the table and frees its orbit, music and timer (no SIP).</summary>
+    private void FreeOrbit(ParkedCall call)
+    {
+        call.StopTimer();
+        call.StopMusic();
+        _parked.TryRemove(new KeyValuePair<string, ParkedCall>(call.Orbit, call));
+        _orbits.Release(call.Orbit);
+    }
+
+    private async Task FreeOrbitAsync(ParkedCall call)
+    {
+        FreeOrbit(call);
+        try
+        {
+            await _journal.RemoveAsync(call.Orbit, Pool, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task JournalAsync(ParkedCall call)
+    {
+        if (call.Leg is not { } leg) return;
+        var d = leg.Dialog;
+        ParkedDialogRecord record;
+        lock (d)
+        {
+            record = new ParkedDialogRecord(call.Orbit, Pool, d.Id.CallId, d.Id.LocalTag, d.Id.RemoteTag, d.LocalAddress.ToString(),
+                d.RemoteAddress.ToString(), d.RemoteTarget.ToString(), d.RouteSet.Select(r => r.ToString()).ToArray(), d.LocalCSeq,
+                call.PartyText, call.Parker.Uri.WithoutHeaders().ToString(), call.Since, call.TimeoutDue, call.Attempts, ParkedDialogState.Parked);
+        }
+        try
+        {
+            await _journal.UpsertAsync(record, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "Journaling orbit {Orbit} failed; a restart would not tear this call down", call.Orbit);
+        }
+    }
+
+    /// <summary>Tells the parker what became of the call: a MESSAGE (text/plain) with the orbit in <c>X-Park-Orbit</c>.</summary>
+    private async Task TellParkerAsync(ParkedCall call, string text) => await TellAsync(call.Parker.Uri, call.Orbit, text).ConfigureAwait(false);
+
+    private async Task TellAsync(SipUri parker, string orbit, string text)
+    {
+        if (_routes.Resolve(parker) is not { } route)
+        {
+            _logger.LogInformation("Could not tell {Parker} \"{Text}\": not reachable", parker, text);
+            return;
+        }
+        try
+        {
+            var result = await _agent.SendMessageAsync(route.RequestUri, text, [(OrbitHeader, orbit)], route.Destination,
+                from: OrbitAddress(orbit)).ConfigureAwait(false);
+            _logger.LogInformation("Told {Parker} \"{Text}\": {Status}", parker, text, result.StatusCode);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _logger.LogWarning(e, "Telling {Parker} about orbit {Orbit} failed", parker, orbit);
+        }
+    }
+
+    private bool IsServiceName(string? user) =>
+        user is not null && (string.Equals(user, _options.ServiceName, StringComparison.OrdinalIgnoreCase)
+                             || _options.Aliases.Any(a => string.Equals(a, user, StringComparison.OrdinalIgnoreCase)));
+
+    private NameAddress OrbitAddress(string orbit) => new(SipUri.Create("sip", orbit, Domain), $"Orbit {orbit}");
+
+    private string Warning(string text) => $"399 {Pool} \"{text.Replace('"', '\'')}\"";
+
+    /// <summary>Transfer out needs the parked party to say it supports Replaces and (when it lists methods) REFER.</summary>
+    private static bool CanTransferOut(SipMessage fromParty)
+    {
+        var supportsReplaces = fromParty.OptionTags(HeaderNames.Supported).Contains("replaces", StringComparer.OrdinalIgnoreCase);
+        var allow = fromParty.OptionTags(HeaderNames.Allow);
+        return supportsReplaces && (allow.Count == 0 || allow.Contains(SipMethods.Refer, StringComparer.OrdinalIgnoreCase));
+    }
+
+    private void DeclareMetrics()
+    {
+        _metrics.Add("park_parks_total", "Calls parked", 0, ("way", "refer"));
+        _metrics.Add("park_parks_total", "Calls parked", 0, ("way", "transfer"));
+        _metrics.Add("park_retrieves_total", "Parked calls picked up", 0, ("how", "transfer"));
+        _metrics.Add("park_retrieves_total", "Parked calls picked up", 0, ("how", "bridge"));
+        _metrics.Add("park_timeouts_total", "Parked calls rung back to the parker", 0);
+        _metrics.Add("park_fallbacks_total", "Parked calls sent to OnTimeoutUri or disconnected after the last ringback", 0, ("to", "uri"));
+        _metrics.Add("park_fallbacks_total", "Parked calls sent to OnTimeoutUri or disconnected after the last ringback", 0, ("to", "disconnect"));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _keepalive.DisposeAsync().ConfigureAwait(false);
+        foreach (var call in _parked.Values) call.StopTimer();
+        await _media.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+}
+
+/// <summary>One parked call as <c>GET /parked</c> and the tests see it.</summary>
+public sealed record ParkedCallView(string Orbit, string ParkedParty, string Parker, DateTimeOffset Since, DateTimeOffset? TimeoutDue,
+    int Attempts, ParkWay Way, string State);
