@@ -14,7 +14,7 @@ require_tools baresip python3 sipsak curl || exit 1
 TEMPLATES="$INTEROP_DIR/baresip"
 CTL=("python3" "$INTEROP_DIR/baresip_ctl.py")
 OUT="$INTEROP_TMP/park-baresip"
-LIFETIME=${INTEROP_BARESIP_LIFETIME:-90} # seconds each baresip and its session may live at most
+LIFETIME=${INTEROP_BARESIP_LIFETIME:-150} # seconds each baresip and its session may live at most (a bound; stopped by PID)
 
 use_or_start_pool_a || exit 1
 
@@ -101,6 +101,7 @@ for p in alice bob carol; do
 done
 
 # 1. alice calls bob.
+log "alice calls bob"
 send alice dial sip:bob@callpark.lab >/dev/null 2>&1
 if ! wait_event alice CALL_ESTABLISHED 1 15 || ! wait_event bob CALL_ESTABLISHED 1 15; then
     record baresip-park-way2 fail "alice's call to bob was not established; traces in $OUT/*/baresip.log"
@@ -108,6 +109,7 @@ if ! wait_event alice CALL_ESTABLISHED 1 15 || ! wait_event bob CALL_ESTABLISHED
 fi
 sleep 1
 
+log "alice transfers bob to sip:park@callpark.lab"
 # 2. alice transfers bob to the park service (REFER inside the call, Refer-To: <sip:park@callpark.lab>).
 send alice transfer sip:park@callpark.lab >"$OUT/transfer.txt" 2>&1
 # bob's baresip acts on the REFER: a second call, to sip:park@callpark.lab, established; the first one ends.
@@ -175,6 +177,7 @@ if [[ -z "$orbit" ]]; then
 fi
 
 # 4. carol dials the orbit; the park service bridges her to bob.
+log "carol dials orbit $orbit"
 sleep 0.5
 send carol dial "sip:$orbit@callpark.lab" >/dev/null 2>&1
 carol_est=""
@@ -198,6 +201,7 @@ else
 fi
 
 # 5. carol hangs up; the park service relays it to bob.
+log "carol hangs up"
 send carol hangup >/dev/null 2>&1
 carol_closed=0 bob_closed=0
 wait_event carol CALL_CLOSED 1 10 && carol_closed=1

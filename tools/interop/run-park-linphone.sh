@@ -21,7 +21,7 @@ require_tools linphone-daemon sipp python3 curl sipsak || exit 1
 SIPP_DIR="$INTEROP_DIR/sipp"
 OUT="$INTEROP_TMP/park-linphone"
 CHECK=("python3" "$INTEROP_DIR/park_check.py")
-LIFETIME=${INTEROP_LINPHONE_LIFETIME:-60} # seconds each linphone-daemon may live at most
+LIFETIME=${INTEROP_LINPHONE_LIFETIME:-120} # seconds each linphone-daemon may live at most (a bound; stopped by PID)
 
 use_or_start_pool_a || exit 1
 POOL="127.0.0.1:$POOL_A_SIP_PORT"
@@ -149,7 +149,7 @@ run1() {
 
     # way 1: a sipp alice calls bob and parks him.
     local alice_rc=0 orbit=""
-    timeout -k 5 40 sipp -sf "$SIPP_DIR/park-parker.xml" -s bob -au alice -ap alice-lab-pw -cid_str 'park-%u-%p' \
+    timeout -k 5 40 sipp -sf "$SIPP_DIR/park-parker.xml" -s bob -au alice -ap alice-lab-pw -cid_str 'park-%u-%p' -default_behaviors all,-abortunexp \
         -key orbit_file "$OUT/run1/orbit" -i 127.0.0.1 -p "$(free_port 15650)" -m 1 -recv_timeout 10000 -nostdin \
         -trace_msg -message_file "$OUT/run1/alice.messages.log" -trace_err -error_file "$OUT/run1/alice.errors.log" \
         "$POOL" >"$OUT/run1/alice.screen.log" 2>&1 </dev/null || alice_rc=$?
@@ -169,6 +169,7 @@ run1() {
     fi
 
     # transfer out: carol dials the orbit.
+    log "carol dials orbit $orbit"
     lp_cmd carol "call sip:$orbit@callpark.lab"
     local carol_with_bob=0 bob_park_ended=0 listed=""
     lp_wait carol LinphoneCallStreamsRunning "sip:bob@" 10 && carol_with_bob=1
@@ -185,6 +186,7 @@ run1() {
     fi
 
     # hang-up: carol ends whatever call she has now; bob's last call ends too.
+    log "carol hangs up"
     lp_cmd carol "terminate"
     local carol_end=0 bob_end=0 before
     lp_wait carol LinphoneCallReleased "." 5 && carol_end=1
@@ -225,6 +227,7 @@ run2() {
         return 1
     fi
     sleep 0.5
+    log "alice transfers bob to sip:park@callpark.lab"
     lp_cmd alice "call-transfer 1 sip:park@callpark.lab"
     local parked=0 text="" orbit=""
     lp_wait bob LinphoneCallConnected "sip:bob@" 10 && parked=1

@@ -73,7 +73,7 @@ track_pid "$bob_pid"
 sleep 0.5
 
 alice_rc=0
-sipp_fg park-alice 40 -sf "$SIPP_DIR/park-parker.xml" -s bob -au alice -ap alice-lab-pw -cid_str 'park-%u-%p' \
+sipp_fg park-alice 40 -sf "$SIPP_DIR/park-parker.xml" -s bob -au alice -ap alice-lab-pw -cid_str 'park-%u-%p' -default_behaviors all,-abortunexp \
     -key orbit_file "$OUT/orbit" -p "$(free_port 15410)" -m 1 -recv_timeout 10000 "$POOL" || alice_rc=$?
 orbit=""; [[ -f "$OUT/orbit" ]] && orbit=$(tr -d ' \r\n' <"$OUT/orbit")
 
