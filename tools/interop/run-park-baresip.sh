@@ -34,6 +34,16 @@ pick_sip_port() {
     return 1
 }
 
+BARESIP_PIDS=()
+
+# finish STATUS: baresip unregisters before it exits, which takes seconds: let the phones do it at once (SIGTERM to
+# the PIDs started here), then exit; the EXIT trap stops whatever is left, by PID.
+finish() {
+    local pid
+    for pid in "${BARESIP_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+    exit "$1"
+}
+
 # start_phone NAME PASSWORD ANSWERMODE SIP_PORT RTP_BASE: config under $OUT/NAME, baresip and its ctrl session.
 start_phone() {
     local name=$1 pass=$2 mode=$3 port=$4 rtp=$5
@@ -45,6 +55,7 @@ start_phone() {
         "$TEMPLATES/accounts.template" | grep -v '^#' >"$dir/accounts"
     baresip -f "$dir" -s -t "$LIFETIME" >"$dir/baresip.log" 2>&1 </dev/null &
     track_pid $!
+    BARESIP_PIDS+=($!)
     "${CTL[@]}" session --port $((port + 4)) --dir "$dir/ctl" --timeout "$LIFETIME" >"$dir/session.log" 2>&1 &
     track_pid $!
 }
@@ -63,7 +74,8 @@ registered() {
 events() { grep -h "\"type\": \"$2\"" "$OUT/$1/ctl/events.jsonl" 2>/dev/null; }
 # wait_event NAME TYPE COUNT TIMEOUT: at least COUNT events of TYPE (bounded by TIMEOUT seconds).
 wait_event() { "${CTL[@]}" wait --dir "$OUT/$1/ctl" --timeout "$4" --count "$3" "$2" >/dev/null 2>&1; }
-field() { python3 -c 'import json,sys; print(json.loads(sys.argv[2]).get(sys.argv[1],""))' "$1" "$2"; }
+# field NAME JSON: a string field of one event (sed, not python: python starts slowly on a loaded machine).
+field() { sed -n "s/.*\"$1\": \"\([^\"]*\)\".*/\1/p" <<<"$2" | head -1; }
 send() { "${CTL[@]}" send --dir "$OUT/$1/ctl" --timeout 5 "${@:2}"; }
 
 # received_by NAME PORT: the requests and responses that phone received, from its -s trace (each message follows a
@@ -96,7 +108,7 @@ log "alice on ${ports[0]}, bob on ${ports[1]}, carol on ${ports[2]} (ctrl_tcp on
 for p in alice bob carol; do
     if ! registered "$p"; then
         record baresip-park-way2 fail "$p did not register (REGISTER_FAIL: $(events "$p" REGISTER_FAIL | head -1 | cut -c1-200)); traces in $OUT/$p/baresip.log"
-        exit 1
+        finish 1
     fi
 done
 
@@ -105,7 +117,7 @@ log "alice calls bob"
 send alice dial sip:bob@callpark.lab >/dev/null 2>&1
 if ! wait_event alice CALL_ESTABLISHED 1 15 || ! wait_event bob CALL_ESTABLISHED 1 15; then
     record baresip-park-way2 fail "alice's call to bob was not established; traces in $OUT/*/baresip.log"
-    exit 1
+    finish 1
 fi
 sleep 1
 
@@ -124,7 +136,7 @@ if [[ -n "$park_call" && "$peer" == sip:park@callpark.lab* && -n "$alice_closed"
     record baresip-park-way2 pass "alice transferred bob to sip:park@callpark.lab; bob's call to $peer established; alice's call closed ('$(field param "$alice_closed")')"
 else
     record baresip-park-way2 fail "bob's second call: '${park_call:-none}'; alice CALL_CLOSED: '${alice_closed:-none}'; transfer: $(tr '\n' ' ' <"$OUT/transfer.txt"); traces in $OUT/*/baresip.log"
-    exit 1
+    finish 1
 fi
 
 # The admin API lists bob's parked call, and names alice (who sent the REFER) as the parker.
@@ -153,7 +165,8 @@ fi
 
 # 3. alice (the parker) got a SIP MESSAGE naming the orbit: X-Park-Orbit header and text.
 orbit=""
-for ((i = 0; i < 50; i++)); do
+deadline=$((SECONDS + 5))
+for ((i = 0; i < 50 && SECONDS <= deadline; i++)); do
     orbit=$(grep -aoE '^X-Park-Orbit: *[0-9]+' "$OUT/alice/baresip.log" 2>/dev/null | head -1 | grep -oE '[0-9]+$')
     [[ -n "$orbit" ]] && break
     sleep 0.1
@@ -173,7 +186,7 @@ fi
 [[ -n "$orbit" ]] || orbit=$admin_orbit
 if [[ -z "$orbit" ]]; then
     record baresip-park-retrieve fail "not run: no orbit from the MESSAGE nor from GET /parked"
-    exit 1
+    finish 1
 fi
 
 # 4. carol dials the orbit; the park service bridges her to bob.
@@ -182,7 +195,7 @@ sleep 0.5
 send carol dial "sip:$orbit@callpark.lab" >/dev/null 2>&1
 carol_est=""
 if wait_event carol CALL_ESTABLISHED 1 15; then carol_est=$(events carol CALL_ESTABLISHED | head -1); fi
-wait_event carol CALL_RTPESTAB 1 5
+wait_event carol CALL_RTPESTAB 1 2
 carol_rtp=$(events carol CALL_RTPESTAB | head -1)
 sleep 1
 # The bridge answers carol with bob's SDP: the m=audio port in carol's 200 is in bob's RTP range (16400-16419).
@@ -197,7 +210,7 @@ if [[ -n "$carol_est" ]] && ((bob_closed_early == 0 && reinvites >= 1)) && [[ "$
     record baresip-park-retrieve pass "carol dialled sip:$orbit@callpark.lab: CALL_ESTABLISHED with bob's media ('$carol_media'); bob re-INVITEd in the park dialog ($reinvites in-dialog INVITE(s) and $bob_refer REFER(s) from the park service), bob's call still up; carol RTP: $([[ -n "$carol_rtp" ]] && echo established || echo none yet)"
 else
     record baresip-park-retrieve fail "carol CALL_ESTABLISHED: '${carol_est:-none}' (closed: '$(events carol CALL_CLOSED | head -1 | cut -c1-160)'); carol's 200 SDP '${carol_media:-none}' (bob's RTP ports are 16400-16419); bob's park call closed: $bob_closed_early; in-dialog INVITEs to bob from the park: $reinvites, REFERs: $bob_refer; traces in $OUT/*/baresip.log"
-    exit 1
+    finish 1
 fi
 
 # 5. carol hangs up; the park service relays it to bob.
@@ -214,4 +227,4 @@ if ((carol_closed && bob_closed)); then
 else
     record baresip-park-hangup fail "CALL_CLOSED: carol $carol_closed, bob's park call $bob_closed; traces in $OUT/*/baresip.log"
 fi
-((INTEROP_FAILURES == 0))
+finish $((INTEROP_FAILURES == 0 ? 0 : 1))
