@@ -158,10 +158,10 @@ internal sealed partial class ParkApplication
     {
         // The park's own handlers on the parked leg give way to the bridge's.
         parkedLeg.OnReInvite = null;
+        _metrics.Increment("park_retrieves_total", "Parked calls picked up", ("how", "bridge"));
         var bridge = CallBridge.Join(parkedLeg, retrieverLeg, call.Orbit, _logger);
         _bridges[bridge] = 0;
         _ = bridge.Ended.ContinueWith(_ => _bridges.TryRemove(bridge, out byte _), TaskScheduler.Default);
-        _metrics.Increment("park_retrieves_total", "Parked calls picked up", ("how", "bridge"));
         _logger.LogInformation("Orbit {Orbit} bridged: {Party} and the retriever talk directly, signalling through the park ({ParkedCallId} / {RetrieverCallId})",
             call.Orbit, call.PartyText, parkedLeg.CallId, retrieverLeg.CallId);
     }

@@ -198,6 +198,18 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
             return;
         }
         var isOrbit = !IsServiceName(user) && OrbitRange.IsOrbitNumber(user) && _orbits.Owns(user);
+        if (isOrbit && incoming.ReferredBy is null && _parked.TryGetValue(user, out var parking) && parking.State == ParkedCallState.Parking)
+        {
+            // The orbit is taken and its number already out (X-Park-Orbit in our 200 or 202) but the parked party's leg
+            // is not up yet: the orbit is not empty, so wait for the park to settle rather than answer 404.
+            try
+            {
+                await parking.Settled.WaitAsync(_options.CompletionTimeout, _time).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
         // Referred-By marks a transferee arriving to be parked (a directed park); anyone else calling an orbit retrieves.
         if (isOrbit && incoming.ReferredBy is null && _parked.TryGetValue(user, out var parked) && parked.State != ParkedCallState.Parking)
         {
@@ -242,18 +254,22 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
         }
         call.Music = music;
         call.Leg = leg;
-        if (incoming.Offer is null)
+        // Parked once the party's ACK is in (with a late offer, its answer comes with the ACK).
+        try
         {
-            // Late offer: the party's answer comes with its ACK.
-            try
-            {
-                await leg.Confirmed.WaitAsync(_options.CompletionTimeout, _time).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-            }
-            HoldMedia.Apply(music, leg.RemoteSdp);
+            await Task.WhenAny(leg.Confirmed, leg.Ended).WaitAsync(_options.CompletionTimeout, _time).ConfigureAwait(false);
         }
+        catch (TimeoutException)
+        {
+        }
+        if (!leg.Confirmed.IsCompleted || leg.IsEnded)
+        {
+            _logger.LogInformation("Park on orbit {Orbit} failed: {Party} never acknowledged the answer", orbit, call.PartyText);
+            FreeOrbit(call);
+            if (!leg.IsEnded) await leg.HangUpAsync().ConfigureAwait(false);
+            return;
+        }
+        if (incoming.Offer is null) HoldMedia.Apply(music, leg.RemoteSdp);
         _logger.LogInformation("Parking {Party} for {Parker} on orbit {Orbit} (blind transfer, call {CallId})",
             call.PartyText, call.Parker.Uri, orbit, request.CallId);
         await BeginParkedAsync(call).ConfigureAwait(false);
@@ -309,6 +325,7 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
     /// <summary>Takes the call out of the table and frees its orbit, music and timer (no SIP).</summary>
     private void FreeOrbit(ParkedCall call)
     {
+        call.MarkSettled();
         call.StopTimer();
         call.StopMusic();
         _parked.TryRemove(new KeyValuePair<string, ParkedCall>(call.Orbit, call));

@@ -33,6 +33,7 @@ internal enum ParkedCallState
 internal sealed class ParkedCall
 {
     private readonly Lock _gate = new();
+    private readonly TaskCompletionSource _settled = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ParkedCallState _state = ParkedCallState.Parking;
 
     public required string Orbit { get; init; }
@@ -66,6 +67,15 @@ internal sealed class ParkedCall
         get { lock (_gate) return _state; }
     }
 
+    /// <summary>
+    /// Completes when the call is no longer <see cref="ParkedCallState.Parking"/>: parked, or given up (its orbit freed).
+    /// The orbit number is out before then (in the 200 or 202 <c>X-Park-Orbit</c>), so a retriever may already be calling.
+    /// </summary>
+    public Task Settled => _settled.Task;
+
+    /// <summary>The park attempt is over, whichever way it went (see <see cref="Settled"/>).</summary>
+    public void MarkSettled() => _settled.TrySetResult();
+
     /// <summary>Moves from <paramref name="from"/> to <paramref name="to"/>; false when the call was elsewhere already.</summary>
     public bool TryMove(ParkedCallState from, ParkedCallState to)
     {
@@ -73,8 +83,9 @@ internal sealed class ParkedCall
         {
             if (_state != from) return false;
             _state = to;
-            return true;
         }
+        if (from == ParkedCallState.Parking) MarkSettled();
+        return true;
     }
 
     /// <summary>Takes the call out of its orbit from whatever state it is in; false when it was leaving already.</summary>
@@ -84,8 +95,9 @@ internal sealed class ParkedCall
         {
             if (_state == ParkedCallState.Leaving) return false;
             _state = ParkedCallState.Leaving;
-            return true;
         }
+        MarkSettled();
+        return true;
     }
 
     public void StopMusic()

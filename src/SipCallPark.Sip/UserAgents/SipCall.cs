@@ -14,7 +14,10 @@ public sealed class SipCall
 {
     private readonly TaskCompletionSource<CallEndReason> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _confirmed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _ackGate = new();
     private TwoXxRetransmitter? _retransmitter;
+    private long _retransmittedCSeq;
+    private long _acknowledgedCSeq;
     private (SipRequest Ack, SipEndPoint To)? _lastAck;
 
     internal SipCall(SipUserAgent agent, Dialog dialog, string? localSdp, string? remoteSdp)
@@ -154,11 +157,30 @@ public sealed class SipCall
         if (_lastAck is { } last) await Agent.Stack.Transport.SendRequestAsync(last.Ack, last.To).ConfigureAwait(false);
     }
 
+    /// <summary>True while a 2xx of ours waits for its ACK and is being retransmitted (RFC 3261 §13.3.1.4).</summary>
+    internal bool IsRetransmitting
+    {
+        get
+        {
+            lock (_ackGate) return _retransmitter is { Completion.IsCompleted: false };
+        }
+    }
+
     internal void StartRetransmitting(SipResponse ok, IncomingMessage invite)
     {
-        _retransmitter?.Dispose();
         var retransmitter = new TwoXxRetransmitter(Agent.Stack.Transport, ok, invite, Agent.Stack.Transactions.Options, Agent.Stack.Time);
-        _retransmitter = retransmitter;
+        lock (_ackGate)
+        {
+            _retransmitter?.Dispose();
+            // The ACK can overtake us: it may arrive between sending the 2xx and getting here.
+            if (_acknowledgedCSeq >= ok.CSeq.Number)
+            {
+                retransmitter.Dispose();
+                return;
+            }
+            _retransmitter = retransmitter;
+            _retransmittedCSeq = ok.CSeq.Number;
+        }
         retransmitter.Start();
         _ = retransmitter.Completion.ContinueWith(async t =>
         {
@@ -168,7 +190,11 @@ public sealed class SipCall
 
     internal async Task OnAckAsync(SipRequest ack)
     {
-        _retransmitter?.Acknowledge();
+        lock (_ackGate)
+        {
+            _acknowledgedCSeq = Math.Max(_acknowledgedCSeq, ack.CSeq.Number);
+            if (_retransmittedCSeq <= ack.CSeq.Number) _retransmitter?.Acknowledge();
+        }
         lock (Dialog) Dialog.Confirm();
         if (!ack.Body.IsEmpty) RemoteSdp = ack.BodyText;
         var first = _confirmed.TrySetResult();

@@ -14,9 +14,10 @@ public abstract class IntegrationTest
 
     internal LabPools Lab => _lab ?? throw new InvalidOperationException("Call StartLabAsync first");
 
-    internal async Task<LabPools> StartLabAsync(bool bothPools = false, TimeProvider? time = null, bool persistent = false, ParkOptions? park = null)
+    internal async Task<LabPools> StartLabAsync(bool bothPools = false, TimeProvider? time = null, bool persistent = false, ParkOptions? park = null,
+        string orbitsA = "7000-7099")
     {
-        _lab = await LabPools.StartAsync(bothPools, time, persistent, park);
+        _lab = await LabPools.StartAsync(bothPools, time, persistent, park, orbitsA);
         return _lab;
     }
 

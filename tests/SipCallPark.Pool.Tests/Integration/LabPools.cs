@@ -61,13 +61,14 @@ internal sealed class LabPools : IAsyncDisposable
     /// it; another process taking it in between makes the start fail, and it is retried on new ports.
     /// </summary>
     /// <param name="persistent">pool-a keeps its bindings in a temporary SQLite file (deleted with the lab).</param>
-    public static async Task<LabPools> StartAsync(bool bothPools = false, TimeProvider? time = null, bool persistent = false, ParkOptions? park = null)
+    public static async Task<LabPools> StartAsync(bool bothPools = false, TimeProvider? time = null, bool persistent = false, ParkOptions? park = null,
+        string orbitsA = "7000-7099")
     {
         var log = new TestLog();
         var databasePath = persistent ? Path.Combine(Path.GetTempPath(), $"callpark-it-{Guid.NewGuid():N}.db") : null;
         for (var attempt = 1; ; attempt++)
         {
-            var topology = CreateTopology(ReservePort(), ReservePort());
+            var topology = CreateTopology(ReservePort(), ReservePort(), orbitsA);
             var lab = new LabPools(log, topology, time ?? TimeProvider.System, park);
             if (databasePath is not null) lab._files.Add(databasePath);
             try
@@ -83,12 +84,12 @@ internal sealed class LabPools : IAsyncDisposable
         }
     }
 
-    public static PoolTopology CreateTopology(IPEndPoint a, IPEndPoint b) => new()
+    public static PoolTopology CreateTopology(IPEndPoint a, IPEndPoint b, string orbitsA = "7000-7099") => new()
     {
         Domain = Domain,
         Pools =
         [
-            new PoolDefinition { Name = "pool-a", Sip = a.ToString(), Admin = "http://127.0.0.1:8060", Backup = "pool-b", Orbits = ["7000-7099"] },
+            new PoolDefinition { Name = "pool-a", Sip = a.ToString(), Admin = "http://127.0.0.1:8060", Backup = "pool-b", Orbits = [orbitsA] },
             new PoolDefinition { Name = "pool-b", Sip = b.ToString(), Admin = "http://127.0.0.1:8062", Backup = "pool-a", Orbits = ["7100-7199"] },
         ],
         Users =

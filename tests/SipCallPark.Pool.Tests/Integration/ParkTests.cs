@@ -8,7 +8,7 @@ namespace SipCallPark.Pool.Tests.Integration;
 
 /// <summary>The park application end to end: lab phones on loopback UDP, one or two in-process pools.</summary>
 [TestFixture]
-public sealed class ParkTests : IntegrationTest
+public sealed partial class ParkTests : IntegrationTest
 {
     private static readonly TimeSpan Bound = LabPhone.Bound;
     private static readonly SipUri ParkUri = SipUri.Parse("sip:park@callpark.lab");
@@ -154,7 +154,7 @@ public sealed class ParkTests : IntegrationTest
         Assert.That(daveCall.RemoteSdp, Is.EqualTo(bob.Sdp), "dave got bob's media description: media flows directly");
         Assert.That(bobParkLeg.RemoteSdp, Is.EqualTo(dave.Sdp), "bob was re-INVITEd with dave's offer");
         Assert.That(lab.A.Park.Parked(), Is.Empty, "the orbit is free at once");
-        Assert.That(lab.A.Park.ActiveBridges, Is.EqualTo(1));
+        await WaitUntilAsync(() => lab.A.Park.ActiveBridges == 1);
         await daveCall.HangUpAsync().WaitAsync(Bound);
         Assert.That(await bobParkLeg.Ended.WaitAsync(Bound), Is.EqualTo(CallEndReason.RemoteHangUp), "dave's BYE was passed on to bob");
     }
@@ -171,6 +171,7 @@ public sealed class ParkTests : IntegrationTest
         var first = await aliceCall.ReferAsync(new NameAddress(SipUri.Parse("sip:7042@callpark.lab")), alice.Agent.Identity).WaitAsync(Bound);
         Assert.That(first.Succeeded, Is.True);
         await bobFollows;
+        Assert.That((await alice.NextMessageAsync()).Headers.Get(ParkApplication.OrbitHeader), Is.EqualTo("7042"));
         Assert.That(lab.A.Park.Parked().Single().Orbit, Is.EqualTo("7042"));
 
         var (carolCall, daveCall) = await ConnectAsync(carol, dave);
@@ -178,6 +179,51 @@ public sealed class ParkTests : IntegrationTest
         var second = await carolCall.ReferAsync(new NameAddress(SipUri.Parse("sip:7042@callpark.lab")), carol.Agent.Identity).WaitAsync(Bound);
         Assert.That(second.StatusCode, Is.EqualTo(486));
         Assert.That((await daveFollows).Attempt.Response!.Headers.Get(HeaderNames.Warning), Does.Contain("orbit 7042 is in use"));
+    }
+
+    [Test]
+    public async Task When_every_orbit_is_taken_a_park_is_refused_480_no_free_orbit()
+    {
+        var lab = await StartLabAsync(orbitsA: "7000-7000");
+        var (alice, bob) = await RegisteredAsync(lab, "alice", "bob");
+        var (carol, dave) = await RegisteredAsync(lab, "carol", "dave");
+        await ParkBobByTransferAsync(alice, bob);
+        var (carolCall, daveCall) = await ConnectAsync(carol, dave);
+        var daveFollows = FollowReferAsync(daveCall, dave);
+
+        var refused = await carolCall.ReferAsync(new NameAddress(ParkUri), carol.Agent.Identity).WaitAsync(Bound);
+
+        Assert.That(refused.StatusCode, Is.EqualTo(480));
+        Assert.That((await daveFollows).Attempt.Response!.Headers.Get(HeaderNames.Warning), Does.Contain("no free orbit"));
+        Assert.That(carolCall.IsEnded, Is.False, "the parker keeps its call");
+    }
+
+    [Test]
+    public async Task A_transfer_out_the_parked_party_refuses_falls_back_to_the_bridge()
+    {
+        var lab = await StartLabAsync();
+        var (alice, bob) = await RegisteredAsync(lab, "alice", "bob");
+        var carol = await RegisteredPhoneAsync(lab, "carol");
+        var (aliceCall, _) = await ConnectAsync(alice, bob);
+        var parking = ParkByReferAsync(alice, aliceCall, "bob");
+        var bobParkLeg = await (await bob.NextIncomingAsync()).AnswerAsync(bob.Sdp);
+        Assert.That((await parking).Succeeded, Is.True);
+        var referRefused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        bobParkLeg.OnRefer = async refer =>
+        {
+            await refer.RejectAsync(603);
+            referRefused.TrySetResult();
+        };
+
+        var carolCall = (await carol.CallAsync(SipUri.Parse("sip:7000@callpark.lab"))).Call!;
+        await referRefused.Task.WaitAsync(Bound);
+        await WaitUntilAsync(() => lab.A.Park.ActiveBridges == 1);
+
+        Assert.That(bobParkLeg.RemoteSdp, Is.EqualTo(carol.Sdp), "bob was re-INVITEd with carol's new offer");
+        await WaitUntilAsync(() => carolCall.RemoteSdp == bob.Sdp); // the ACK with bob's answer is on its way to carol
+        Assert.That(lab.A.Metrics.Count("park_retrieves_total", ("how", "bridge")), Is.EqualTo(1));
+        await bobParkLeg.HangUpAsync().WaitAsync(Bound);
+        Assert.That(await carolCall.Ended.WaitAsync(Bound), Is.EqualTo(CallEndReason.RemoteHangUp));
     }
 
     [Test]
@@ -205,6 +251,7 @@ public sealed class ParkTests : IntegrationTest
         var frankFollows = FollowReferAsync(frankCall, frank);
         Assert.That((await erinCall.ReferAsync(new NameAddress(ParkUri), erin.Agent.Identity).WaitAsync(Bound)).Succeeded, Is.True);
         var frankParkLeg = (await frankFollows).Attempt.Call!;
+        await erin.NextMessageAsync();
         Assert.That(lab.B!.Park.Parked().Single().Orbit, Is.EqualTo("7100"));
 
         var carolCall = (await carol.CallAsync(SipUri.Parse("sip:7100@callpark.lab"))).Call!;

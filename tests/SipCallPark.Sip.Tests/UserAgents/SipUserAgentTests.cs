@@ -50,6 +50,22 @@ public class SipUserAgentTests
         Assert.That(alice.Agent.Dialogs.Count + bob.Agent.Dialogs.Count, Is.Zero);
     }
 
+    // Regression: under load the ACK reached the callee between its 200 going out and the 200's retransmission
+    // starting; the retransmitter then never saw an ACK and ended a healthy call with BYE after 64·T1 (NoAck).
+    [Test]
+    public async Task An_ACK_that_arrives_before_the_2xx_retransmission_starts_still_stops_it()
+    {
+        var alice = await Phone("alice");
+        var bob = await Phone("bob");
+        var (_, callee) = await Connect(alice, bob);
+        var invite = bob.Incoming.Single().Transaction;
+
+        callee.StartRetransmitting(invite.LastResponse!, invite.Incoming); // the late start, after the ACK was handled
+
+        Assert.That(callee.IsRetransmitting, Is.False, "the 200 was acknowledged already");
+        Assert.That(callee.IsEnded, Is.False);
+    }
+
     [Test]
     public async Task A_call_left_ringing_after_the_handler_returned_can_still_be_cancelled()
     {

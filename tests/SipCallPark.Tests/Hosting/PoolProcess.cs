@@ -187,5 +187,7 @@ internal sealed class PoolProcess : IDisposable
 public enum PosixSignalNumber
 {
     Interrupt = 2,
+    /// <summary>SIGKILL: cannot be caught or ignored, so the process dies as in a crash, without any shutdown code.</summary>
+    Kill = 9,
     Terminate = 15,
 }
