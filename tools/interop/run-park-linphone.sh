@@ -8,6 +8,7 @@
 #   hang-up  carol hangs up; bob's call ends.
 #   way 2    linphone alice calls bob and blind-transfers him to sip:park@callpark.lab (call-transfer ID URI);
 #            she gets the park's MESSAGE naming the orbit, and GET /parked names her as the parker.
+#   unpark   DELETE /parked/{orbit} (the admin API): the park service ends bob's call and frees the orbit.
 # linphone-daemon cannot play the parker of way 1: it has no command for an out-of-dialog REFER, and its attended
 # transfer (call-transfer ID1 ID2) needs a second call to the park service (see README.md).
 # Starts pool-a unless run-all.sh (or you) gave one in INTEROP_POOL_A_SIP=127.0.0.1:5060.
@@ -251,10 +252,21 @@ for e in (data if isinstance(data, list) else data.get("parked", [])):
     else
         record linphone-park-way2 fail "bob's call to the park connected: $parked; MESSAGE text '${text:-none}', X-Park-Orbit '${header:-none}'; /parked parker '${parker:-none}'; bob's events: $(event_summary bob); logs in $OUT/run2"
     fi
+
+    # The operator unparks the orbit (admin API): the park service ends bob's call, and the orbit is free.
+    if [[ -n "$orbit" ]]; then
+        local code bob_end=0 listed=""
+        code=$(curl -sS -m 5 -o "$OUT/run2/unpark.txt" -w '%{http_code}' -X DELETE "$POOL_A_ADMIN/parked/$orbit" 2>&1)
+        lp_wait bob LinphoneCallEnd "sip:bob@" 10 && bob_end=1
+        orbit_listed "$orbit" && listed="; GET /parked still lists $orbit"
+        if [[ "$code" == 2* ]] && ((bob_end)) && [[ -z "$listed" ]]; then
+            record linphone-park-unpark pass "DELETE /parked/$orbit answered $code; bob's call to the park ended (BYE from the park); the orbit is free"
+        else
+            record linphone-park-unpark fail "DELETE /parked/$orbit answered '$code' ($(head -c 200 "$OUT/run2/unpark.txt" 2>/dev/null)); bob's park call ended: $bob_end$listed; bob's events: $(event_summary bob)"
+        fi
+    fi
     lp_stop alice
     lp_stop bob
-    # The parked call is left to the park service; unpark it so that the pool is clean for the next suite.
-    [[ -n "$orbit" ]] && curl -fsS -m 3 -X DELETE "$POOL_A_ADMIN/parked/$orbit" >/dev/null 2>&1
     return 0
 }
 
