@@ -82,13 +82,15 @@ declare -A LP_DIR=()
 lp_stop() {
     local name=$1
     [[ -n "${LP_PID[$name]:-}" ]] || return 0
-    printf 'quit\n' >"${LP_DIR[$name]}/cmd" 2>/dev/null
+    lp_cmd "$name" quit 2>/dev/null
     stop_pid "${LP_PID[$name]}" 30
     stop_pid "${LP_HOLDER[$name]}" 10
     unset "LP_PID[$name]" "LP_HOLDER[$name]"
 }
 
-lp_cmd() { printf '%s\n' "$2" >"${LP_DIR[$1]}/cmd"; }
+# lp_cmd NAME COMMAND: one command line into the daemon's FIFO. Bounded: opening a FIFO whose reader has died
+# would block for ever.
+lp_cmd() { timeout 3 sh -c 'printf "%s\n" "$1" >"$2"' _ "$2" "${LP_DIR[$1]}/cmd"; }
 
 # lp_events NAME: the daemon's call events so far, one a line: event<TAB>From<TAB>call id.
 lp_events() {
