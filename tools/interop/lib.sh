@@ -118,7 +118,7 @@ require_tools() {
     local tool missing=()
     for tool in "$@"; do command -v "$tool" >/dev/null || missing+=("$tool"); done
     if ((${#missing[@]})); then
-        record "${INTEROP_SUITE:-interop}-tools" fail "missing: ${missing[*]} (apt-get install sip-tester sipsak baresip)"
+        record "${INTEROP_SUITE:-interop}-tools" fail "missing: ${missing[*]} (apt-get install sip-tester sipsak baresip linphone-cli)"
         return 1
     fi
 }
