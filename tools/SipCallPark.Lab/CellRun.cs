@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using SipCallPark.Sip.Message;
+using SipCallPark.Sip.Transactions;
+using SipCallPark.Sip.UserAgents;
+
+namespace SipCallPark.Lab;
+
+/// <summary>
+/// One cell's run: a fresh pool pair, the phones, the DR steps (kill pool-a, wait for the outage, failover, restart
+/// and failback) with their timings, and the observations the cell makes. Disposing stops phones, then pools.
+/// </summary>
+internal sealed class CellRun : IAsyncDisposable
+{
+    private readonly List<LabPhone> _phones = [];
+    private readonly List<Observation> _observations = [];
+    private long? _killedAt;
+    private double? _outageDetected;
+    private double? _orphansByed;
+    private double? _failover;
+    private double? _failback;
+
+    public CellRun(LabSettings settings, SeedCell cell)
+    {
+        Settings = settings;
+        Cell = cell;
+        Pools = PoolPair.Create(settings, cell.Slug);
+    }
+
+    public LabSettings Settings { get; }
+
+    public SeedCell Cell { get; }
+
+    public PoolPair Pools { get; }
+
+    public LabPool A => Pools.A;
+
+    public LabPool B => Pools.B;
+
+    public CellTimings Timings => new(_outageDetected, _orphansByed, _failover, _failback);
+
+    public IReadOnlyList<Observation> Observations => _observations;
+
+    /// <summary>Records what was seen; <paramref name="held"/> false makes the cell fail.</summary>
+    public void See(bool held, string what) => _observations.Add(new Observation(what, held));
+
+    /// <summary>A phone of <paramref name="user"/> registered at <paramref name="pool"/>, checked for the mode the pool gives it.</summary>
+    public async Task<LabPhone> PhoneAsync(string user, LabPool pool, string expectedMode = "normal")
+    {
+        var phone = await LabPhone.StartAsync(user, pool);
+        _phones.Add(phone);
+        var result = await phone.RegisterAsync();
+        var mode = ModeOf(result);
+        if (result.StatusCode != 200 || mode != expectedMode)
+            See(false, $"{user} REGISTER at {pool.Name} → {result.StatusCode} {mode} (wanted 200 {expectedMode})");
+        return phone;
+    }
+
+    public static string ModeOf(ClientTransactionResult result) => result.Response?.Headers.Get("X-Registration-Mode") ?? "-";
+
+    /// <summary>The outage: SIGKILL to pool-a, then the time until pool-b's /status shows it in Outage.</summary>
+    public async Task KillPrimaryAndDetectAsync()
+    {
+        _killedAt = A.Kill();
+        var detected = await B.WaitForPhaseAsync(A.Name, "Outage");
+        _outageDetected = Ms(_killedAt.Value, detected);
+    }
+
+    /// <summary>POST /dr/failover to pool-b for pool-a; then <see cref="CompleteFailoverAsync"/> waits for FailedOver.</summary>
+    public async Task<long> StartFailoverAsync() => await B.DrCommandAsync("failover", A.Name);
+
+    public async Task CompleteFailoverAsync(long commandAt)
+    {
+        var done = await B.WaitForPhaseAsync(A.Name, "FailedOver");
+        _failover = Ms(commandAt, done);
+    }
+
+    /// <summary>
+    /// pool-a comes back on the same ports and data; once pool-b sees it healthy, POST /dr/failback to pool-b, and
+    /// wait until pool-a has learned (from pool-b's OPTIONS answers) that it is failing back.
+    /// </summary>
+    public async Task<long> RestartPrimaryAndStartFailbackAsync()
+    {
+        await A.StartAsync();
+        await B.WaitForAsync(A.Name, (_, healthy) => healthy == true, "healthy again");
+        await A.WaitForPhaseAsync(A.Name, "FailedOver");
+        var at = await B.DrCommandAsync("failback", A.Name);
+        await A.WaitForPhaseAsync(A.Name, "FailingBack");
+        return at;
+    }
+
+    public async Task CompleteFailbackAsync(long commandAt)
+    {
+        var done = await B.WaitForPhaseAsync(A.Name, "Normal");
+        _failback = Ms(commandAt, done);
+        await A.WaitForPhaseAsync(A.Name, "Normal");
+    }
+
+    /// <summary>pool-b's phase for pool-a right now (to show a check ran inside the phase it is about).</summary>
+    public async Task<string> PhaseOfPrimaryAtBackupAsync() => (await B.DrOfAsync(A.Name)).Phase;
+
+    /// <summary>Waits for <paramref name="watch"/>'s call to end (a BYE from the pool), at most <paramref name="within"/>.</summary>
+    public async Task<bool> WaitForByeAsync(CallWatch watch, TimeSpan within)
+    {
+        try
+        {
+            await watch.Call.Ended.WaitAsync(within);
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+        SpinWait.SpinUntil(() => watch.EndedAt is not null, 100);
+        if (_killedAt is { } killed && watch.EndedAt is { } ended && watch.Reason == CallEndReason.RemoteHangUp) _orphansByed ??= Ms(killed, ended);
+        return watch.Reason == CallEndReason.RemoteHangUp;
+    }
+
+    /// <summary>Watches calls that must stay up for <see cref="LabSettings.QuietWindow"/>; sees one observation for all.</summary>
+    public async Task SeeStayingUpAsync(string when, params CallWatch[] calls)
+    {
+        await Task.Delay(Settings.QuietWindow);
+        var ended = calls.Where(c => !c.IsUp).ToArray();
+        See(ended.Length == 0, ended.Length == 0
+            ? $"{string.Join(" and ", calls.Select(c => c.Label))}: no BYE {when} (watched {Settings.QuietWindow.TotalSeconds:0.#} s)"
+            : $"{string.Join(", ", ended.Select(c => $"{c.Label} ended ({c.Reason})"))} {when}");
+    }
+
+    public static string Refusal(ReferOutcome outcome) =>
+        outcome.ReferResponse?.Headers.Get(HeaderNames.Warning) is { } warning ? $"{outcome.ReferStatus} ({warning})" : outcome.ReferStatus.ToString();
+
+    public CellResult Result(string? error) =>
+        new(Cell, _observations.ToArray(), Timings, error, error is null && _observations.All(o => o.Held) ? "" : Pools.Output);
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var phone in _phones) await phone.DisposeAsync();
+        Pools.Dispose();
+    }
+
+    private static double Ms(long from, long to) => Math.Round(Stopwatch.GetElapsedTime(from, to).TotalMilliseconds);
+}
