@@ -66,6 +66,7 @@ public class SeedTableProcessTests
         TestContext.Out.WriteLine($"{cell.RowText} × {cell.ColumnText}: {result.Observed}");
         TestContext.Out.WriteLine($"timings (ms): outage→detected {result.Timings.OutageDetected}, →orphans BYE'd {result.Timings.OrphansByed}, " +
                                   $"failover {result.Timings.Failover}, failback {result.Timings.Failback}");
+        if (!result.Passed) TestContext.Out.WriteLine(result.PoolOutput);
         Assert.Multiple(() =>
         {
             Assert.That(result.Error, Is.Null, result.PoolOutput);
