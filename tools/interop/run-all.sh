@@ -27,7 +27,7 @@ if use_or_start_pool_a; then
         fi
     fi
 
-    for suite in run-sipp.sh run-baresip.sh run-park-sipp.sh run-park-baresip.sh run-park-linphone.sh; do
+    for suite in run-sipp.sh run-baresip.sh run-park-sipp.sh run-park-baresip.sh run-park-linphone.sh run-resiliency-sipp.sh; do
         left=$((deadline - SECONDS))
         if ((left < 20)); then
             record "${suite%.sh}" fail "not run: the ${TOTAL} s bound is used up"

@@ -63,11 +63,14 @@ public sealed class ProxyRouter
             return request.Method == SipMethods.Options && IsOurDomainOrAddress(request.RequestUri) && request.RequestUri.User is null
                 ? new ProxyDecision.Local(LocalService.Options)
                 : new ProxyDecision.Respond(483);
-        if (request.Method == SipMethods.Refer && ParksCall(request))
+        // An in-dialog REFER that transfers to the park passes here unauthenticated (it follows the dialog's route):
+        // refuse it now for a parker in resiliency mode. A REFER to the park server itself is authenticated first
+        // and refused by the park application.
+        if (request.Method == SipMethods.Refer && request.To.Tag is not null && ParksCall(request))
         {
             if (InResiliencyMode(request.From.Uri)) return new ProxyDecision.Respond(403, ResiliencyParkRefusal);
-            // A blind transfer to the park passing through: the transferee may not name its transferor (no Referred-By).
-            if (request.To.Tag is not null) ParkTransferSeen?.Invoke(request);
+            // The transferee may not name its transferor (no Referred-By): remember who it is.
+            ParkTransferSeen?.Invoke(request);
         }
         if (request.Routes.Count > 0)
         {
