@@ -128,7 +128,7 @@ internal sealed class CellRun : IAsyncDisposable
         outcome.ReferResponse?.Headers.Get(HeaderNames.Warning) is { } warning ? $"{outcome.ReferStatus} ({warning})" : outcome.ReferStatus.ToString();
 
     public CellResult Result(string? error) =>
-        new(Cell, _observations.ToArray(), Timings, error, error is null && _observations.All(o => o.Held) ? "" : Pools.Output);
+        new(Cell, _observations.ToArray(), Timings, error, error is null && _observations.All(o => o.Held) ? "" : Pools.Output, Pools.Folder);
 
     public async ValueTask DisposeAsync()
     {

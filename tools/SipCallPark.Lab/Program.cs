@@ -68,11 +68,11 @@ internal static class Program
             results.Add(result);
             Console.WriteLine(SeedTableReport.Row(result));
             if (verbose && !result.Passed) Console.Error.WriteLine(result.PoolOutput);
+            if (settings.Keep) Console.Error.WriteLine($"{cell.Slug}: kept {result.Folder}");
         }
         Console.WriteLine();
         Console.WriteLine(SeedTableReport.Summary(results, clock.Elapsed));
         if (settings.PcapDirectory is { } traces) Console.WriteLine($"SIP traces: {traces}");
-        if (settings.Keep) Console.WriteLine($"Cell folders kept under {Path.GetTempPath()} (sipcallpark-lab-*).");
         return results.All(r => r.Passed) ? 0 : 1;
     }
 }

@@ -59,7 +59,8 @@ internal sealed record SeedCell(CallState Row, DrMoment Column, string Expected,
 internal sealed record CellTimings(double? OutageDetected, double? OrphansByed, double? Failover, double? Failback);
 
 /// <summary>What one cell observed: each check as the phones (or the admin API) saw it, and whether all held.</summary>
-internal sealed record CellResult(SeedCell Cell, IReadOnlyList<Observation> Observations, CellTimings Timings, string? Error, string PoolOutput)
+/// <param name="Folder">The cell's temporary folder (topology, each pool's data and logs); gone after the run unless kept.</param>
+internal sealed record CellResult(SeedCell Cell, IReadOnlyList<Observation> Observations, CellTimings Timings, string? Error, string PoolOutput, string Folder)
 {
     public bool Passed => Error is null && Observations.All(o => o.Held);
 
