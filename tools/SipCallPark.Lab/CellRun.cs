@@ -109,9 +109,11 @@ internal sealed class CellRun : IAsyncDisposable
         {
             return false;
         }
-        SpinWait.SpinUntil(() => watch.EndedAt is not null, 100);
-        if (_killedAt is { } killed && watch.EndedAt is { } ended && watch.Reason == CallEndReason.RemoteHangUp) _orphansByed ??= Ms(killed, ended);
-        return watch.Reason == CallEndReason.RemoteHangUp;
+        // The watch's own continuation usually ran first and stamped the BYE; if not, now is within a scheduling tick of it.
+        var ended = watch.EndedAt ?? Stopwatch.GetTimestamp();
+        var byed = await watch.Call.Ended == CallEndReason.RemoteHangUp;
+        if (byed && _killedAt is { } killed) _orphansByed ??= Ms(killed, ended);
+        return byed;
     }
 
     /// <summary>Watches calls that must stay up for <see cref="LabSettings.QuietWindow"/>; sees one observation for all.</summary>
