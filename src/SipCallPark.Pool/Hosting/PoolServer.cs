@@ -5,6 +5,7 @@ using SipCallPark.Pool.Auth;
 using SipCallPark.Pool.Metrics;
 using SipCallPark.Pool.Park;
 using SipCallPark.Pool.Proxy;
+using SipCallPark.Pool.Replication;
 using SipCallPark.Pool.Resiliency;
 using SipCallPark.Pool.State;
 using SipCallPark.Pool.Topology;
@@ -29,6 +30,7 @@ public sealed class PoolServer : IAsyncDisposable
     private SqliteBindingStore? _sqliteBindings;
     private SqliteParkJournal? _sqliteJournal;
     private PcapTraceWriter? _pcap;
+    private PoolReplication? _replication;
     private readonly List<PartnerWatch> _partners = [];
 
     private PoolServer(PoolSettings settings, SipStack stack, IBindingStore bindings, SipMetrics metrics, PoolDispatcher dispatcher,
@@ -68,6 +70,12 @@ public sealed class PoolServer : IAsyncDisposable
 
     /// <summary>The call park application answering at the park URI and this pool's orbits.</summary>
     internal ParkApplication Park { get; private set; } = null!;
+
+    /// <summary>This pool's replication: the sender to its backup and what it receives from the pools it backs up.</summary>
+    internal PoolReplication Replication => _replication!;
+
+    /// <summary>The bindings and park dialogs of the pools this one backs up, as they last replicated them (DESIGN §7).</summary>
+    internal IReplicaStore Replicas => Replication.Replicas;
 
     /// <summary>Completes when the park dialogs left by a previous run have been torn down (see <see cref="ParkApplication.TearDownLeftoversAsync"/>).</summary>
     public Task<int> LeftoversTornDown { get; private set; } = Task.FromResult(0);
@@ -126,6 +134,10 @@ public sealed class PoolServer : IAsyncDisposable
         var users = new UserDirectory(settings.Users);
         var auth = new DigestAuthenticator(settings.Digest ?? new DigestOptions { Realm = settings.Domain }, users, time);
 
+        var ownBindings = bindings;
+        var replication = StartReplication(settings, database, metrics, time, loggers);
+        bindings = replication.Track(bindings);
+
         PoolServer? server = null;
         DrPhase Phase(string pool) => server?.PhaseOf(pool) ?? DrPhase.Normal;
         var registrar = new Registrar.Registrar(settings.Registrar, bindings, auth, users, stack.Ids,
@@ -141,9 +153,11 @@ public sealed class PoolServer : IAsyncDisposable
         {
             _database = database,
             _pcap = pcap,
-            _sqliteBindings = bindings as SqliteBindingStore,
+            _sqliteBindings = ownBindings as SqliteBindingStore,
+            _replication = replication,
         };
         server._sqliteJournal = server.StartPark(database, loggers);
+        replication.Start();
         server.RegisterGauges(stack, bindings, proxy);
         // Watch the pools this one backs up (Lync pairs pools both ways, so usually the one partner).
         foreach (var partner in settings.Topology.Pools.Where(p => string.Equals(p.Backup, settings.Name, StringComparison.OrdinalIgnoreCase)
@@ -178,7 +192,7 @@ public sealed class PoolServer : IAsyncDisposable
         var ranges = (self?.Orbits ?? []).Select(text => OrbitRange.TryParse(text, out var range, out _) ? range : null).OfType<OrbitRange>().ToArray();
         var orbits = new OrbitAllocator(ranges, options.OrbitAssignment, Random.Shared);
         SqliteParkJournal? sqlite = database is null ? null : new SqliteParkJournal(database, loggers.CreateLogger<SqliteParkJournal>());
-        IParkJournal journal = sqlite ?? new InMemoryParkJournal();
+        IParkJournal journal = _replication!.Track(sqlite ?? new InMemoryParkJournal());
         var address = SipEndPoint.Address;
         if (address.Equals(IPAddress.Any)) address = IPAddress.Loopback;
         else if (address.Equals(IPAddress.IPv6Any)) address = IPAddress.IPv6Loopback;
@@ -207,6 +221,16 @@ public sealed class PoolServer : IAsyncDisposable
         _disposables.Add(Metrics.RegisterGauge("park_moh_streams", "Music-on-hold streams playing", () => media.ActiveStreams));
         return sqlite;
     }
+
+    /// <summary>
+    /// Replication (DESIGN §7): the store of what the pools this one backs up send it, and the sender of this pool's own
+    /// bindings and parks to its backup. The caller passes its binding store and park journal through
+    /// <see cref="PoolReplication.Track(IBindingStore)"/> / <see cref="PoolReplication.Track(IParkJournal)"/>, then
+    /// calls <see cref="PoolReplication.Start"/> once both exist.
+    /// </summary>
+    private static PoolReplication StartReplication(PoolSettings settings, StateDatabase? database, SipMetrics metrics, TimeProvider time,
+        ILoggerFactory loggers) =>
+        new(settings.Name, settings.Topology, settings.Replication, database, metrics, time, loggers);
 
     private void RegisterGauges(SipStack stack, IBindingStore bindings, StatefulProxy proxy)
     {
@@ -249,6 +273,7 @@ public sealed class PoolServer : IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_admin is not null) await _admin.DisposeAsync().ConfigureAwait(false);
         foreach (var partner in _partners) await partner.DisposeAsync().ConfigureAwait(false);
+        if (_replication is not null) await _replication.DisposeAsync().ConfigureAwait(false);
         foreach (var d in _disposables) d.Dispose();
         await Park.DisposeAsync().ConfigureAwait(false);
         await Stack.DisposeAsync().ConfigureAwait(false);
