@@ -39,6 +39,7 @@ internal sealed class ReplicationSender : IAsyncDisposable
     private int _overflowed;
     private volatile bool _needsSnapshot = true;
     private volatile LinkState _link = LinkState.NotYetReached;
+    private bool _reached;
 
     private enum LinkState { NotYetReached, Working, Failing }
 
@@ -202,10 +203,12 @@ internal sealed class ReplicationSender : IAsyncDisposable
         _metrics.Increment(BatchesMetric, BatchesHelp, ("partner", Backup), ("kind", "snapshot"));
         var previous = _link;
         _link = LinkState.Working;
-        if (previous == LinkState.Failing)
+        var first = !_reached;
+        _reached = true;
+        if (!first && previous == LinkState.Failing)
             _logger.LogWarning("Replication to {Backup} resumes: snapshot of {Bindings} bindings and {Parks} parked dialogs sent",
                 Backup, snapshot.Bindings.Count, snapshot.Parks.Count);
-        else
+        else if (first)
             _logger.LogInformation("Replication to {Backup} started: snapshot of {Bindings} bindings and {Parks} parked dialogs sent",
                 Backup, snapshot.Bindings.Count, snapshot.Parks.Count);
     }
