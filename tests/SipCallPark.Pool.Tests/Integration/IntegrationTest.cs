@@ -15,9 +15,9 @@ public abstract class IntegrationTest
     internal LabPools Lab => _lab ?? throw new InvalidOperationException("Call StartLabAsync first");
 
     internal async Task<LabPools> StartLabAsync(bool bothPools = false, TimeProvider? time = null, bool persistent = false, ParkOptions? park = null,
-        string orbitsA = "7000-7099")
+        string orbitsA = "7000-7099", bool replication = false)
     {
-        _lab = await LabPools.StartAsync(bothPools, time, persistent, park, orbitsA);
+        _lab = await LabPools.StartAsync(bothPools, time, persistent, park, orbitsA, replication);
         return _lab;
     }
 
