@@ -36,6 +36,9 @@ internal sealed class PoolOptions
     /// <summary>The call park application (Lync's Set-CsCpsConfiguration names): timeouts, ringbacks, music, orbit choice.</summary>
     public SipCallPark.Pool.Park.ParkOptions Park { get; set; } = new() { Aliases = [] };
 
+    /// <summary>Streaming this pool's bindings and park dialogs to its backup pool (DESIGN §7 "Replication").</summary>
+    public SipCallPark.Pool.Replication.ReplicationOptions Replication { get; set; } = new();
+
     /// <summary>Fills in defaults that the configuration binder cannot hold (it appends to, not replaces, lists).</summary>
     internal void ApplyDefaults()
     {

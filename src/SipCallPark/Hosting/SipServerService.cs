@@ -42,6 +42,7 @@ internal sealed partial class SipServerService(IOptions<PoolOptions> options, IL
             Admin = new AdminOptions { Url = _pool.Admin.Url },
             PcapPath = _pool.PcapFile is { Length: > 0 } pcap ? Path.GetFullPath(pcap) : null,
             Park = _pool.Park,
+            Replication = _pool.Replication,
         };
         if (!_pool.Auth.RequireRegisterAuthentication) LogAuthOff();
         _server = await PoolServer.StartAsync(settings, loggers, TimeProvider.System, cancellationToken);
