@@ -24,7 +24,8 @@ internal sealed class PoolReplication : IAsyncDisposable
         if (options.Enabled && backup is not null)
         {
             Sender = new ReplicationSender(self, backup.Name, new Uri(backup.Admin), options,
-                handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) },
+                // Straight to the partner: an HTTP_PROXY meant for the outside world must not carry pool-to-pool traffic.
+                handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), UseProxy = false },
                 metrics, time, loggers.CreateLogger<ReplicationSender>());
         }
         else
