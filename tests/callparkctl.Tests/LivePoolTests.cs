@@ -49,6 +49,7 @@ public class LivePoolTests
             Admin = new AdminOptions { Url = "http://127.0.0.1:0" },
             Digest = new DigestOptions { Realm = LabPhone.Domain, Algorithms = [DigestAlgorithm.Md5] },
             Park = new ParkOptions { OrbitAssignment = OrbitAssignment.Lowest, MediaPorts = $"{media}-{media + 99}" },
+            Replication = new SipCallPark.Pool.Replication.ReplicationOptions { Enabled = false }, // pool-b is not started
         }, NullLoggerFactory.Instance);
         _alice = await LabPhone.StartAsync("alice", sip);
         _bob = await LabPhone.StartAsync("bob", sip);

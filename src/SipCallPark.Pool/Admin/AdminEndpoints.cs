@@ -3,9 +3,11 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using SipCallPark.Pool.Metrics;
+using SipCallPark.Pool.Replication;
 
 namespace SipCallPark.Pool.Admin;
 
@@ -46,6 +48,10 @@ internal static class AdminEndpoints
         });
         app.MapPost("/dr/failover", (HttpRequest request, CancellationToken ct) => DrCommand(request, "failover", backend.FailoverAsync, logger, ct));
         app.MapPost("/dr/failback", (HttpRequest request, CancellationToken ct) => DrCommand(request, "failback", backend.FailbackAsync, logger, ct));
+        app.MapPost("/replication/{pool}/changes", (string pool, HttpRequest request, CancellationToken ct) =>
+            Replicate<ReplicationBatch>(request, pool, backend.ReplicateChangesAsync, logger, ct));
+        app.MapPut("/replication/{pool}/snapshot", (string pool, HttpRequest request, CancellationToken ct) =>
+            Replicate<ReplicationSnapshot>(request, pool, backend.ReplaceReplicaAsync, logger, ct));
         app.MapGet("/metrics", () => Results.Text(metrics.Render(), PrometheusText.ContentType));
         app.MapFallback((HttpRequest request) =>
             Error(StatusCodes.Status404NotFound, $"no such endpoint: {request.Method} {request.Path}"));
@@ -70,6 +76,33 @@ internal static class AdminEndpoints
         Log(logger, command, body.Pool, result);
         return Answer(result);
     }
+
+    /// <summary>A replication request from a partner pool (its <see cref="Replication.ReplicationSender"/>). Only
+    /// refusals are logged: batches arrive several times a second.</summary>
+    private static async Task<IResult> Replicate<T>(HttpRequest request, string pool,
+        Func<string, T, CancellationToken, Task<CommandResult>> store, ILogger logger, CancellationToken ct) where T : class
+    {
+        // A snapshot carries every binding and park of the partner: far above the limit meant for operator commands.
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            limit.MaxRequestBodySize = MaxReplicationBody;
+        T? body;
+        try
+        {
+            body = await JsonSerializer.DeserializeAsync<T>(request.Body, AdminJson.Options, ct);
+        }
+        catch (JsonException ex)
+        {
+            return Error(StatusCodes.Status400BadRequest, $"the body must be a replication {typeof(T).Name} in JSON: {ex.Message}");
+        }
+        if (body is null) return Error(StatusCodes.Status400BadRequest, $"the body must be a replication {typeof(T).Name} in JSON");
+
+        var result = await store(pool, body, ct);
+        if (result.Outcome != CommandOutcome.Done) Log(logger, $"replication {typeof(T).Name}", pool, result);
+        return Answer(result);
+    }
+
+    /// <summary>The largest replication body accepted (64 MiB: some hundred thousand bindings).</summary>
+    internal const long MaxReplicationBody = 64L * 1024 * 1024;
 
     private static void Log(ILogger logger, string command, string target, CommandResult result) =>
         logger.LogInformation("Admin {Command} {Target}: {Outcome} ({Message})", command, target, result.Outcome, result.Message);

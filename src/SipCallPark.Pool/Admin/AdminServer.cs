@@ -47,7 +47,7 @@ public sealed class AdminServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
-            k.Limits.MaxRequestBodySize = 64 * 1024;   // the largest body we accept is {"pool":"..."}
+            k.Limits.MaxRequestBodySize = 64 * 1024;   // operator commands: {"pool":"..."}; replication raises it per request
         });
         builder.Services.AddRoutingCore();
         builder.Logging.ClearProviders();

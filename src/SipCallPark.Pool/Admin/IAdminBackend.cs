@@ -1,3 +1,5 @@
+using SipCallPark.Pool.Replication;
+
 namespace SipCallPark.Pool.Admin;
 
 /// <summary>
@@ -24,4 +26,13 @@ public interface IAdminBackend
 
     /// <summary>Starts the failback of <paramref name="pool"/> (it must be healthy and failed over).</summary>
     Task<CommandResult> FailbackAsync(string pool, CancellationToken cancellationToken);
+
+    /// <summary>Stores a batch of <paramref name="pool"/>'s replicated changes (DESIGN §7 "Replication");
+    /// <see cref="CommandOutcome.NotFound"/> for a pool not in the topology, <see cref="CommandOutcome.Refused"/> when
+    /// this pool is not its backup or the batch holds another pool's state. Answers once the changes are durable.</summary>
+    Task<CommandResult> ReplicateChangesAsync(string pool, ReplicationBatch changes, CancellationToken cancellationToken);
+
+    /// <summary>Replaces everything held of <paramref name="pool"/> with its snapshot; outcomes as for
+    /// <see cref="ReplicateChangesAsync"/>.</summary>
+    Task<CommandResult> ReplaceReplicaAsync(string pool, ReplicationSnapshot snapshot, CancellationToken cancellationToken);
 }

@@ -1,4 +1,5 @@
 using SipCallPark.Pool.Admin;
+using SipCallPark.Pool.Replication;
 
 namespace SipCallPark.Pool.Hosting;
 
@@ -35,6 +36,12 @@ internal sealed class PoolAdminBackend(PoolServer server) : IAdminBackend
 
     public Task<CommandResult> FailbackAsync(string pool, CancellationToken cancellationToken) =>
         Task.FromResult(Run(pool, m => m.Failback()));
+
+    public Task<CommandResult> ReplicateChangesAsync(string pool, ReplicationBatch changes, CancellationToken cancellationToken) =>
+        server.Replication.Receiver.ReceiveChangesAsync(pool, changes, cancellationToken);
+
+    public Task<CommandResult> ReplaceReplicaAsync(string pool, ReplicationSnapshot snapshot, CancellationToken cancellationToken) =>
+        server.Replication.Receiver.ReceiveSnapshotAsync(pool, snapshot, cancellationToken);
 
     /// <summary>DR commands go to the backup pool: the instance that watches <paramref name="pool"/>.</summary>
     private CommandResult Run(string pool, Func<Resiliency.DrStateMachine, Resiliency.DrCommandResult> command)

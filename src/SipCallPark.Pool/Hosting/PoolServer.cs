@@ -5,6 +5,7 @@ using SipCallPark.Pool.Auth;
 using SipCallPark.Pool.Metrics;
 using SipCallPark.Pool.Park;
 using SipCallPark.Pool.Proxy;
+using SipCallPark.Pool.Replication;
 using SipCallPark.Pool.Resiliency;
 using SipCallPark.Pool.State;
 using SipCallPark.Pool.Topology;
@@ -29,6 +30,7 @@ public sealed class PoolServer : IAsyncDisposable
     private SqliteBindingStore? _sqliteBindings;
     private SqliteParkJournal? _sqliteJournal;
     private PcapTraceWriter? _pcap;
+    private PoolReplication? _replication;
     private readonly List<PartnerWatch> _partners = [];
 
     private PoolServer(PoolSettings settings, SipStack stack, IBindingStore bindings, SipMetrics metrics, PoolDispatcher dispatcher,
@@ -61,27 +63,14 @@ public sealed class PoolServer : IAsyncDisposable
 
     private ParkRoutes Routes { get; set; } = null!;
 
-    /// <summary>The partner's state held here by replication; null until replication is wired.</summary>
-    internal Replication.IReplicaStore? Replicas
-    {
-        get => _replicas;
-        set
-        {
-            _replicas = value;
-            Router.Replicas = value;
-            Routes.Replicas = value;
-        }
-    }
-
-    private Replication.IReplicaStore? _replicas;
-
     /// <summary>
     /// The backup's duties when a partner's phase changes (DESIGN §5 case 1, §7): on Outage, every parked, not yet
     /// retrieved party of the partner (known by replication) gets BYE and its parker a MESSAGE.
     /// </summary>
     private void OnPartnerPhaseChanged(DrTransition transition)
     {
-        if (transition is not { From: DrPhase.Normal, To: DrPhase.Outage } || Replicas is not { } replicas) return;
+        if (transition is not { From: DrPhase.Normal, To: DrPhase.Outage }) return;
+        var replicas = Replicas;
         var parks = replicas.ParksOf(transition.Pool);
         var started = Time.GetTimestamp();
         _ = Task.Run(async () =>
@@ -111,6 +100,12 @@ public sealed class PoolServer : IAsyncDisposable
 
     /// <summary>The call park application answering at the park URI and this pool's orbits.</summary>
     internal ParkApplication Park { get; private set; } = null!;
+
+    /// <summary>This pool's replication: the sender to its backup and what it receives from the pools it backs up.</summary>
+    internal PoolReplication Replication => _replication!;
+
+    /// <summary>The bindings and park dialogs of the pools this one backs up, as they last replicated them (DESIGN §7).</summary>
+    internal IReplicaStore Replicas => Replication.Replicas;
 
     /// <summary>Completes when the park dialogs left by a previous run have been torn down (see <see cref="ParkApplication.TearDownLeftoversAsync"/>).</summary>
     public Task<int> LeftoversTornDown { get; private set; } = Task.FromResult(0);
@@ -184,6 +179,10 @@ public sealed class PoolServer : IAsyncDisposable
         var users = new UserDirectory(settings.Users);
         var auth = new DigestAuthenticator(settings.Digest ?? new DigestOptions { Realm = settings.Domain }, users, time);
 
+        var ownBindings = bindings;
+        var replication = StartReplication(settings, database, metrics, time, loggers);
+        bindings = replication.Track(bindings);
+
         PoolServer? server = null;
         DrPhase Phase(string pool) => server?.PhaseOf(pool) ?? DrPhase.Normal;
         var registrar = new Registrar.Registrar(settings.Registrar, bindings, auth, users, stack.Ids,
@@ -200,9 +199,11 @@ public sealed class PoolServer : IAsyncDisposable
             Router = router,
             _database = database,
             _pcap = pcap,
-            _sqliteBindings = bindings as SqliteBindingStore,
+            _sqliteBindings = ownBindings as SqliteBindingStore,
+            _replication = replication,
         };
         server._sqliteJournal = server.StartPark(database, loggers);
+        replication.Start();
         server.RegisterGauges(stack, bindings, proxy);
         // Watch the pools this one backs up (Lync pairs pools both ways, so usually the one partner).
         foreach (var partner in settings.Topology.Pools.Where(p => string.Equals(p.Backup, settings.Name, StringComparison.OrdinalIgnoreCase)
@@ -241,7 +242,7 @@ public sealed class PoolServer : IAsyncDisposable
         var ranges = (self?.Orbits ?? []).Select(text => OrbitRange.TryParse(text, out var range, out _) ? range : null).OfType<OrbitRange>().ToArray();
         var orbits = new OrbitAllocator(ranges, options.OrbitAssignment, Random.Shared);
         SqliteParkJournal? sqlite = database is null ? null : new SqliteParkJournal(database, loggers.CreateLogger<SqliteParkJournal>());
-        IParkJournal journal = sqlite ?? new InMemoryParkJournal();
+        IParkJournal journal = _replication!.Track(sqlite ?? new InMemoryParkJournal());
         var address = SipEndPoint.Address;
         if (address.Equals(IPAddress.Any)) address = IPAddress.Loopback;
         else if (address.Equals(IPAddress.IPv6Any)) address = IPAddress.IPv6Loopback;
@@ -257,6 +258,8 @@ public sealed class PoolServer : IAsyncDisposable
         Park = new ParkApplication(Stack, Settings.Name, Settings.Domain, options, orbits, journal,
             Routes, media, Metrics, Time, loggers);
         Park.ParkerInResiliencyMode = Router.InResiliencyMode;
+        Router.Replicas = Replicas;
+        Routes.Replicas = Replicas;
         Router.ParkTransferSeen = Park.NoteTransfer;
         Dispatcher.ParkService = Park;
         LeftoversTornDown = Task.Run(async () =>
@@ -276,6 +279,16 @@ public sealed class PoolServer : IAsyncDisposable
         _disposables.Add(Metrics.RegisterGauge("park_moh_streams", "Music-on-hold streams playing", () => media.ActiveStreams));
         return sqlite;
     }
+
+    /// <summary>
+    /// Replication (DESIGN §7): the store of what the pools this one backs up send it, and the sender of this pool's own
+    /// bindings and parks to its backup. The caller passes its binding store and park journal through
+    /// <see cref="PoolReplication.Track(IBindingStore)"/> / <see cref="PoolReplication.Track(IParkJournal)"/>, then
+    /// calls <see cref="PoolReplication.Start"/> once both exist.
+    /// </summary>
+    private static PoolReplication StartReplication(PoolSettings settings, StateDatabase? database, SipMetrics metrics, TimeProvider time,
+        ILoggerFactory loggers) =>
+        new(settings.Name, settings.Topology, settings.Replication, database, metrics, time, loggers);
 
     private void RegisterGauges(SipStack stack, IBindingStore bindings, StatefulProxy proxy)
     {
@@ -318,6 +331,7 @@ public sealed class PoolServer : IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_admin is not null) await _admin.DisposeAsync().ConfigureAwait(false);
         foreach (var partner in _partners) await partner.DisposeAsync().ConfigureAwait(false);
+        if (_replication is not null) await _replication.DisposeAsync().ConfigureAwait(false);
         foreach (var d in _disposables) d.Dispose();
         await Park.DisposeAsync().ConfigureAwait(false);
         await Stack.DisposeAsync().ConfigureAwait(false);

@@ -3,6 +3,7 @@ using SipCallPark.Pool.Admin;
 using SipCallPark.Pool.Auth;
 using SipCallPark.Pool.Park;
 using SipCallPark.Pool.Registrar;
+using SipCallPark.Pool.Replication;
 using SipCallPark.Pool.Resiliency;
 using SipCallPark.Pool.Topology;
 using SipCallPark.Sip.Transactions;
@@ -43,6 +44,9 @@ public sealed class PoolSettings
     public DrOptions Dr { get; init; } = new();
 
     public HealthMonitorOptions Health { get; init; } = new();
+
+    /// <summary>Streaming this pool's bindings and park dialogs to its backup (DESIGN §7 "Replication").</summary>
+    public ReplicationOptions Replication { get; init; } = new();
 
     /// <summary>When set, the SIP trace is written to this pcap file too.</summary>
     public string? PcapPath { get; init; }

@@ -185,6 +185,9 @@ internal sealed partial class ParkApplication
             var result = await _agent.SendInDialogAsync(dialog, bye).ConfigureAwait(false);
             _logger.LogInformation("BYE to {Party}, parked on orbit {Orbit} of {Pool} ({Why}): {Result}", record.ParkedParty, record.Orbit, record.Pool, why, result);
             await forget(record).ConfigureAwait(false);
+            // 481: the dialog was gone already (the party hung up, or the backup tore it down during the outage and
+            // told the parker then); there is nothing new to tell.
+            if (result.StatusCode == 481) return;
             _metrics.Increment("park_drops_total", "Parked calls that ended while parked", ("reason", reason));
             if (SipUri.TryParse(record.Parker, out var parker))
                 await TellAsync(parker, record.Orbit, $"The call from {record.ParkedParty} on orbit {record.Orbit} was disconnected: {why}").ConfigureAwait(false);

@@ -25,9 +25,24 @@ public sealed class StateDatabase : IDisposable
             parked_at INTEGER NOT NULL, timeout_due INTEGER, attempts INTEGER NOT NULL, state INTEGER NOT NULL,
             PRIMARY KEY (pool, orbit));
         """,
+        // 3: the DR phases this pool tracks (DrPhaseStore), resumed after a restart.
         """
         CREATE TABLE dr_phases (
             pool TEXT NOT NULL PRIMARY KEY, phase TEXT NOT NULL, since INTEGER NOT NULL);
+        """,
+        // 4: what this pool holds of its partners by replication (Replication/ReplicaStore), apart from its own state.
+        """
+        CREATE TABLE replica_bindings (
+            pool TEXT NOT NULL, aor TEXT NOT NULL, contact TEXT NOT NULL, expires_at INTEGER NOT NULL, q REAL NOT NULL,
+            call_id TEXT NOT NULL, cseq INTEGER NOT NULL, instance_id TEXT, reg_id TEXT, source TEXT, mode INTEGER NOT NULL,
+            PRIMARY KEY (pool, aor, contact));
+        CREATE INDEX replica_bindings_expiry ON replica_bindings (expires_at);
+        CREATE TABLE replica_parked_dialogs (
+            pool TEXT NOT NULL, orbit TEXT NOT NULL, call_id TEXT NOT NULL, local_tag TEXT NOT NULL,
+            remote_tag TEXT NOT NULL, local_uri TEXT NOT NULL, remote_uri TEXT NOT NULL, remote_target TEXT NOT NULL,
+            route_set TEXT NOT NULL, local_cseq INTEGER NOT NULL, parked_party TEXT NOT NULL, parker TEXT NOT NULL,
+            parked_at INTEGER NOT NULL, timeout_due INTEGER, attempts INTEGER NOT NULL, state INTEGER NOT NULL,
+            PRIMARY KEY (pool, orbit));
         """,
     ];
 

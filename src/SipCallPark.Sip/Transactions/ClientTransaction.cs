@@ -73,6 +73,9 @@ public abstract class ClientTransaction : SipTransaction
         }
     }
 
-    private protected void LogStart() =>
-        Logger.LogDebug("Transaction {Branch} {Method} {From} -> {To} via {Destination} {CallId}", Branch, Method, Request.From.Uri, Request.To.Uri, Destination, CallId);
+    private protected void LogStart()
+    {
+        if (Logger.IsEnabled(LogLevel.Debug))
+            Logger.LogDebug("Transaction {Branch} {Method} {From} -> {To} via {Destination} {CallId}", Branch, Method, Request.From.Uri, Request.To.Uri, Destination, CallId);
+    }
 }

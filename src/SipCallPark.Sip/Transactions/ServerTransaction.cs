@@ -61,7 +61,8 @@ public abstract class ServerTransaction : SipTransaction
     /// <summary>Called once the layer has registered the transaction: starts timers that run from arrival.</summary>
     internal Task StartAsync() => RunAsync(() =>
     {
-        Logger.LogDebug("Transaction {Branch} {Method} {From} -> {To} from {Remote} {CallId}", Branch, Method, Request.From.Uri, Request.To.Uri, Incoming.Remote, CallId);
+        if (Logger.IsEnabled(LogLevel.Debug))
+            Logger.LogDebug("Transaction {Branch} {Method} {From} -> {To} from {Remote} {CallId}", Branch, Method, Request.From.Uri, Request.To.Uri, Incoming.Remote, CallId);
         OnStarted();
         return ValueTask.CompletedTask;
     });

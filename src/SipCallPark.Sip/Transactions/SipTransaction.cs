@@ -97,7 +97,7 @@ public abstract class SipTransaction
         var previous = _state;
         if (previous == next || previous == TransactionState.Terminated) return;
         _state = next;
-        Logger.LogDebug("Transaction {Branch} {Method} {CallId} {PreviousState} -> {State}", Branch, Method, CallId, previous, next);
+        if (Logger.IsEnabled(LogLevel.Debug)) Logger.LogDebug("Transaction {Branch} {Method} {CallId} {PreviousState} -> {State}", Branch, Method, CallId, previous, next);
         if (next != TransactionState.Terminated) return;
         foreach (var timer in _timers.Values) timer.Dispose();
         _timers.Clear();

@@ -221,6 +221,8 @@ public sealed class SipTransactionLayer
             ServerTransaction s => _servers.TryRemove(new KeyValuePair<TransactionKey, ServerTransaction>(s.Key, s)),
             _ => false,
         };
-        if (removed) _logger.LogDebug("Transaction {Branch} {Method} {CallId} removed; {Active} active", transaction.Branch, transaction.Method, transaction.CallId, ActiveCount);
+        // ActiveCount takes every lock of both dictionaries: only for a Debug line that is written.
+        if (removed && _logger.IsEnabled(LogLevel.Debug))
+            _logger.LogDebug("Transaction {Branch} {Method} {CallId} removed; {Active} active", transaction.Branch, transaction.Method, transaction.CallId, ActiveCount);
     }
 }

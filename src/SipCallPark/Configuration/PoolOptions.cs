@@ -42,6 +42,9 @@ internal sealed class PoolOptions
     /// <summary>How this pool probes the pool it backs up (SIP OPTIONS): interval, timeout, down and up thresholds.</summary>
     public SipCallPark.Pool.Resiliency.HealthMonitorOptions Health { get; set; } = new();
 
+    /// <summary>Streaming this pool's bindings and park dialogs to its backup pool (DESIGN §7 "Replication").</summary>
+    public SipCallPark.Pool.Replication.ReplicationOptions Replication { get; set; } = new();
+
     /// <summary>Fills in defaults that the configuration binder cannot hold (it appends to, not replaces, lists).</summary>
     internal void ApplyDefaults()
     {

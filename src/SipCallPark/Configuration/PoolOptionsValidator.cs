@@ -51,6 +51,15 @@ internal sealed partial class PoolOptionsValidator : IValidateOptions<PoolOption
             }
         }
 
+        try
+        {
+            options.Replication?.Validate($"{Prefix}Replication");
+        }
+        catch (SipCallPark.Pool.OptionsValidationError e)
+        {
+            failures.Add(e.Message);
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

@@ -44,6 +44,7 @@ internal sealed partial class SipServerService(IOptions<PoolOptions> options, IL
             Park = _pool.Park,
             Dr = _pool.Dr,
             Health = _pool.Health,
+            Replication = _pool.Replication,
         };
         if (!_pool.Auth.RequireRegisterAuthentication) LogAuthOff();
         _server = await PoolServer.StartAsync(settings, loggers, TimeProvider.System, cancellationToken);

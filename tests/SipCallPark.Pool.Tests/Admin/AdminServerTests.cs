@@ -6,6 +6,8 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using SipCallPark.Pool.Admin;
 using SipCallPark.Pool.Metrics;
+using SipCallPark.Pool.Registrar;
+using SipCallPark.Pool.Replication;
 
 namespace SipCallPark.Pool.Tests.Admin;
 
@@ -184,6 +186,56 @@ public class AdminServerTests
     }
 
     [Test]
+    public async Task A_replication_batch_is_handed_to_the_backend_with_the_sending_pool_and_enums_as_strings()
+    {
+        var binding = new Binding("sip:erin@callpark.lab", "<sip:erin@127.0.0.1:5072>", FakeAdminBackend.Started.AddHours(1), 1.0, "reg-1", 7,
+            null, null, "udp:127.0.0.1:5072", RegistrationMode.Normal, "pool-b");
+        var body = new ReplicationBatch([new AorBindings(binding.Aor, [binding])], [], ["7101"]);
+
+        var response = await _http.PostAsync("/replication/pool-b/changes", JsonContent.Create(body, options: AdminJson.Options));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
+        Assert.That(_backend.Replicated.TryDequeue(out var taken), Is.True);
+        var batch = (ReplicationBatch)taken.Body;
+        Assert.Multiple(() =>
+        {
+            Assert.That(taken.Pool, Is.EqualTo("pool-b"));
+            Assert.That(batch.Bindings.Single().Bindings.Single(), Is.EqualTo(binding));
+            Assert.That(batch.RemovedOrbits, Is.EqualTo(new[] { "7101" }));
+        });
+    }
+
+    [Test]
+    public async Task A_replication_snapshot_larger_than_an_operator_command_may_be_is_taken()
+    {
+        var bindings = Enumerable.Range(0, 2000).Select(i => new Binding($"sip:user{i}@callpark.lab", $"<sip:user{i}@127.0.0.1:{10000 + i}>",
+            FakeAdminBackend.Started.AddHours(1), 1.0, $"reg-{i}", 1, null, null, null, RegistrationMode.Normal, "pool-b")).ToArray();
+        using var content = JsonContent.Create(new ReplicationSnapshot(bindings, []), options: AdminJson.Options);
+        await content.LoadIntoBufferAsync();
+        Assert.That(content.Headers.ContentLength, Is.GreaterThan(64 * 1024), "bigger than the operator-command limit");
+
+        var response = await _http.PutAsync("/replication/pool-b/snapshot", content);
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
+        Assert.That(((ReplicationSnapshot)_backend.Replicated.Single().Body).Bindings, Has.Count.EqualTo(2000));
+    }
+
+    [Test]
+    public async Task Replication_from_a_pool_this_one_does_not_back_up_is_refused_with_409_and_bad_json_with_400()
+    {
+        var refused = await _http.PutAsync("/replication/pool-c/snapshot", JsonContent.Create(new ReplicationSnapshot([], []), options: AdminJson.Options));
+        var garbled = await _http.PostAsync("/replication/pool-b/changes", new StringContent("{\"bindings\": 5}", Encoding.UTF8, "application/json"));
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.Conflict));
+            Assert.That((await Json(refused)).GetProperty("error").GetString(), Does.Contain("not pool-c's backup"));
+            Assert.That(garbled.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(_backend.Replicated, Is.Empty);
+        });
+    }
+
+    [Test]
     public async Task An_unknown_path_answers_404_as_json()
     {
         var response = await _http.GetAsync("/nope");
@@ -265,5 +317,11 @@ public class AdminServerTests
         public Task<CommandResult> FailoverAsync(string pool, CancellationToken cancellationToken) => Task.FromResult(CommandResult.Done(""));
 
         public Task<CommandResult> FailbackAsync(string pool, CancellationToken cancellationToken) => Task.FromResult(CommandResult.Done(""));
+
+        public Task<CommandResult> ReplicateChangesAsync(string pool, ReplicationBatch changes, CancellationToken cancellationToken) =>
+            Task.FromResult(CommandResult.Done(""));
+
+        public Task<CommandResult> ReplaceReplicaAsync(string pool, ReplicationSnapshot snapshot, CancellationToken cancellationToken) =>
+            Task.FromResult(CommandResult.Done(""));
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using SipCallPark.Pool.Admin;
 using SipCallPark.Pool.Registrar;
+using SipCallPark.Pool.Replication;
 
 namespace SipCallPark.Pool.Tests.Admin;
 
@@ -75,6 +76,23 @@ internal sealed class FakeAdminBackend : IAdminBackend
         if (_phaseA != "FailedOver") return Task.FromResult(CommandResult.Refused($"pool-a is {_phaseA}; failback needs FailedOver"));
         _phaseA = "FailingBack";
         return Task.FromResult(CommandResult.Done("pool-a is failing back"));
+    }
+
+    /// <summary>The replication requests taken, as (pool, body).</summary>
+    public ConcurrentQueue<(string Pool, object Body)> Replicated { get; } = new();
+
+    /// <summary>Replication is taken from pool-b only (this fake is pool-a, pool-b's backup).</summary>
+    public Task<CommandResult> ReplicateChangesAsync(string pool, ReplicationBatch changes, CancellationToken cancellationToken) =>
+        Task.FromResult(Replicate(pool, changes));
+
+    public Task<CommandResult> ReplaceReplicaAsync(string pool, ReplicationSnapshot snapshot, CancellationToken cancellationToken) =>
+        Task.FromResult(Replicate(pool, snapshot));
+
+    private CommandResult Replicate(string pool, object body)
+    {
+        if (pool != "pool-b") return CommandResult.Refused($"{Pool} is not {pool}'s backup");
+        Replicated.Enqueue((pool, body));
+        return CommandResult.Done("stored");
     }
 
     public void SetPhaseA(string phase) => _phaseA = phase;

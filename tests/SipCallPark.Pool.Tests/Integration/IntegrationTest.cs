@@ -16,10 +16,18 @@ public abstract class IntegrationTest
     internal LabPools Lab => _lab ?? throw new InvalidOperationException("Call StartLabAsync first");
 
     internal async Task<LabPools> StartLabAsync(bool bothPools = false, TimeProvider? time = null, bool persistent = false, ParkOptions? park = null,
-        string orbitsA = "7000-7099")
+        string orbitsA = "7000-7099", bool replication = false)
     {
-        _lab = await LabPools.StartAsync(bothPools, time, persistent, park, orbitsA);
+        _lab = await LabPools.StartAsync(bothPools, time, persistent, park, orbitsA, replication);
         return _lab;
+    }
+
+    /// <summary>A phone of <paramref name="user"/> registered (200) at pool-a.</summary>
+    internal static async Task<LabPhone> RegisteredPhoneAsync(LabPools lab, string user, bool supportsReplaces = true)
+    {
+        var phone = await lab.PhoneAsync(user, lab.A, supportsReplaces: supportsReplaces);
+        Assert.That((await phone.RegisterAsync()).StatusCode, Is.EqualTo(200));
+        return phone;
     }
 
     /// <summary>A confirmed call from <paramref name="caller"/> to <paramref name="callee"/> through their pool.</summary>

@@ -3,8 +3,10 @@ using SipCallPark.Pool.Resiliency;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using SipCallPark.Pool.Admin;
 using SipCallPark.Pool.Auth;
 using SipCallPark.Pool.Hosting;
+using SipCallPark.Pool.Replication;
 using SipCallPark.Pool.Topology;
 using SipCallPark.Sip.Transport;
 
@@ -33,13 +35,21 @@ internal sealed class LabPools : IAsyncDisposable
     private readonly List<LabPhone> _phones = [];
     private readonly List<string> _files = [];
 
-    private LabPools(TestLog log, PoolTopology topology, TimeProvider time, ParkOptions? park)
+    private LabPools(TestLog log, PoolTopology topology, TimeProvider time, ParkOptions? park, bool replication)
     {
         Log = log;
         Topology = topology;
         Time = time;
         Park = park ?? new ParkOptions { OrbitAssignment = OrbitAssignment.Lowest };
+        Replicating = replication;
     }
+
+    /// <summary>Both pools run their admin API at the topology's addresses and replicate to each other; otherwise
+    /// neither does (no admin API, no replication).</summary>
+    public bool Replicating { get; }
+
+    /// <summary>pool-b's temporary SQLite file when the lab replicates (so a restarted pool-b keeps its replicas).</summary>
+    private string? _databaseB;
 
     /// <summary>The park settings both pools run with (lowest orbit first, so tests know which orbit a call gets).</summary>
     public ParkOptions Park { get; }
@@ -61,36 +71,47 @@ internal sealed class LabPools : IAsyncDisposable
     /// it; another process taking it in between makes the start fail, and it is retried on new ports.
     /// </summary>
     /// <param name="persistent">pool-a keeps its bindings in a temporary SQLite file (deleted with the lab).</param>
+    /// <param name="replication">Admin APIs on reserved loopback ports and replication between the pools; pool-b
+    /// keeps its state in a temporary SQLite file too.</param>
     public static async Task<LabPools> StartAsync(bool bothPools = false, TimeProvider? time = null, bool persistent = false, ParkOptions? park = null,
-        string orbitsA = "7000-7099")
+        string orbitsA = "7000-7099", bool replication = false)
     {
         var log = new TestLog();
         var databasePath = persistent ? Path.Combine(Path.GetTempPath(), $"callpark-it-{Guid.NewGuid():N}.db") : null;
+        var databaseB = replication ? Path.Combine(Path.GetTempPath(), $"callpark-it-{Guid.NewGuid():N}.db") : null;
         for (var attempt = 1; ; attempt++)
         {
-            var topology = CreateTopology(ReservePort(), ReservePort(), orbitsA);
-            var lab = new LabPools(log, topology, time ?? TimeProvider.System, park);
+            var topology = replication
+                ? CreateTopology(ReservePort(), ReservePort(), orbitsA, $"http://127.0.0.1:{ReservePort().Port}", $"http://127.0.0.1:{ReservePort().Port}")
+                : CreateTopology(ReservePort(), ReservePort(), orbitsA);
+            var lab = new LabPools(log, topology, time ?? TimeProvider.System, park, replication) { _databaseB = databaseB };
             if (databasePath is not null) lab._files.Add(databasePath);
+            if (databaseB is not null) lab._files.Add(databaseB);
             try
             {
                 lab.A = await lab.StartPoolAsync("pool-a", databasePath);
-                if (bothPools) lab.B = await lab.StartPoolAsync("pool-b", null);
+                if (bothPools) lab.B = await lab.StartPoolAsync("pool-b", databaseB);
                 return lab;
             }
-            catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse && attempt < StartAttempts)
+            catch (Exception e) when (IsPortTaken(e) && attempt < StartAttempts)
             {
                 await lab.DisposeAsync();
             }
         }
     }
 
-    public static PoolTopology CreateTopology(IPEndPoint a, IPEndPoint b, string orbitsA = "7000-7099") => new()
+    private static bool IsPortTaken(Exception e) =>
+        e is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse }
+        || e is OptionsValidationError { Key: AdminOptions.Section + ":Url" };
+
+    public static PoolTopology CreateTopology(IPEndPoint a, IPEndPoint b, string orbitsA = "7000-7099", string adminA = "http://127.0.0.1:8060",
+        string adminB = "http://127.0.0.1:8062") => new()
     {
         Domain = Domain,
         Pools =
         [
-            new PoolDefinition { Name = "pool-a", Sip = a.ToString(), Admin = "http://127.0.0.1:8060", Backup = "pool-b", Orbits = [orbitsA] },
-            new PoolDefinition { Name = "pool-b", Sip = b.ToString(), Admin = "http://127.0.0.1:8062", Backup = "pool-a", Orbits = ["7100-7199"] },
+            new PoolDefinition { Name = "pool-a", Sip = a.ToString(), Admin = adminA, Backup = "pool-b", Orbits = [orbitsA] },
+            new PoolDefinition { Name = "pool-b", Sip = b.ToString(), Admin = adminB, Backup = "pool-a", Orbits = ["7100-7199"] },
         ],
         Users =
         [
@@ -136,7 +157,11 @@ internal sealed class LabPools : IAsyncDisposable
         Users = Topology.Users.Select(u => new LabUser(u.User, u.HomePool, Passwords[u.User])).ToList(),
         SipEndPoint = AddressOf(pool),
         DatabasePath = databasePath,
-        Admin = null,
+        Admin = Replicating ? new AdminOptions { Url = Topology.FindPool(pool)!.Admin } : null,
+        // Fast batches and short backoff, so a change or a reconnect reaches the partner in well under a second.
+        Replication = Replicating
+            ? new ReplicationOptions { BatchInterval = TimeSpan.FromMilliseconds(20), RetryDelay = TimeSpan.FromMilliseconds(50), MaxRetryDelay = TimeSpan.FromMilliseconds(300) }
+            : new ReplicationOptions { Enabled = false },
         Digest = new DigestOptions { Realm = Domain, Algorithms = [DigestAlgorithm.Md5] },
         // Fast probes and short DR phases, so an outage is seen in well under a second.
         Health = new HealthMonitorOptions { Interval = TimeSpan.FromMilliseconds(100), ProbeTimeout = TimeSpan.FromMilliseconds(80) },
@@ -154,6 +179,16 @@ internal sealed class LabPools : IAsyncDisposable
         await A.DisposeAsync();
         A = await StartPoolAsync("pool-a", databasePath);
     }
+
+    /// <summary>Stops pool-b (it can be started again with <see cref="StartBAsync"/>, on the same database).</summary>
+    public async Task StopBAsync()
+    {
+        if (B is not null) await B.DisposeAsync();
+        B = null;
+    }
+
+    /// <summary>Starts pool-b at its address in the topology, on its database when the lab replicates.</summary>
+    public async Task StartBAsync() => B = await StartPoolAsync("pool-b", _databaseB);
 
     /// <summary>A phone of <paramref name="user"/> with its lab password (or <paramref name="password"/>) sending to <paramref name="pool"/>.</summary>
     public async Task<LabPhone> PhoneAsync(string user, PoolServer pool, SipProtocol transport = SipProtocol.Udp, string? password = null,

@@ -168,13 +168,6 @@ public sealed class ParkMusicTests : IntegrationTest
         return (attempt.Call!, attempt.Call!.RemoteSdp!);
     }
 
-    private static async Task<LabPhone> RegisteredPhoneAsync(LabPools lab, string user)
-    {
-        var phone = await lab.PhoneAsync(user, lab.A);
-        Assert.That((await phone.RegisterAsync()).StatusCode, Is.EqualTo(200));
-        return phone;
-    }
-
     /// <summary>The next <paramref name="count"/> datagrams at <paramref name="socket"/>, each awaited for at most a second.</summary>
     private static async Task<List<RtpArrival>> ReceiveAsync(UdpClient socket, int count)
     {

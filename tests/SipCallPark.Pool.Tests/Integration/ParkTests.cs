@@ -402,13 +402,6 @@ public sealed partial class ParkTests : IntegrationTest
 
     // ---- helpers ----------------------------------------------------------------------------------------------------
 
-    private static async Task<LabPhone> RegisteredPhoneAsync(LabPools lab, string user, bool supportsReplaces = true)
-    {
-        var phone = await lab.PhoneAsync(user, lab.A, supportsReplaces: supportsReplaces);
-        Assert.That((await phone.RegisterAsync()).StatusCode, Is.EqualTo(200));
-        return phone;
-    }
-
     private static async Task<(LabPhone, LabPhone)> RegisteredAsync(LabPools lab, string first, string second) =>
         (await RegisteredPhoneAsync(lab, first), await RegisteredPhoneAsync(lab, second));
 

@@ -122,7 +122,43 @@ public sealed class ResiliencyTests : IntegrationTest
         Assert.That((await erin.RegisterAsync()).Response!.Headers.Get("X-Registration-Mode"), Is.EqualTo("normal"), "pool-b's users are served here");
     }
 
+    [Test]
+    public async Task When_the_primary_dies_the_backup_BYEs_its_parked_calls_and_tells_the_parkers_but_leaves_retrieved_calls_alone()
+    {
+        var lab = await StartLabAsync(bothPools: true, replication: true);
+        var alice = await RegisteredPhoneAsync(lab, "alice");
+        var bob = await RegisteredPhoneAsync(lab, "bob", supportsReplaces: false);
+        var carol = await RegisteredPhoneAsync(lab, "carol");
+        var dave = await RegisteredPhoneAsync(lab, "dave", supportsReplaces: false);
+        var bobParkLeg = await ParkByTransferAsync(alice, bob);
+        var daveParkLeg = await ParkByTransferAsync(carol, dave);
+        var retrieved = (await alice.CallAsync(SipUri.Parse("sip:7001@callpark.lab"))).Call!; // dave's call, bridged to alice
+        await WaitUntilAsync(() => lab.B!.Replicas.ParksOf("pool-a").Select(p => p.Orbit).SequenceEqual(["7000"]));
+
+        var killed = DateTime.UtcNow;
+        await lab.A.DisposeAsync(); // pool-a goes silent, as after kill -9: its parked calls get nothing from it
+
+        Assert.That(await bobParkLeg.Ended.WaitAsync(Bound), Is.EqualTo(CallEndReason.RemoteHangUp), "the backup sent BYE in pool-a's park dialog");
+        TestContext.Out.WriteLine($"orphan BYE {(DateTime.UtcNow - killed).TotalMilliseconds:0} ms after pool-a stopped");
+        var notice = await alice.NextMessageAsync();
+        Assert.That(notice.BodyText, Does.Contain("on orbit 7000 was disconnected").And.Contain("pool-a failed"));
+        Assert.That(lab.B!.Replicas.ParksOf("pool-a"), Is.Empty);
+        Assert.That(retrieved.IsEnded || daveParkLeg.IsEnded, Is.False, "the retrieved call stays up");
+    }
+
     // ---- helpers ----------------------------------------------------------------------------------------------------
+
+    /// <summary>Way 2 on pool-a: the parker blind-transfers the party to the park; returns the party's park leg once the parker is told.</summary>
+    private static async Task<SipCall> ParkByTransferAsync(LabPhone parker, LabPhone party)
+    {
+        var (parkerCall, partyCall) = await ConnectAsync(parker, party);
+        var follow = FollowOnceAsync(partyCall, party);
+        Assert.That((await parkerCall.ReferAsync(new NameAddress(ParkUri), parker.Agent.Identity).WaitAsync(Bound)).Succeeded, Is.True);
+        var leg = (await follow).Call!;
+        await parker.NextMessageAsync();
+        await parkerCall.HangUpAsync().WaitAsync(Bound);
+        return leg;
+    }
 
     private static async Task<LabPhone> RegisteredAtBAsync(LabPools lab, string user)
     {

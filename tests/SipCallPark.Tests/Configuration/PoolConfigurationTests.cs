@@ -31,6 +31,29 @@ public class PoolConfigurationTests
     }
 
     [Test]
+    public void Replication_settings_are_read_from_the_pool_section()
+    {
+        var options = PoolConfiguration.BindAndValidate(FromPairs(("Pool:Replication:Enabled", "false"), ("Pool:Replication:BatchInterval", "00:00:00.050"),
+            ("Pool:Replication:BackupToken", "s3cret")));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(options.Replication.Enabled, Is.False);
+            Assert.That(options.Replication.BatchInterval, Is.EqualTo(TimeSpan.FromMilliseconds(50)));
+            Assert.That(options.Replication.BackupToken, Is.EqualTo("s3cret"));
+            Assert.That(options.Replication.SnapshotOnReconnect, Is.True, "unset keys keep their defaults");
+        });
+    }
+
+    [Test]
+    public void A_replication_batch_interval_out_of_range_refuses_to_start_naming_the_key()
+    {
+        var error = Assert.Throws<PoolConfigurationException>(() =>
+            PoolConfiguration.BindAndValidate(FromPairs(("Pool:Replication:BatchInterval", "00:05:00"))));
+        Assert.That(error!.Message, Does.Contain("Pool:Replication:BatchInterval must be between 10 ms and 1 min"));
+    }
+
+    [Test]
     public void An_empty_pool_section_gives_pool_a_defaults()
     {
         var options = PoolConfiguration.BindAndValidate(FromPairs());

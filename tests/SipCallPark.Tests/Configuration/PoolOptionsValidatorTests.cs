@@ -152,6 +152,23 @@ public class PoolOptionsValidatorTests
     }
 
     [Test]
+    public void A_replication_max_retry_delay_below_the_first_delay_is_rejected_naming_the_key()
+    {
+        Assert.That(Failures(o => o.Replication = new SipCallPark.Pool.Replication.ReplicationOptions
+            {
+                RetryDelay = TimeSpan.FromSeconds(2), MaxRetryDelay = TimeSpan.FromSeconds(1),
+            }).Single(),
+            Does.StartWith("Pool:Replication:MaxRetryDelay must be between RetryDelay"));
+    }
+
+    [Test]
+    public void A_blank_replication_backup_token_is_rejected_naming_the_key()
+    {
+        Assert.That(Failures(o => o.Replication = new SipCallPark.Pool.Replication.ReplicationOptions { BackupToken = " " }).Single(),
+            Does.StartWith("Pool:Replication:BackupToken must not be blank"));
+    }
+
+    [Test]
     public void The_default_park_alias_is_star_70_once()
     {
         var options = new PoolOptions();

@@ -56,6 +56,7 @@ internal sealed class ParkPoolSetup : IDisposable
             $"--Pool:TopologyFile={TopologyFile}",
             $"--Pool:DataDirectory={DataDirectory}",
             "--Pool:Park:OrbitAssignment=Lowest",
+            "--Pool:Replication:Enabled=false", // pool-b of the topology is not started here (nor should a lab's pool-b get test data)
             $"--Pool:Park:MediaPorts={MediaFirstPort}-{MediaFirstPort + 99}",
             .. extraArgs,
         ]);

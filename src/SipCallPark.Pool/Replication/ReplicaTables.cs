@@ -1,0 +1,153 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using SipCallPark.Pool.Registrar;
+using SipCallPark.Pool.State;
+
+namespace SipCallPark.Pool.Replication;
+
+/// <summary>One change to the replica tables: a batch, a snapshot (replace the pool's rows) or one park forgotten.</summary>
+internal sealed record ReplicaWrite(
+    string Pool,
+    ReplicationBatch? Batch = null,
+    ReplicationSnapshot? Snapshot = null,
+    string? RemovedOrbit = null,
+    DateTimeOffset? PurgeBefore = null);
+
+/// <summary>
+/// The rows of <c>replica_bindings</c> and <c>replica_parked_dialogs</c> (state database migration 3). The park rows
+/// have the columns of <c>parked_dialogs</c>, so a replicated dialog is stored exactly as its owner journals it.
+/// </summary>
+internal static class ReplicaTables
+{
+    public static (List<Binding> Bindings, List<ParkedDialogRecord> Parks) Load(StateDatabase database)
+    {
+        using var connection = database.Open();
+        var bindings = new List<Binding>();
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = """
+                SELECT pool, aor, contact, expires_at, q, call_id, cseq, instance_id, reg_id, source, mode
+                FROM replica_bindings ORDER BY pool, aor
+                """;
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                bindings.Add(new Binding(reader.GetString(1), reader.GetString(2), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)),
+                    reader.GetDouble(4), reader.GetString(5), reader.GetInt64(6), reader.IsDBNull(7) ? null : reader.GetString(7),
+                    reader.IsDBNull(8) ? null : reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetString(9),
+                    (RegistrationMode)reader.GetInt32(10), reader.GetString(0)));
+            }
+        }
+        var parks = new List<ParkedDialogRecord>();
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = """
+                SELECT pool, orbit, call_id, local_tag, remote_tag, local_uri, remote_uri, remote_target, route_set,
+                       local_cseq, parked_party, parker, parked_at, timeout_due, attempts, state
+                FROM replica_parked_dialogs ORDER BY pool, orbit
+                """;
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                parks.Add(new ParkedDialogRecord(
+                    Orbit: reader.GetString(1), Pool: reader.GetString(0), CallId: reader.GetString(2),
+                    LocalTag: reader.GetString(3), RemoteTag: reader.GetString(4), LocalUri: reader.GetString(5),
+                    RemoteUri: reader.GetString(6), RemoteTarget: reader.GetString(7),
+                    RouteSet: JsonSerializer.Deserialize<string[]>(reader.GetString(8)) ?? [],
+                    LocalCSeq: reader.GetInt64(9), ParkedParty: reader.GetString(10), Parker: reader.GetString(11),
+                    ParkedAt: DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(12)),
+                    TimeoutDue: reader.IsDBNull(13) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(13)),
+                    Attempts: reader.GetInt32(14), State: (ParkedDialogState)reader.GetInt32(15)));
+            }
+        }
+        return (bindings, parks);
+    }
+
+    public static void Apply(SqliteConnection connection, SqliteTransaction tx, ReplicaWrite write)
+    {
+        var pool = write.Pool;
+        if (write.Snapshot is { } snapshot)
+        {
+            Execute(connection, tx, "DELETE FROM replica_bindings WHERE pool = $pool", ("$pool", pool));
+            Execute(connection, tx, "DELETE FROM replica_parked_dialogs WHERE pool = $pool", ("$pool", pool));
+            foreach (var binding in snapshot.Bindings) InsertBinding(connection, tx, pool, binding);
+            foreach (var park in snapshot.Parks) UpsertPark(connection, tx, pool, park);
+        }
+        if (write.Batch is { } batch)
+        {
+            foreach (var set in batch.Bindings)
+            {
+                Execute(connection, tx, "DELETE FROM replica_bindings WHERE pool = $pool AND aor = $aor", ("$pool", pool), ("$aor", set.Aor));
+                foreach (var binding in set.Bindings) InsertBinding(connection, tx, pool, binding);
+            }
+            foreach (var park in batch.Parks) UpsertPark(connection, tx, pool, park);
+            foreach (var orbit in batch.RemovedOrbits) RemovePark(connection, tx, pool, orbit);
+        }
+        if (write.RemovedOrbit is { } removed) RemovePark(connection, tx, pool, removed);
+        if (write.PurgeBefore is { } before)
+            Execute(connection, tx, "DELETE FROM replica_bindings WHERE expires_at <= $t", ("$t", before.ToUnixTimeMilliseconds()));
+    }
+
+    private static void RemovePark(SqliteConnection connection, SqliteTransaction tx, string pool, string orbit) =>
+        Execute(connection, tx, "DELETE FROM replica_parked_dialogs WHERE pool = $pool AND orbit = $orbit", ("$pool", pool), ("$orbit", orbit));
+
+    private static void InsertBinding(SqliteConnection connection, SqliteTransaction tx, string pool, Binding b)
+    {
+        using var insert = connection.CreateCommand();
+        insert.Transaction = tx;
+        insert.CommandText = """
+            INSERT OR REPLACE INTO replica_bindings (pool, aor, contact, expires_at, q, call_id, cseq, instance_id, reg_id, source, mode)
+            VALUES ($pool, $aor, $contact, $exp, $q, $cid, $cseq, $inst, $reg, $src, $mode)
+            """;
+        insert.Parameters.AddWithValue("$pool", pool);
+        insert.Parameters.AddWithValue("$aor", b.Aor);
+        insert.Parameters.AddWithValue("$contact", b.Contact);
+        insert.Parameters.AddWithValue("$exp", b.ExpiresAt.ToUnixTimeMilliseconds());
+        insert.Parameters.AddWithValue("$q", b.Q);
+        insert.Parameters.AddWithValue("$cid", b.CallId);
+        insert.Parameters.AddWithValue("$cseq", b.CSeq);
+        insert.Parameters.AddWithValue("$inst", (object?)b.InstanceId ?? DBNull.Value);
+        insert.Parameters.AddWithValue("$reg", (object?)b.RegId ?? DBNull.Value);
+        insert.Parameters.AddWithValue("$src", (object?)b.Source ?? DBNull.Value);
+        insert.Parameters.AddWithValue("$mode", (int)b.Mode);
+        insert.ExecuteNonQuery();
+    }
+
+    private static void UpsertPark(SqliteConnection connection, SqliteTransaction tx, string pool, ParkedDialogRecord r)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = """
+            INSERT OR REPLACE INTO replica_parked_dialogs (pool, orbit, call_id, local_tag, remote_tag, local_uri, remote_uri,
+                remote_target, route_set, local_cseq, parked_party, parker, parked_at, timeout_due, attempts, state)
+            VALUES ($pool, $orbit, $cid, $ltag, $rtag, $luri, $ruri, $target, $routes, $cseq, $parked, $parker,
+                $at, $due, $attempts, $state)
+            """;
+        command.Parameters.AddWithValue("$pool", pool);
+        command.Parameters.AddWithValue("$orbit", r.Orbit);
+        command.Parameters.AddWithValue("$cid", r.CallId);
+        command.Parameters.AddWithValue("$ltag", r.LocalTag);
+        command.Parameters.AddWithValue("$rtag", r.RemoteTag);
+        command.Parameters.AddWithValue("$luri", r.LocalUri);
+        command.Parameters.AddWithValue("$ruri", r.RemoteUri);
+        command.Parameters.AddWithValue("$target", r.RemoteTarget);
+        command.Parameters.AddWithValue("$routes", JsonSerializer.Serialize(r.RouteSet.ToArray()));
+        command.Parameters.AddWithValue("$cseq", r.LocalCSeq);
+        command.Parameters.AddWithValue("$parked", r.ParkedParty);
+        command.Parameters.AddWithValue("$parker", r.Parker);
+        command.Parameters.AddWithValue("$at", r.ParkedAt.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$due", r.TimeoutDue is { } due ? due.ToUnixTimeMilliseconds() : DBNull.Value);
+        command.Parameters.AddWithValue("$attempts", r.Attempts);
+        command.Parameters.AddWithValue("$state", (int)r.State);
+        command.ExecuteNonQuery();
+    }
+
+    private static void Execute(SqliteConnection connection, SqliteTransaction tx, string sql, params (string Name, object Value)[] parameters)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
+        command.ExecuteNonQuery();
+    }
+}
