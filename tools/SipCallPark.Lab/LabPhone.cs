@@ -77,6 +77,19 @@ internal sealed class LabPhone : IAsyncDisposable
 
     public Task<SipRequest> NextMessageAsync() => _messages.Reader.ReadAsync().AsTask().WaitAsync(Bound);
 
+    /// <summary>The next MESSAGE within <see cref="Bound"/>, or null.</summary>
+    public async Task<SipRequest?> TryNextMessageAsync()
+    {
+        try
+        {
+            return await NextMessageAsync();
+        }
+        catch (TimeoutException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Calls <paramref name="callee"/> through this phone's pool; both legs once confirmed, or why not.</summary>
     public async Task<(SipCall Caller, SipCall Callee)> ConnectAsync(LabPhone callee)
     {

@@ -132,6 +132,50 @@ internal sealed class LabPool : IDisposable
         return at;
     }
 
+    /// <summary>
+    /// Waits until this pool's replication to its backup has caught up: nothing pending, at least one batch accepted
+    /// since <paramref name="acceptedBefore"/>, and both counters unchanged for twice the batch interval (so a batch
+    /// that was in flight has landed). False when the pool does not report replication metrics (it does not replicate).
+    /// </summary>
+    public async Task<bool> WaitForReplicationAsync(double acceptedBefore)
+    {
+        var started = Stopwatch.GetTimestamp();
+        (double, double, double)? last = null;
+        var quietSince = Stopwatch.GetTimestamp();
+        while (Stopwatch.GetElapsedTime(started) < _settings.Bound)
+        {
+            var reading = await ReplicationAsync();
+            if (reading is not { } now) return false;
+            if (now != last)
+            {
+                last = now;
+                quietSince = Stopwatch.GetTimestamp();
+            }
+            else if (now.Pending == 0 && now.Accepted > acceptedBefore && Stopwatch.GetElapsedTime(quietSince) >= QuietReplication) return true;
+            await Task.Delay(20);
+        }
+        throw new LabException($"{Name}'s replication did not catch up within {_settings.Bound.TotalSeconds:0} s (pending, accepted, failed: {last})");
+    }
+
+    /// <summary>Two batch intervals of the shipped Pool:Replication:BatchInterval (200 ms).</summary>
+    private static readonly TimeSpan QuietReplication = TimeSpan.FromMilliseconds(400);
+
+    /// <summary>This pool's replication counters from /metrics: changes pending, change batches the backup accepted, failed requests.</summary>
+    public async Task<(double Pending, double Accepted, double Failed)?> ReplicationAsync()
+    {
+        var text = await Http.GetStringAsync("/metrics");
+        double? pending = null, accepted = null, failed = null;
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.StartsWith("sipcallpark_replication_pending_changes ", StringComparison.Ordinal)) pending = Value(line);
+            else if (line.StartsWith("sipcallpark_replication_batches_total{", StringComparison.Ordinal) && line.Contains("kind=\"changes\"", StringComparison.Ordinal)) accepted = Value(line);
+            else if (line.StartsWith("sipcallpark_replication_failures_total{", StringComparison.Ordinal)) failed = Value(line);
+        }
+        return pending is { } p && accepted is { } a ? (p, a, failed ?? 0) : null;
+
+        static double Value(string line) => double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+    }
+
     /// <summary>The orbits this pool lists in GET /parked.</summary>
     public async Task<string[]> ParkedOrbitsAsync() =>
         (await Http.GetFromJsonAsync<JsonElement>("/parked")).EnumerateArray().Select(c => c.GetProperty("orbit").GetString()!).ToArray();

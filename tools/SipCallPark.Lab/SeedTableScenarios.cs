@@ -42,6 +42,7 @@ internal static class SeedTableScenarios
     /// <summary>alice and bob talk through pool-a; pool-a dies; alice moves to pool-b (resiliency) and tries to park bob.</summary>
     private static async Task NotYetParkedAtOutageAsync(CellRun run)
     {
+        await run.MarkReplicationAsync();
         var alice = await run.PhoneAsync("alice", run.A);
         var bob = await run.PhoneAsync("bob", run.A);
         var (aliceCall, bobCall) = await alice.ConnectAsync(bob);
@@ -91,16 +92,20 @@ internal static class SeedTableScenarios
     /// <summary>bob is parked on pool-a when pool-a dies: pool-b BYEs him (it has his park dialog by replication).</summary>
     private static async Task ParkedAtOutageAsync(CellRun run)
     {
-        var parked = await ParkOnPrimaryAsync(run);
+        var (parked, alice) = await ParkOnPrimaryAsync(run);
         await run.KillPrimaryAndDetectAsync();
         var byed = await run.WaitForByeAsync(parked, run.Settings.Bound / 2);
         run.See(byed, byed ? $"bob's park leg got BYE {run.Timings.OrphansByed} ms after the kill" : $"bob's park leg got no BYE within {run.Settings.Bound.TotalSeconds / 2:0} s of the outage");
+        if (!byed) return;
+        // DESIGN §5 case 1: the backup also tells the parker, whom it reaches through her replicated binding.
+        var told = await alice.TryNextMessageAsync();
+        run.See(told?.Headers.Get("X-Park-Orbit") == "7000", told is null ? "alice was not told" : $"alice told: \"{told.BodyText.Trim()}\"");
     }
 
     /// <summary>By the time failover runs, the outage has disconnected every parked call: nothing of pool-a is parked anywhere.</summary>
     private static async Task ParkedDuringFailoverAsync(CellRun run)
     {
-        var parked = await ParkOnPrimaryAsync(run);
+        var (parked, _) = await ParkOnPrimaryAsync(run);
         await run.KillPrimaryAndDetectAsync();
         var byed = await run.WaitForByeAsync(parked, run.Settings.Bound / 2);
         var command = await run.StartFailoverAsync();
@@ -218,18 +223,20 @@ internal static class SeedTableScenarios
 
     private static async Task<CallWatch[]> ParkAndRetrieveOnPrimaryAsync(CellRun run)
     {
+        await run.MarkReplicationAsync();
         var retrieved = await ParkAndRetrieveAsync(run, run.A, "70");
         return retrieved.Length > 0 ? retrieved : throw new LabException("the call could not be parked and retrieved on pool-a");
     }
 
     /// <summary>alice parks bob on pool-a (orbit 70xx); bob's leg with the park, to watch for the BYE.</summary>
-    private static async Task<CallWatch> ParkOnPrimaryAsync(CellRun run)
+    private static async Task<(CallWatch Parked, LabPhone Parker)> ParkOnPrimaryAsync(CellRun run)
     {
+        await run.MarkReplicationAsync();
         var alice = await run.PhoneAsync("alice", run.A);
         var bob = await run.PhoneAsync("bob", run.A);
         var (aliceCall, bobCall) = await alice.ConnectAsync(bob);
         var park = await alice.ParkByBlindTransferAsync(aliceCall, bob, bobCall);
         run.See(park.Parked && park.Orbit!.StartsWith("70", StringComparison.Ordinal), $"bob {park} at pool-a");
-        return park.Parked ? new CallWatch("bob's park leg", park.PartyParkLeg!) : throw new LabException($"bob could not be parked on pool-a: {park}");
+        return park.Parked ? (new CallWatch("bob's park leg", park.PartyParkLeg!), alice) : throw new LabException($"bob could not be parked on pool-a: {park}");
     }
 }

@@ -35,7 +35,7 @@ public class SeedTableProcessTests
 
     [Test]
     public Task Parked_not_yet_retrieved__outage__the_call_is_disconnected() =>
-        AssertCellAsync("bob parked on 70", "bob's park leg got BYE");
+        AssertCellAsync("bob parked on 70", "replicated to pool-b", "bob's park leg got BYE", "alice told: \"The call from sip:bob@callpark.lab on orbit 7000 was disconnected");
 
     [Test]
     public Task Parked_not_yet_retrieved__failover__no_calls_in_this_state() =>
