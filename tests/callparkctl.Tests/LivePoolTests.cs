@@ -95,6 +95,28 @@ public class LivePoolTests
         Assert.That(again.Error, Does.Contain("404").And.Contain("orbit 7000 holds no call"));
     }
 
+    [Test]
+    public async Task Trace_count_2_user_alice_prints_two_of_alices_messages_with_their_arrows()
+    {
+        var run = CliRun.Start("trace", "--count", "2", "--user", "alice", "--admin", Admin);
+        // Until the command has subscribed nothing reaches it: keep both phones registering (bounded) until it has its two.
+        for (var i = 0; i < 200 && !run.IsCompleted; i++)
+        {
+            await _bob.RegisterAsync();
+            await _alice.RegisterAsync();
+        }
+
+        var result = await run.WaitAsync(LabPhone.Bound);
+
+        Assert.That(result.Error, Is.Empty);
+        Assert.That(result.ExitCode, Is.EqualTo(0));
+        var lines = result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines, Has.Length.EqualTo(2), result.Output);
+        Assert.That(lines, Has.All.Match(@"^\d\d:\d\d:\d\d\.\d{3}  [←→] udp 127\.0\.0\.1:\d+  (REGISTER sip:callpark\.lab|\d{3} [A-Za-z ]+)  \(Call-ID \S+, CSeq \d+ REGISTER\)$"));
+        // alice's messages alternate: a REGISTER in, its 401 or 200 out; bob's never show.
+        Assert.That(result.Output, Does.Contain("← udp").And.Contain("→ udp"));
+    }
+
     private static IPEndPoint FreeUdpAndTcpEndPoint()
     {
         for (var attempt = 0; attempt < 50; attempt++)

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Net.ServerSentEvents;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using SipCallPark.Pool.Admin;
 
@@ -17,11 +19,19 @@ internal sealed class AdminClient : IDisposable
 
     private readonly HttpClient _http;
 
+    /// <summary>For the trace stream, which stays open: no overall timeout (the headers still get <see cref="Timeout"/>).</summary>
+    private readonly HttpClient _stream;
+
     public AdminClient(Uri baseAddress, string? token)
     {
         BaseAddress = baseAddress;
         _http = new HttpClient { BaseAddress = baseAddress, Timeout = Timeout };
-        if (token is not null) _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        _stream = new HttpClient { BaseAddress = baseAddress, Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+        if (token is not null)
+        {
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            _stream.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
     }
 
     public Uri BaseAddress { get; }
@@ -41,6 +51,61 @@ internal sealed class AdminClient : IDisposable
     public Task<CommandResult> FailoverAsync(string pool, CancellationToken ct) => DrAsync("dr/failover", pool, ct);
 
     public Task<CommandResult> FailbackAsync(string pool, CancellationToken ct) => DrAsync("dr/failback", pool, ct);
+
+    /// <summary>
+    /// <c>GET /trace</c>: the pool's SIP messages as they pass, until <paramref name="ct"/> is cancelled or the pool
+    /// closes the stream. Yields each <c>sip</c> event, and each <c>dropped</c> event as a count.
+    /// </summary>
+    public async IAsyncEnumerable<TraceItem> TraceAsync(string? callId, string? user, bool full, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var query = new List<string>();
+        if (callId is not null) query.Add("callId=" + Uri.EscapeDataString(callId));
+        if (user is not null) query.Add("user=" + Uri.EscapeDataString(user));
+        if (full) query.Add("body=true");
+        var path = query.Count == 0 ? "trace" : "trace?" + string.Join('&', query);
+
+        using var response = await OpenStreamAsync(path, ct);
+        await using var body = await response.Content.ReadAsStreamAsync(ct);
+        var parser = SseParser.Create(body, (type, data) => type switch
+        {
+            "sip" => new TraceItem(JsonSerializer.Deserialize<TraceMessageDto>(data, AdminJson.Options), 0),
+            "dropped" => new TraceItem(null, JsonSerializer.Deserialize<TraceDroppedDto>(data, AdminJson.Options)?.Count ?? 0),
+            _ => new TraceItem(null, 0),   // an event type from a newer pool: skipped
+        });
+        await foreach (var item in parser.EnumerateAsync(ct))
+        {
+            if (item.Data.Message is not null || item.Data.Dropped > 0) yield return item.Data;
+        }
+    }
+
+    private async Task<HttpResponseMessage> OpenStreamAsync(string path, CancellationToken ct)
+    {
+        using var headers = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        headers.CancelAfter(Timeout);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _stream.GetAsync(path, HttpCompletionOption.ResponseHeadersRead, headers.Token);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new AdminApiException($"cannot reach pool admin API at {Display}: {Reason(ex)} — is the pool running?", ex);
+        }
+        catch (OperationCanceledException ex) when (!ct.IsCancellationRequested)
+        {
+            throw new AdminApiException($"cannot reach pool admin API at {Display}: no answer within {Timeout.TotalSeconds:0} s — is the pool running?", ex);
+        }
+        try
+        {
+            await EnsureSuccess(response, ct);
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
+        return response;
+    }
 
     private Task<CommandResult> DrAsync(string path, string pool, CancellationToken ct) =>
         SendAsync<CommandResult>(new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(new DrCommandDto(pool), options: AdminJson.Options) }, ct);
@@ -66,10 +131,7 @@ internal sealed class AdminClient : IDisposable
 
         using (response)
         {
-            if (response.StatusCode == HttpStatusCode.Unauthorized)
-                throw new AdminApiException($"pool admin API at {Display} refused the request (401): pass --token or set CALLPARK_TOKEN");
-            if (!response.IsSuccessStatusCode)
-                throw new AdminApiException($"pool admin API at {Display} answered {(int)response.StatusCode}: {await ErrorText(response, ct)}");
+            await EnsureSuccess(response, ct);
             try
             {
                 return await response.Content.ReadFromJsonAsync<T>(AdminJson.Options, ct)
@@ -80,6 +142,14 @@ internal sealed class AdminClient : IDisposable
                 throw new AdminApiException($"pool admin API at {Display} answered something that is not its JSON: {ex.Message}", ex);
             }
         }
+    }
+
+    private async Task EnsureSuccess(HttpResponseMessage response, CancellationToken ct)
+    {
+        if (response.StatusCode == HttpStatusCode.Unauthorized)
+            throw new AdminApiException($"pool admin API at {Display} refused the request (401): pass --token or set CALLPARK_TOKEN");
+        if (!response.IsSuccessStatusCode)
+            throw new AdminApiException($"pool admin API at {Display} answered {(int)response.StatusCode}: {await ErrorText(response, ct)}");
     }
 
     private static async Task<string> ErrorText(HttpResponseMessage response, CancellationToken ct)
@@ -110,5 +180,12 @@ internal sealed class AdminClient : IDisposable
         };
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        _http.Dispose();
+        _stream.Dispose();
+    }
 }
+
+/// <summary>One item of the trace stream: a SIP message, or the number of messages the pool dropped before the next.</summary>
+internal sealed record TraceItem(TraceMessageDto? Message, long Dropped);

@@ -28,7 +28,7 @@ internal static class CallParkCtlApp
     internal static RootCommand Build(CliEnvironment env)
     {
         var global = new GlobalOptions();
-        var root = new RootCommand("Operate a SipCallPark pool through its admin API: status, registrations, parked calls, unpark, failover, failback.");
+        var root = new RootCommand("Operate a SipCallPark pool through its admin API: status, registrations, parked calls, unpark, failover, failback, live SIP trace.");
         root.Options.Add(global.Admin);
         root.Options.Add(global.Token);
         root.Subcommands.Add(StatusCommand.Create(global, env));
@@ -37,6 +37,7 @@ internal static class CallParkCtlApp
         root.Subcommands.Add(OperatorCommands.Unpark(global, env));
         root.Subcommands.Add(OperatorCommands.Failover(global, env));
         root.Subcommands.Add(OperatorCommands.Failback(global, env));
+        root.Subcommands.Add(TraceCommand.Create(global, env));
         return root;
     }
 

@@ -1,4 +1,7 @@
 using SipCallPark.Pool.Registrar;
+using SipCallPark.Pool.Tracing;
+using SipCallPark.Sip.Message;
+using SipCallPark.Sip.Transport;
 
 namespace SipCallPark.Pool.Admin;
 
@@ -66,3 +69,36 @@ public sealed record CommandResult(CommandOutcome Outcome, string Message)
 
     public static CommandResult Refused(string message) => new(CommandOutcome.Refused, message);
 }
+
+/// <summary>
+/// One SIP message of <c>GET /trace</c> (SSE event <c>sip</c>): when it passed, which way, between which transport
+/// addresses, its first line and the headers that identify it; <see cref="Text"/> is the whole message as on the
+/// wire, only when the subscriber asked for <c>body=true</c>.
+/// </summary>
+public sealed record TraceMessageDto(
+    DateTimeOffset Time,
+    SipDirection Direction,
+    string Transport,
+    string Local,
+    string Remote,
+    string FirstLine,
+    string? CallId,
+    string? CSeq,
+    string? FromUser,
+    string? ToUser,
+    string? Text = null)
+{
+    /// <summary>The summary of <paramref name="e"/>, without its text. Reads raw header values only, so a malformed
+    /// header leaves its field null rather than throwing on the SIP path.</summary>
+    public static TraceMessageDto From(SipMessageEvent e, DateTimeOffset time)
+    {
+        var headers = e.Message.Headers;
+        return new TraceMessageDto(time, e.Direction, e.Remote.Protocol.ToString().ToLowerInvariant(), e.Local.ToString(),
+            e.Remote.Address.ToString(), e.Message.FirstLine, headers.Get(HeaderNames.CallId)?.Trim(), headers.Get(HeaderNames.CSeq)?.Trim(),
+            TraceFilter.UserOf(headers.Get(HeaderNames.From)), TraceFilter.UserOf(headers.Get(HeaderNames.To)));
+    }
+}
+
+/// <summary>SSE event <c>dropped</c> of <c>GET /trace</c>: messages lost since the last one because the subscriber
+/// read too slowly.</summary>
+public sealed record TraceDroppedDto(long Count);

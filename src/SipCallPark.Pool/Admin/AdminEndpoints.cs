@@ -15,7 +15,7 @@ namespace SipCallPark.Pool.Admin;
 /// when one is configured, and errors answered as JSON <c>{"error": "..."}</c> rather than an empty 500.</summary>
 internal static class AdminEndpoints
 {
-    public static void Map(WebApplication app, string? token, IAdminBackend backend, SipMetrics metrics, ILogger logger)
+    public static void Map(WebApplication app, string? token, IAdminBackend backend, SipMetrics metrics, TimeProvider time, ILogger logger)
     {
         app.Use(async (context, next) =>
         {
@@ -52,6 +52,7 @@ internal static class AdminEndpoints
             Replicate<ReplicationBatch>(request, pool, backend.ReplicateChangesAsync, logger, ct));
         app.MapPut("/replication/{pool}/snapshot", (string pool, HttpRequest request, CancellationToken ct) =>
             Replicate<ReplicationSnapshot>(request, pool, backend.ReplaceReplicaAsync, logger, ct));
+        app.MapGet("/trace", (HttpContext context) => TraceEventStream.RunAsync(context, backend, time, app.Lifetime.ApplicationStopping));
         app.MapGet("/metrics", () => Results.Text(metrics.Render(), PrometheusText.ContentType));
         app.MapFallback((HttpRequest request) =>
             Error(StatusCodes.Status404NotFound, $"no such endpoint: {request.Method} {request.Path}"));

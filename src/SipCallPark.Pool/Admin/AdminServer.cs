@@ -33,8 +33,9 @@ public sealed class AdminServer : IAsyncDisposable
     /// Validates <paramref name="options"/> (throws <see cref="OptionsValidationError"/> naming the key, e.g. a
     /// non-loopback URL without <c>Pool:Admin:Token</c>) and starts listening.
     /// </summary>
+    /// <param name="time">The clock of the trace stream's heartbeats; the system clock when null.</param>
     public static async Task<AdminServer> StartAsync(AdminOptions options, IAdminBackend backend, SipMetrics metrics, ILogger logger,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(backend);
@@ -53,7 +54,7 @@ public sealed class AdminServer : IAsyncDisposable
         builder.Logging.ClearProviders();
 
         var app = builder.Build();
-        AdminEndpoints.Map(app, options.Token, backend, metrics, logger);
+        AdminEndpoints.Map(app, options.Token, backend, metrics, time ?? TimeProvider.System, logger);
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using SipCallPark.Pool.Replication;
+using SipCallPark.Pool.Tracing;
 
 namespace SipCallPark.Pool.Admin;
 
@@ -35,4 +36,8 @@ public interface IAdminBackend
     /// <summary>Replaces everything held of <paramref name="pool"/> with its snapshot; outcomes as for
     /// <see cref="ReplicateChangesAsync"/>.</summary>
     Task<CommandResult> ReplaceReplicaAsync(string pool, ReplicationSnapshot snapshot, CancellationToken cancellationToken);
+
+    /// <summary>Subscribes to the SIP messages passing through the pool that <paramref name="filter"/> lets through
+    /// (<c>GET /trace</c>); the caller disposes the subscription when its client goes away.</summary>
+    TraceSubscription SubscribeTrace(TraceFilter filter, bool withText);
 }

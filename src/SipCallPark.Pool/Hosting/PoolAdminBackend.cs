@@ -1,5 +1,6 @@
 using SipCallPark.Pool.Admin;
 using SipCallPark.Pool.Replication;
+using SipCallPark.Pool.Tracing;
 
 namespace SipCallPark.Pool.Hosting;
 
@@ -42,6 +43,8 @@ internal sealed class PoolAdminBackend(PoolServer server) : IAdminBackend
 
     public Task<CommandResult> ReplaceReplicaAsync(string pool, ReplicationSnapshot snapshot, CancellationToken cancellationToken) =>
         server.Replication.Receiver.ReceiveSnapshotAsync(pool, snapshot, cancellationToken);
+
+    public TraceSubscription SubscribeTrace(TraceFilter filter, bool withText) => server.Trace.Subscribe(filter, withText);
 
     /// <summary>DR commands go to the backup pool: the instance that watches <paramref name="pool"/>.</summary>
     private CommandResult Run(string pool, Func<Resiliency.DrStateMachine, Resiliency.DrCommandResult> command)

@@ -9,6 +9,7 @@ using SipCallPark.Pool.Replication;
 using SipCallPark.Pool.Resiliency;
 using SipCallPark.Pool.State;
 using SipCallPark.Pool.Topology;
+using SipCallPark.Pool.Tracing;
 using SipCallPark.Sip.Rtp;
 using SipCallPark.Sip.Stack;
 using SipCallPark.Sip.Tracing;
@@ -60,6 +61,9 @@ public sealed class PoolServer : IAsyncDisposable
     public StatefulProxy Proxy { get; }
 
     internal ProxyRouter Router { get; private init; } = null!;
+
+    /// <summary>The live SIP trace the admin API's <c>GET /trace</c> subscribes to.</summary>
+    internal LiveTrace Trace { get; private init; } = null!;
 
     private ParkRoutes Routes { get; set; } = null!;
 
@@ -169,6 +173,8 @@ public sealed class PoolServer : IAsyncDisposable
 
         var metrics = new SipMetrics();
         stack.Transport.MessageTraced += metrics.Observe;
+        var trace = new LiveTrace(time, settings.TraceCapacity, metrics);
+        stack.Transport.MessageTraced += trace.Observe;
         PcapTraceWriter? pcap = null;
         if (settings.PcapPath is { } pcapPath)
         {
@@ -197,6 +203,7 @@ public sealed class PoolServer : IAsyncDisposable
         server = new PoolServer(settings, stack, bindings, metrics, dispatcher, proxy, time, loggers)
         {
             Router = router,
+            Trace = trace,
             _database = database,
             _pcap = pcap,
             _sqliteBindings = ownBindings as SqliteBindingStore,
@@ -221,7 +228,7 @@ public sealed class PoolServer : IAsyncDisposable
             try
             {
                 server._admin = await AdminServer.StartAsync(adminOptions, new PoolAdminBackend(server), metrics,
-                    loggers.CreateLogger<AdminServer>(), cancellationToken).ConfigureAwait(false);
+                    loggers.CreateLogger<AdminServer>(), cancellationToken, time).ConfigureAwait(false);
             }
             catch
             {

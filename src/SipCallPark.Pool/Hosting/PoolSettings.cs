@@ -51,5 +51,8 @@ public sealed class PoolSettings
     /// <summary>When set, the SIP trace is written to this pcap file too.</summary>
     public string? PcapPath { get; init; }
 
+    /// <summary>Messages a live-trace subscriber may fall behind before the oldest are dropped.</summary>
+    public int TraceCapacity { get; init; } = Tracing.LiveTrace.DefaultCapacity;
+
     public string Domain => Topology.Domain;
 }

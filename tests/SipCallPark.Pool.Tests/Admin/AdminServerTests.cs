@@ -323,5 +323,8 @@ public class AdminServerTests
 
         public Task<CommandResult> ReplaceReplicaAsync(string pool, ReplicationSnapshot snapshot, CancellationToken cancellationToken) =>
             Task.FromResult(CommandResult.Done(""));
+
+        public SipCallPark.Pool.Tracing.TraceSubscription SubscribeTrace(SipCallPark.Pool.Tracing.TraceFilter filter, bool withText) =>
+            throw new InvalidOperationException("trace is closed");
     }
 }

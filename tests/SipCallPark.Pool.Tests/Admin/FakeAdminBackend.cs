@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using SipCallPark.Pool.Admin;
 using SipCallPark.Pool.Registrar;
 using SipCallPark.Pool.Replication;
+using SipCallPark.Pool.Tracing;
 
 namespace SipCallPark.Pool.Tests.Admin;
 
@@ -14,8 +15,9 @@ internal sealed class FakeAdminBackend : IAdminBackend
     private readonly ConcurrentDictionary<string, ParkedCallDto> _parked = new();
     private string _phaseA = "Normal";
 
-    public FakeAdminBackend(string pool = "pool-a", string domain = "callpark.lab")
+    public FakeAdminBackend(string pool = "pool-a", string domain = "callpark.lab", TimeProvider? time = null, int traceCapacity = LiveTrace.DefaultCapacity)
     {
+        Trace = new LiveTrace(time ?? TimeProvider.System, traceCapacity);
         Pool = pool;
         Domain = domain;
         _parked["7000"] = new ParkedCallDto("7000", "sip:bob@callpark.lab", "sip:alice@callpark.lab", Started.AddMinutes(5), Started.AddMinutes(6), 0, pool);
@@ -96,4 +98,9 @@ internal sealed class FakeAdminBackend : IAdminBackend
     }
 
     public void SetPhaseA(string phase) => _phaseA = phase;
+
+    /// <summary>The trace <c>GET /trace</c> subscribes to; tests feed it messages with <see cref="LiveTrace.Observe"/>.</summary>
+    public LiveTrace Trace { get; }
+
+    public TraceSubscription SubscribeTrace(TraceFilter filter, bool withText) => Trace.Subscribe(filter, withText);
 }

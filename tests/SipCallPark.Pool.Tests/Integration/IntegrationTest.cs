@@ -16,9 +16,9 @@ public abstract class IntegrationTest
     internal LabPools Lab => _lab ?? throw new InvalidOperationException("Call StartLabAsync first");
 
     internal async Task<LabPools> StartLabAsync(bool bothPools = false, TimeProvider? time = null, bool persistent = false, ParkOptions? park = null,
-        string orbitsA = "7000-7099", bool replication = false)
+        string orbitsA = "7000-7099", bool replication = false, int traceCapacity = Pool.Tracing.LiveTrace.DefaultCapacity)
     {
-        _lab = await LabPools.StartAsync(bothPools, time, persistent, park, orbitsA, replication);
+        _lab = await LabPools.StartAsync(bothPools, time, persistent, park, orbitsA, replication, traceCapacity);
         return _lab;
     }
 

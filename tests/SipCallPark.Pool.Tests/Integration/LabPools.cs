@@ -35,8 +35,9 @@ internal sealed class LabPools : IAsyncDisposable
     private readonly List<LabPhone> _phones = [];
     private readonly List<string> _files = [];
 
-    private LabPools(TestLog log, PoolTopology topology, TimeProvider time, ParkOptions? park, bool replication)
+    private LabPools(TestLog log, PoolTopology topology, TimeProvider time, ParkOptions? park, bool replication, int traceCapacity)
     {
+        TraceCapacity = traceCapacity;
         Log = log;
         Topology = topology;
         Time = time;
@@ -47,6 +48,9 @@ internal sealed class LabPools : IAsyncDisposable
     /// <summary>Both pools run their admin API at the topology's addresses and replicate to each other; otherwise
     /// neither does (no admin API, no replication).</summary>
     public bool Replicating { get; }
+
+    /// <summary>How far a live-trace subscriber may fall behind before the pools drop its oldest messages.</summary>
+    public int TraceCapacity { get; }
 
     /// <summary>pool-b's temporary SQLite file when the lab replicates (so a restarted pool-b keeps its replicas).</summary>
     private string? _databaseB;
@@ -73,8 +77,9 @@ internal sealed class LabPools : IAsyncDisposable
     /// <param name="persistent">pool-a keeps its bindings in a temporary SQLite file (deleted with the lab).</param>
     /// <param name="replication">Admin APIs on reserved loopback ports and replication between the pools; pool-b
     /// keeps its state in a temporary SQLite file too.</param>
+    /// <param name="traceCapacity">See <see cref="TraceCapacity"/>.</param>
     public static async Task<LabPools> StartAsync(bool bothPools = false, TimeProvider? time = null, bool persistent = false, ParkOptions? park = null,
-        string orbitsA = "7000-7099", bool replication = false)
+        string orbitsA = "7000-7099", bool replication = false, int traceCapacity = Pool.Tracing.LiveTrace.DefaultCapacity)
     {
         var log = new TestLog();
         var databasePath = persistent ? Path.Combine(Path.GetTempPath(), $"callpark-it-{Guid.NewGuid():N}.db") : null;
@@ -84,7 +89,7 @@ internal sealed class LabPools : IAsyncDisposable
             var topology = replication
                 ? CreateTopology(ReservePort(), ReservePort(), orbitsA, $"http://127.0.0.1:{ReservePort().Port}", $"http://127.0.0.1:{ReservePort().Port}")
                 : CreateTopology(ReservePort(), ReservePort(), orbitsA);
-            var lab = new LabPools(log, topology, time ?? TimeProvider.System, park, replication) { _databaseB = databaseB };
+            var lab = new LabPools(log, topology, time ?? TimeProvider.System, park, replication, traceCapacity) { _databaseB = databaseB };
             if (databasePath is not null) lab._files.Add(databasePath);
             if (databaseB is not null) lab._files.Add(databaseB);
             try
@@ -167,6 +172,7 @@ internal sealed class LabPools : IAsyncDisposable
         Health = new HealthMonitorOptions { Interval = TimeSpan.FromMilliseconds(100), ProbeTimeout = TimeSpan.FromMilliseconds(80) },
         Dr = new DrOptions { FailoverDuration = TimeSpan.FromMilliseconds(500), FailbackDuration = TimeSpan.FromMilliseconds(500) },
         Park = Park,
+        TraceCapacity = TraceCapacity,
     };
 
     public Task<PoolServer> StartPoolAsync(string pool, string? databasePath) =>

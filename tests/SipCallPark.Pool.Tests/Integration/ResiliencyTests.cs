@@ -146,6 +146,24 @@ public sealed class ResiliencyTests : IntegrationTest
         Assert.That(retrieved.IsEnded || daveParkLeg.IsEnded, Is.False, "the retrieved call stays up");
     }
 
+    [Test]
+    public async Task During_an_outage_calls_to_the_failed_pools_users_reach_them_through_their_replicated_bindings()
+    {
+        var lab = await StartLabAsync(bothPools: true, replication: true);
+        var alice = await RegisteredPhoneAsync(lab, "alice");
+        await WaitUntilAsync(() => lab.B!.Replicas.Get("sip:alice@callpark.lab", DateTimeOffset.UtcNow).Count == 1);
+        var erin = await lab.PhoneAsync("erin", lab.B!);
+        Assert.That((await erin.RegisterAsync()).StatusCode, Is.EqualTo(200));
+
+        await lab.A.DisposeAsync();
+        await WaitForPhaseAsync(lab.B!.DrMachineOf("pool-a")!, DrPhase.Outage);
+        var (erinCall, aliceCall) = await ConnectAsync(erin, alice);
+
+        Assert.That(aliceCall.Dialog.RemoteAddress.Uri.User, Is.EqualTo("erin"), "alice never re-registered, yet erin's call reached her");
+        Assert.That(lab.B.Bindings.Get("sip:alice@callpark.lab", DateTimeOffset.UtcNow), Is.Empty, "through the replica, not a binding of pool-b's own");
+        await erinCall.HangUpAsync().WaitAsync(Bound);
+    }
+
     // ---- helpers ----------------------------------------------------------------------------------------------------
 
     /// <summary>Way 2 on pool-a: the parker blind-transfers the party to the park; returns the party's park leg once the parker is told.</summary>
