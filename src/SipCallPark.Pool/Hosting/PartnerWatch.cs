@@ -44,13 +44,13 @@ internal sealed class PartnerWatch : IAsyncDisposable
         var stored = phases.Load(partner.Name);
         Machine = new DrStateMachine(partner.Name, dr, time, stored?.Phase ?? DrPhase.Normal, stored?.Since);
         if (stored is { Phase: not DrPhase.Normal })
-            _logger.LogWarning("DR phase of {Pool} restored from the state store: {Phase} since {Since:O}", partner.Name, stored.Phase, stored.Since);
+            _logger.LogWarning("DR phase of {PartnerPool} restored from the state store: {Phase} since {Since:O}", partner.Name, stored.Phase, stored.Since);
         OwnPhase = phases.Load(self)?.Phase ?? DrPhase.Normal;
         Monitor = new HealthMonitor(partner.Name, health, ProbeAsync, time, loggers.CreateLogger<HealthMonitor>());
         Monitor.HealthChanged += Machine.ReportHealth;
         Machine.Changed += t =>
         {
-            _logger.LogWarning("DR phase of {Pool}: {From} -> {To} ({Reason})", t.Pool, t.From, t.To, t.Reason);
+            _logger.LogWarning("DR phase of {PartnerPool}: {From} -> {To} ({Reason})", t.Pool, t.From, t.To, t.Reason);
             metrics.Increment("dr_transitions_total", "DR phase changes seen by this pool", ("pool", t.Pool), ("phase", t.To.ToString()));
             phases.Save(new StoredDrPhase(t.Pool, t.To, t.At));
         };
@@ -69,7 +69,7 @@ internal sealed class PartnerWatch : IAsyncDisposable
             var equals = item.IndexOf('=');
             if (equals <= 0 || !string.Equals(item[..equals], _self, StringComparison.OrdinalIgnoreCase)) continue;
             if (!Enum.TryParse<DrPhase>(item[(equals + 1)..], out var phase) || phase == OwnPhase) return;
-            _logger.LogWarning("{Partner} reports this pool {Pool} as {Phase} (was {Previous})", _partner.Name, _self, phase, OwnPhase);
+            _logger.LogWarning("{Partner} reports this pool ({Self}) as {Phase} (was {Previous})", _partner.Name, _self, phase, OwnPhase);
             OwnPhase = phase;
             _phases.Save(new StoredDrPhase(_self, phase, _time.GetUtcNow()));
             return;

@@ -83,12 +83,12 @@ public sealed class PoolServer : IAsyncDisposable
             {
                 var count = await Park.TearDownPartnerParksAsync(transition.Pool, parks, r => replicas.RemoveParkAsync(r.Pool, r.Orbit, _stopping.Token)).ConfigureAwait(false);
                 if (count > 0)
-                    _logger.LogWarning("Orphaned parks of {Pool} torn down: {Count} BYEs in {Elapsed:0} ms after the outage was declared",
+                    _logger.LogWarning("Orphaned parks of {PartnerPool} torn down: {Count} BYEs in {Elapsed:0} ms after the outage was declared",
                         transition.Pool, count, Time.GetElapsedTime(started).TotalMilliseconds);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                _logger.LogError(e, "Tearing down the parks of {Pool} failed", transition.Pool);
+                _logger.LogError(e, "Tearing down the parks of {PartnerPool} failed", transition.Pool);
             }
         });
     }

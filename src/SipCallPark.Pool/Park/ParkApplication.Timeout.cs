@@ -166,7 +166,7 @@ internal sealed partial class ParkApplication
     public async Task<int> TearDownPartnerParksAsync(string pool, IReadOnlyList<ParkedDialogRecord> parks, Func<ParkedDialogRecord, Task> forget)
     {
         if (parks.Count == 0) return 0;
-        _logger.LogWarning("{Pool} is down: sending BYE to its {Count} parked calls", pool, parks.Count);
+        _logger.LogWarning("{PartnerPool} is down: sending BYE to its {Count} parked calls", pool, parks.Count);
         return await TearDownAsync(parks, $"its park server {pool} failed", "partner-outage", forget).ConfigureAwait(false);
     }
 
@@ -183,7 +183,7 @@ internal sealed partial class ParkApplication
             SipRequest bye;
             lock (dialog) bye = dialog.CreateRequest(SipMethods.Bye);
             var result = await _agent.SendInDialogAsync(dialog, bye).ConfigureAwait(false);
-            _logger.LogInformation("BYE to {Party}, parked on orbit {Orbit} of {Pool} ({Why}): {Result}", record.ParkedParty, record.Orbit, record.Pool, why, result);
+            _logger.LogInformation("BYE to {Party}, parked on orbit {Orbit} of {PartnerPool} ({Why}): {Result}", record.ParkedParty, record.Orbit, record.Pool, why, result);
             await forget(record).ConfigureAwait(false);
             // 481: the dialog was gone already (the party hung up, or the backup tore it down during the outage and
             // told the parker then); there is nothing new to tell.

@@ -22,7 +22,7 @@ internal sealed class ReplicaReceiver(string self, PoolTopology topology, Replic
         var owner = topology.FindPool(pool)!.Name;
         await store.ApplyAsync(owner, batch, time.GetUtcNow()).WaitAsync(cancellationToken).ConfigureAwait(false);
         metrics.Increment(ReceivedMetric, ReceivedHelp, ("pool", owner), ("kind", "changes"));
-        logger.LogDebug("Replica of {Pool}: {Count} changes applied", owner, batch.Count);
+        logger.LogDebug("Replica of {PartnerPool}: {Count} changes applied", owner, batch.Count);
         return CommandResult.Done($"{batch.Count} changes of {owner} stored");
     }
 
@@ -33,7 +33,7 @@ internal sealed class ReplicaReceiver(string self, PoolTopology topology, Replic
         var owner = topology.FindPool(pool)!.Name;
         await store.ReplaceAsync(owner, snapshot, time.GetUtcNow()).WaitAsync(cancellationToken).ConfigureAwait(false);
         metrics.Increment(ReceivedMetric, ReceivedHelp, ("pool", owner), ("kind", "snapshot"));
-        logger.LogInformation("Replica of {Pool} replaced by a snapshot: {Bindings} bindings and {Parks} parked dialogs",
+        logger.LogInformation("Replica of {PartnerPool} replaced by a snapshot: {Bindings} bindings and {Parks} parked dialogs",
             owner, snapshot.Bindings.Count, snapshot.Parks.Count);
         return CommandResult.Done($"snapshot of {owner} stored: {snapshot.Bindings.Count} bindings, {snapshot.Parks.Count} parked dialogs");
     }
