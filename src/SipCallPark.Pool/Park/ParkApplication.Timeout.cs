@@ -92,6 +92,7 @@ internal sealed partial class ParkApplication
     /// </summary>
     private void OnParkedRequest(ParkedCall call, SipRequest request)
     {
+        call.LastSeen = _time.GetUtcNow();
         if (request.Method != SipMethods.Notify || call.State is ParkedCallState.Leaving) return;
         if (call.Attempts == 0 || !SipFrag.TryGetStatus(request.Body.Span, out var status, out _) || status is < 200 or >= 300) return;
         _logger.LogInformation("Late ringback success for orbit {Orbit}: the parker answered", call.Orbit);
@@ -104,11 +105,17 @@ internal sealed partial class ParkApplication
     private async Task KeepAliveAsync()
     {
         if (_stopping.IsCancellationRequested) return;
-        var checks = _parked.Values.Where(c => c.State == ParkedCallState.Parked && c.Leg is { IsEnded: false })
+        // Only parties not heard from for a whole interval: a call parked just before this tick is left alone.
+        var due = _time.GetUtcNow() - _options.KeepaliveInterval + TimeSpan.FromMilliseconds(50);
+        var checks = _parked.Values.Where(c => c.State == ParkedCallState.Parked && c.Leg is { IsEnded: false } && c.LastSeen <= due)
             .Select(async call =>
             {
                 var result = await call.Leg!.SendRequestAsync(SipMethods.Options).ConfigureAwait(false);
-                if (result.Failure is null && result.StatusCode is not (408 or 481)) return;
+                if (result.Failure is null && result.StatusCode is not (408 or 481))
+                {
+                    call.LastSeen = _time.GetUtcNow();
+                    return;
+                }
                 _logger.LogInformation("Parked party on orbit {Orbit} is gone (keepalive: {Result}); dropping the call", call.Orbit, result);
                 _metrics.Increment("park_drops_total", "Parked calls that ended while parked", ("reason", "keepalive"));
                                 // Nothing answers there any more: a BYE would only wait out its own timeout.

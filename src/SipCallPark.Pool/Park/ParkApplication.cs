@@ -315,7 +315,8 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
     private async Task BeginParkedAsync(ParkedCall call)
     {
         var leg = call.Leg!;
-        call.TimeoutDue = _time.GetUtcNow() + _options.CallPickupTimeout;
+        call.LastSeen = _time.GetUtcNow();
+        call.TimeoutDue = call.LastSeen + _options.CallPickupTimeout;
         if (!call.TryMove(ParkedCallState.Parking, ParkedCallState.Parked)) return;
         leg.OnReInvite = reInvite => OnParkedReInviteAsync(call, reInvite);
         leg.RequestReceived += request => OnParkedRequest(call, request);

@@ -57,6 +57,9 @@ internal sealed class ParkedCall
 
     public DateTimeOffset? TimeoutDue { get; set; }
 
+    /// <summary>When the parked party was last known to be there (parked, a request from it, a keepalive answered).</summary>
+    public DateTimeOffset LastSeen { get; set; }
+
     /// <summary>Ringbacks made so far.</summary>
     public int Attempts { get; set; }
 
