@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
@@ -52,24 +51,12 @@ public sealed class SqliteParkJournal : InMemoryParkJournal, IAsyncDisposable
     {
         using var connection = _database.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT pool, orbit, call_id, local_tag, remote_tag, local_uri, remote_uri, remote_target, route_set,
-                   local_cseq, parked_party, parker, parked_at, timeout_due, attempts, state
-            FROM parked_dialogs ORDER BY pool, orbit
-            """;
+        command.CommandText = ParkedDialogRows.SelectAll("parked_dialogs");
         using var reader = command.ExecuteReader();
         var count = 0;
         while (reader.Read())
         {
-            var routes = JsonSerializer.Deserialize<string[]>(reader.GetString(8)) ?? [];
-            UpsertInMemory(new ParkedDialogRecord(
-                Orbit: reader.GetString(1), Pool: reader.GetString(0), CallId: reader.GetString(2),
-                LocalTag: reader.GetString(3), RemoteTag: reader.GetString(4), LocalUri: reader.GetString(5),
-                RemoteUri: reader.GetString(6), RemoteTarget: reader.GetString(7), RouteSet: routes,
-                LocalCSeq: reader.GetInt64(9), ParkedParty: reader.GetString(10), Parker: reader.GetString(11),
-                ParkedAt: DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(12)),
-                TimeoutDue: reader.IsDBNull(13) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(13)),
-                Attempts: reader.GetInt32(14), State: (ParkedDialogState)reader.GetInt32(15)));
+            UpsertInMemory(ParkedDialogRows.Read(reader));
             count++;
         }
         _logger.LogInformation("Loaded {Count} parked dialogs from {Path}", count, _database.Path);
@@ -87,26 +74,8 @@ public sealed class SqliteParkJournal : InMemoryParkJournal, IAsyncDisposable
             command.ExecuteNonQuery();
             return;
         }
-        command.CommandText = """
-            INSERT OR REPLACE INTO parked_dialogs (pool, orbit, call_id, local_tag, remote_tag, local_uri, remote_uri,
-                remote_target, route_set, local_cseq, parked_party, parker, parked_at, timeout_due, attempts, state)
-            VALUES ($pool, $orbit, $cid, $ltag, $rtag, $luri, $ruri, $target, $routes, $cseq, $parked, $parker,
-                $at, $due, $attempts, $state)
-            """;
-        command.Parameters.AddWithValue("$cid", r.CallId);
-        command.Parameters.AddWithValue("$ltag", r.LocalTag);
-        command.Parameters.AddWithValue("$rtag", r.RemoteTag);
-        command.Parameters.AddWithValue("$luri", r.LocalUri);
-        command.Parameters.AddWithValue("$ruri", r.RemoteUri);
-        command.Parameters.AddWithValue("$target", r.RemoteTarget);
-        command.Parameters.AddWithValue("$routes", JsonSerializer.Serialize(r.RouteSet.ToArray()));
-        command.Parameters.AddWithValue("$cseq", r.LocalCSeq);
-        command.Parameters.AddWithValue("$parked", r.ParkedParty);
-        command.Parameters.AddWithValue("$parker", r.Parker);
-        command.Parameters.AddWithValue("$at", r.ParkedAt.ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$due", r.TimeoutDue is { } due ? due.ToUnixTimeMilliseconds() : DBNull.Value);
-        command.Parameters.AddWithValue("$attempts", r.Attempts);
-        command.Parameters.AddWithValue("$state", (int)r.State);
+        command.Parameters.Clear();
+        ParkedDialogRows.Upsert(command, "parked_dialogs", write.Pool, r);
         command.ExecuteNonQuery();
     }
 
