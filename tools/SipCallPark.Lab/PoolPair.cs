@@ -33,8 +33,8 @@ internal sealed class PoolPair : IDisposable
     {
         var folder = Directory.CreateTempSubdirectory("sipcallpark-lab-").FullName;
         var taken = new HashSet<int>();
-        int Sip() => Distinct(taken, FreeUdpAndTcpPort);
-        int Admin() => Distinct(taken, FreeTcpPort);
+        int Sip() => Distinct(taken, LoopbackPorts.FreeUdpAndTcp);
+        int Admin() => Distinct(taken, LoopbackPorts.FreeTcp);
         var (aSip, aAdmin, bSip, bAdmin) = (Sip(), Admin(), Sip(), Admin());
         // Even blocks away from the ephemeral range (32768+ on Linux) and from the shipped 40000-41999.
         var media = 20000 + 200 * Random.Shared.Next(0, 60);
@@ -85,37 +85,5 @@ internal sealed class PoolPair : IDisposable
             if (taken.Add(port)) return port;
         }
         throw new LabException("no distinct free loopback port in 20 tries");
-    }
-
-    /// <summary>A loopback port free for both UDP and TCP when checked (a pool binds both on its SIP port).</summary>
-    private static int FreeUdpAndTcpPort()
-    {
-        for (var attempt = 0; attempt < 50; attempt++)
-        {
-            using var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
-            var port = ((IPEndPoint)udp.Client.LocalEndPoint!).Port;
-            var tcp = new TcpListener(IPAddress.Loopback, port);
-            try
-            {
-                tcp.Start();
-                return port;
-            }
-            catch (SocketException)
-            {
-                // Taken for TCP: try another.
-            }
-            finally
-            {
-                tcp.Stop();
-            }
-        }
-        throw new LabException("no loopback port free for both UDP and TCP in 50 tries");
-    }
-
-    private static int FreeTcpPort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 }

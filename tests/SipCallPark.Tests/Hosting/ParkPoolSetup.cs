@@ -13,14 +13,14 @@ internal sealed class ParkPoolSetup : IDisposable
     public ParkPoolSetup()
     {
         Folder = Directory.CreateTempSubdirectory("sipcallpark-park-").FullName;
-        SipPort = FreeUdpAndTcpPort();
-        AdminPort = FreeTcpPort();
+        SipPort = SipCallPark.Lab.LoopbackPorts.FreeUdpAndTcp();
+        AdminPort = SipCallPark.Lab.LoopbackPorts.FreeTcp();
         // An even block well away from the ephemeral range (32768+ on Linux) and from the shipped 40000-40999.
         MediaFirstPort = 20000 + 2 * Random.Shared.Next(0, 4000);
         var topology = File.ReadAllText(RepositoryPaths.Config("topology.json"))
             .Replace("\"Sip\": \"127.0.0.1:5060\"", $"\"Sip\": \"127.0.0.1:{SipPort}\"")
             // pool-b is not started: point it at a port nobody listens on rather than at a pool someone left running.
-            .Replace("\"Sip\": \"127.0.0.1:5062\"", $"\"Sip\": \"127.0.0.1:{FreeUdpAndTcpPort()}\"");
+            .Replace("\"Sip\": \"127.0.0.1:5062\"", $"\"Sip\": \"127.0.0.1:{SipCallPark.Lab.LoopbackPorts.FreeUdpAndTcp()}\"");
         if (!topology.Contains($"127.0.0.1:{SipPort}", StringComparison.Ordinal))
             throw new InvalidOperationException("config/topology.json no longer names pool-a at 127.0.0.1:5060");
         TopologyFile = Path.Combine(Folder, "topology.json");
@@ -71,37 +71,5 @@ internal sealed class ParkPoolSetup : IDisposable
         {
             // The system cleans its temp folder; a leftover is harmless.
         }
-    }
-
-    /// <summary>A loopback port free for both UDP and TCP when checked (the pool binds both on its SIP port).</summary>
-    private static int FreeUdpAndTcpPort()
-    {
-        for (var attempt = 0; attempt < 50; attempt++)
-        {
-            using var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
-            var port = ((IPEndPoint)udp.Client.LocalEndPoint!).Port;
-            var tcp = new TcpListener(IPAddress.Loopback, port);
-            try
-            {
-                tcp.Start();
-                return port;
-            }
-            catch (SocketException)
-            {
-                // Taken for TCP: try another.
-            }
-            finally
-            {
-                tcp.Stop();
-            }
-        }
-        throw new InvalidOperationException("no loopback port free for both UDP and TCP in 50 tries");
-    }
-
-    private static int FreeTcpPort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 }
