@@ -252,3 +252,83 @@ free_port() {
     done
     return 1
 }
+
+# ---------------------------------------------------------------- sipp (suites set OUT, their traces directory)
+
+# run_sipp NAME WALL_SECONDS ARGS...: sipp in the foreground with its error and message traces and the final
+# statistics screen under $OUT/NAME.*; returns sipp's exit code (124 when the wall-clock bound stopped it).
+run_sipp() {
+    local name=$1 wall=$2
+    shift 2
+    local rc=0
+    timeout -k 5 "$wall" sipp "$@" -i 127.0.0.1 -nostdin \
+        -trace_err -error_file "$OUT/$name.errors.log" \
+        -trace_msg -message_file "$OUT/$name.messages.log" \
+        >"$OUT/$name.screen.log" 2>"$OUT/$name.stderr.log" </dev/null || rc=$?
+    return "$rc"
+}
+
+# first_error NAME: sipp's first logged error (the log runs messages together; split them on their timestamps).
+first_error() {
+    local f="$OUT/$1.errors.log"
+    [[ -s "$f" ]] || return 0
+    sed -E 's/([0-9]{4}-[0-9]{2}-[0-9]{2}\t)/\n\1/g' "$f" | grep -E '^[0-9]{4}-' | grep -v 'epoll' | head -1 |
+        sed -E 's/^[0-9-]+\t[0-9:.]+\t[0-9.]+: //' | cut -c1-200
+}
+
+# last_received NAME: the start line of the last message the sipp NAME received (what it got instead).
+last_received() {
+    awk '/message received/ { getline; getline; last = $0 } END { print last }' "$OUT/$1.messages.log" 2>/dev/null | tr -d '\r'
+}
+
+# ---------------------------------------------------------------- baresip (suites set OUT, CTL, LIFETIME)
+
+BARESIP_TEMPLATES="$INTEROP_DIR/baresip"
+BARESIP_PIDS=()
+
+# sip_ports_free PORT: PORT (UDP+TCP), PORT+1 (baresip's TLS) and PORT+4 (its ctrl_tcp) unused.
+sip_ports_free() {
+    local p
+    for p in "$1" $(($1 + 1)) $(($1 + 4)); do
+        [[ -z $(ss -Hlun "sport = :$p" 2>/dev/null) && -z $(ss -Hltn "sport = :$p" 2>/dev/null) ]] || return 1
+    done
+}
+
+# pick_sip_port START [STEP]: the first START + k·STEP (STEP 20 by default, 30 tries) whose ports are all free.
+pick_sip_port() {
+    local port=$1 step=${2:-20} i
+    for ((i = 0; i < 30; i++)); do
+        if sip_ports_free "$port"; then echo "$port"; return 0; fi
+        port=$((port + step))
+    done
+    return 1
+}
+
+# start_phone NAME PASSWORD ANSWERMODE SIP_PORT RTP_BASE: config under $OUT/NAME, baresip and its ctrl session.
+start_phone() {
+    local name=$1 pass=$2 mode=$3 port=$4 rtp=$5
+    local dir="$OUT/$name"
+    mkdir -p "$dir"
+    sed -e "s/@SIP_PORT@/$port/g" -e "s/@CTRL_PORT@/$((port + 4))/g" -e "s/@RTP_PORTS@/$rtp-$((rtp + 19))/g" \
+        "$BARESIP_TEMPLATES/config.template" >"$dir/config"
+    sed -e "s/@USER@/$name/g" -e "s/@PASS@/$pass/g" -e "s/@POOL_PORT@/$POOL_A_SIP_PORT/g" -e "s/@ANSWERMODE@/$mode/g" \
+        "$BARESIP_TEMPLATES/accounts.template" | grep -v '^#' >"$dir/accounts"
+    # -s: baresip prints every SIP message it sends and receives into its log; -t: it quits by itself at the bound.
+    baresip -f "$dir" -s -t "$LIFETIME" >"$dir/baresip.log" 2>&1 </dev/null &
+    track_pid $!
+    BARESIP_PIDS+=($!)
+    "${CTL[@]}" session --port $((port + 4)) --dir "$dir/ctl" --timeout "$LIFETIME" >"$dir/session.log" 2>&1 &
+    track_pid $!
+}
+
+# registered NAME: baresip's reginfo shows the account OK (polled, bounded 20 × 0.5 s); else prints what it shows.
+registered() {
+    local name=$1 i info
+    for ((i = 0; i < 20; i++)); do
+        info=$("${CTL[@]}" send --dir "$OUT/$name/ctl" --timeout 2 reginfo 2>/dev/null | sed 's/\x1b\[[0-9;]*m//g')
+        if grep -q "sip:$name@callpark.lab *OK" <<<"$info"; then return 0; fi
+        sleep 0.5
+    done
+    echo "$info" | grep "sip:$name" | tr -s ' ' | head -1
+    return 1
+}

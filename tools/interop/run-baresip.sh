@@ -9,57 +9,11 @@ skip_if_ci_runs_all
 interop_init baresip
 require_tools baresip python3 sipsak || exit 1
 
-TEMPLATES="$INTEROP_DIR/baresip"
 CTL=("python3" "$INTEROP_DIR/baresip_ctl.py")
 OUT="$INTEROP_TMP/baresip"
 LIFETIME=${INTEROP_BARESIP_LIFETIME:-90} # seconds each baresip and its session may live at most
 
 use_or_start_pool_a || exit 1
-
-# sip_ports_free PORT: PORT (UDP+TCP) and PORT+1 (TLS) unused.
-sip_ports_free() {
-    local p
-    for p in "$1" $(($1 + 1)) $(($1 + 4)); do
-        [[ -z $(ss -Hlun "sport = :$p" 2>/dev/null) && -z $(ss -Hltn "sport = :$p" 2>/dev/null) ]] || return 1
-    done
-}
-
-pick_sip_port() {
-    local port=$1 i
-    for ((i = 0; i < 30; i++)); do
-        if sip_ports_free "$port"; then echo "$port"; return 0; fi
-        port=$((port + 20))
-    done
-    return 1
-}
-
-# start_phone NAME PASSWORD ANSWERMODE SIP_PORT RTP_BASE: config under $OUT/NAME, baresip and its ctrl session.
-start_phone() {
-    local name=$1 pass=$2 mode=$3 port=$4 rtp=$5
-    local dir="$OUT/$name"
-    mkdir -p "$dir"
-    sed -e "s/@SIP_PORT@/$port/g" -e "s/@CTRL_PORT@/$((port + 4))/g" -e "s/@RTP_PORTS@/$rtp-$((rtp + 19))/g" \
-        "$TEMPLATES/config.template" >"$dir/config"
-    sed -e "s/@USER@/$name/g" -e "s/@PASS@/$pass/g" -e "s/@POOL_PORT@/$POOL_A_SIP_PORT/g" -e "s/@ANSWERMODE@/$mode/g" \
-        "$TEMPLATES/accounts.template" | grep -v '^#' >"$dir/accounts"
-    # -s: baresip prints every SIP message it sends and receives into its log; -t: it quits by itself at the bound.
-    baresip -f "$dir" -s -t "$LIFETIME" >"$dir/baresip.log" 2>&1 </dev/null &
-    track_pid $!
-    "${CTL[@]}" session --port $((port + 4)) --dir "$dir/ctl" --timeout "$LIFETIME" >"$dir/session.log" 2>&1 &
-    track_pid $!
-}
-
-# registered NAME: baresip's reginfo shows the account OK (polled, bounded 20 × 0.5 s).
-registered() {
-    local name=$1 i info
-    for ((i = 0; i < 20; i++)); do
-        info=$("${CTL[@]}" send --dir "$OUT/$name/ctl" --timeout 2 reginfo 2>/dev/null | sed 's/\x1b\[[0-9;]*m//g')
-        if grep -q "sip:$name@callpark.lab *OK" <<<"$info"; then return 0; fi
-        sleep 0.5
-    done
-    echo "$info" | grep "sip:$name" | tr -s ' ' | head -1
-    return 1
-}
 
 event_param() { python3 -c 'import json,sys; e=json.loads(sys.stdin.read() or "{}"); print(e.get("param",""))'; }
 

@@ -11,30 +11,11 @@ skip_if_ci_runs_all
 interop_init park-baresip
 require_tools baresip python3 sipsak curl || exit 1
 
-TEMPLATES="$INTEROP_DIR/baresip"
 CTL=("python3" "$INTEROP_DIR/baresip_ctl.py")
 OUT="$INTEROP_TMP/park-baresip"
 LIFETIME=${INTEROP_BARESIP_LIFETIME:-150} # seconds each baresip and its session may live at most (a bound; stopped by PID)
 
 use_or_start_pool_a || exit 1
-
-sip_ports_free() {
-    local p
-    for p in "$1" $(($1 + 1)) $(($1 + 4)); do
-        [[ -z $(ss -Hlun "sport = :$p" 2>/dev/null) && -z $(ss -Hltn "sport = :$p" 2>/dev/null) ]] || return 1
-    done
-}
-
-pick_sip_port() {
-    local port=$1 i
-    for ((i = 0; i < 30; i++)); do
-        if sip_ports_free "$port"; then echo "$port"; return 0; fi
-        port=$((port + 40))
-    done
-    return 1
-}
-
-BARESIP_PIDS=()
 
 # finish STATUS: baresip unregisters before it exits, which takes seconds: let the phones do it at once (SIGTERM to
 # the PIDs started here), then exit; the EXIT trap stops whatever is left, by PID.
@@ -42,32 +23,6 @@ finish() {
     local pid
     for pid in "${BARESIP_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
     exit "$1"
-}
-
-# start_phone NAME PASSWORD ANSWERMODE SIP_PORT RTP_BASE: config under $OUT/NAME, baresip and its ctrl session.
-start_phone() {
-    local name=$1 pass=$2 mode=$3 port=$4 rtp=$5
-    local dir="$OUT/$name"
-    mkdir -p "$dir"
-    sed -e "s/@SIP_PORT@/$port/g" -e "s/@CTRL_PORT@/$((port + 4))/g" -e "s/@RTP_PORTS@/$rtp-$((rtp + 19))/g" \
-        "$TEMPLATES/config.template" >"$dir/config"
-    sed -e "s/@USER@/$name/g" -e "s/@PASS@/$pass/g" -e "s/@POOL_PORT@/$POOL_A_SIP_PORT/g" -e "s/@ANSWERMODE@/$mode/g" \
-        "$TEMPLATES/accounts.template" | grep -v '^#' >"$dir/accounts"
-    baresip -f "$dir" -s -t "$LIFETIME" >"$dir/baresip.log" 2>&1 </dev/null &
-    track_pid $!
-    BARESIP_PIDS+=($!)
-    "${CTL[@]}" session --port $((port + 4)) --dir "$dir/ctl" --timeout "$LIFETIME" >"$dir/session.log" 2>&1 &
-    track_pid $!
-}
-
-registered() {
-    local name=$1 i info
-    for ((i = 0; i < 20; i++)); do
-        info=$("${CTL[@]}" send --dir "$OUT/$name/ctl" --timeout 2 reginfo 2>/dev/null | sed 's/\x1b\[[0-9;]*m//g')
-        if grep -q "sip:$name@callpark.lab *OK" <<<"$info"; then return 0; fi
-        sleep 0.5
-    done
-    return 1
 }
 
 # events NAME TYPE: that phone's ctrl_tcp events of TYPE, one JSON object a line.
@@ -96,7 +51,7 @@ mkdir -p "$OUT"
 ports=()
 base=15500
 for p in alice bob carol; do
-    port=$(pick_sip_port "$base") || { record baresip-park-way2 fail "no free SIP ports for $p"; exit 1; }
+    port=$(pick_sip_port "$base" 40) || { record baresip-park-way2 fail "no free SIP ports for $p"; exit 1; }
     ports+=("$port")
     base=$((port + 10))
 done

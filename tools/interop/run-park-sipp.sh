@@ -21,31 +21,6 @@ CHECK=("python3" "$INTEROP_DIR/park_check.py")
 use_or_start_pool_a || exit 1
 POOL="127.0.0.1:$POOL_A_SIP_PORT"
 
-# sipp_fg NAME WALL_SECONDS ARGS...: sipp in the foreground, traces under $OUT/NAME.*; returns sipp's exit code.
-sipp_fg() {
-    local name=$1 wall=$2
-    shift 2
-    local rc=0
-    timeout -k 5 "$wall" sipp "$@" -i 127.0.0.1 -nostdin \
-        -trace_err -error_file "$OUT/$name.errors.log" \
-        -trace_msg -message_file "$OUT/$name.messages.log" \
-        >"$OUT/$name.screen.log" 2>"$OUT/$name.stderr.log" </dev/null || rc=$?
-    return "$rc"
-}
-
-# first_error NAME: sipp's first logged error, one line.
-first_error() {
-    local f="$OUT/$1.errors.log"
-    [[ -s "$f" ]] || return 0
-    sed -E 's/([0-9]{4}-[0-9]{2}-[0-9]{2}\t)/\n\1/g' "$f" | grep -E '^[0-9]{4}-' | grep -v 'epoll' | head -1 |
-        sed -E 's/^[0-9-]+\t[0-9:.]+\t[0-9.]+: //' | cut -c1-200
-}
-
-# last_received NAME: the start line of the last message the sipp NAME received (what it got instead).
-last_received() {
-    awk '/message received/ { getline; getline; last = $0 } END { print last }' "$OUT/$1.messages.log" 2>/dev/null | tr -d '\r'
-}
-
 # check_detail FILE: the first FAIL line of a park_check.py output, or its ok count.
 check_detail() {
     local fails
@@ -59,7 +34,7 @@ log "bob (parked party) on 127.0.0.1:$bob_port; traces in $OUT"
 
 # ---------------------------------------------------------------- way 1
 
-if ! sipp_fg park-register-bob 30 -sf "$SIPP_DIR/register.xml" -s bob -au bob -ap bob-lab-pw -p "$bob_port" \
+if ! run_sipp park-register-bob 30 -sf "$SIPP_DIR/register.xml" -s bob -au bob -ap bob-lab-pw -p "$bob_port" \
     -m 1 -recv_timeout 5000 "$POOL"; then
     record sipp-park-way1 fail "bob's REGISTER failed: $(first_error park-register-bob)"
     exit 1
@@ -73,7 +48,7 @@ track_pid "$bob_pid"
 sleep 0.5
 
 alice_rc=0
-sipp_fg park-alice 40 -sf "$SIPP_DIR/park-parker.xml" -s bob -au alice -ap alice-lab-pw -cid_str 'park-%u-%p' -default_behaviors all,-abortunexp \
+run_sipp park-alice 40 -sf "$SIPP_DIR/park-parker.xml" -s bob -au alice -ap alice-lab-pw -cid_str 'park-%u-%p' -default_behaviors all,-abortunexp \
     -key orbit_file "$OUT/orbit" -p "$(free_port 15410)" -m 1 -recv_timeout 10000 "$POOL" || alice_rc=$?
 orbit=""; [[ -f "$OUT/orbit" ]] && orbit=$(tr -d ' \r\n' <"$OUT/orbit")
 
@@ -105,7 +80,7 @@ fi
 
 if ((way1_ok)); then
     carol_rc=0
-    sipp_fg park-carol 40 -sf "$SIPP_DIR/park-retriever.xml" -s "$orbit" -au carol -ap carol-lab-pw \
+    run_sipp park-carol 40 -sf "$SIPP_DIR/park-retriever.xml" -s "$orbit" -au carol -ap carol-lab-pw \
         -p "$(free_port 15420)" -m 1 -recv_timeout 10000 "$POOL" || carol_rc=$?
     # bob's sipp ends by itself after the relayed BYE (its second call); give it a bounded moment.
     bob_rc=0
@@ -127,7 +102,7 @@ if ((way1_ok)); then
 
     # The orbit is free again.
     empty_rc=0
-    sipp_fg park-empty 30 -sf "$SIPP_DIR/park-empty-orbit.xml" -s "$orbit" -au carol -ap carol-lab-pw \
+    run_sipp park-empty 30 -sf "$SIPP_DIR/park-empty-orbit.xml" -s "$orbit" -au carol -ap carol-lab-pw \
         -p "$(free_port 15430)" -m 1 -recv_timeout 5000 "$POOL" || empty_rc=$?
     "${CHECK[@]}" empty --log "$OUT/park-empty.messages.log" --orbit "$orbit" >"$OUT/check-empty.txt" 2>&1
     check_rc=$?

@@ -54,14 +54,11 @@ fi
 log "pool-b sees pool-a in $phase"
 
 rc=0
-timeout -k 5 30 sipp -sf "$INTEROP_DIR/sipp/resiliency-park.xml" -s alice -au alice -ap alice-lab-pw -i 127.0.0.1 \
-    -p "$(free_port 15610)" -m 1 -nostdin -recv_timeout 5000 \
-    -trace_err -error_file "$OUT/sipp.errors.log" -trace_msg -message_file "$OUT/sipp.messages.log" \
-    "127.0.0.1:$sip_port" >"$OUT/sipp.screen.log" 2>&1 </dev/null || rc=$?
+run_sipp resiliency 30 -sf "$INTEROP_DIR/sipp/resiliency-park.xml" -s alice -au alice -ap alice-lab-pw \
+    -p "$(free_port 15610)" -m 1 -recv_timeout 5000 "127.0.0.1:$sip_port" || rc=$?
 if ((rc == 0)); then
     record sipp-resiliency-park pass "pool-a down: alice registered at pool-b in resiliency mode (X-Registration-Mode + Warning); REFER to park -> 407 -> 403 'Call park is unavailable in resiliency mode'"
 else
-    last=$(awk '/message received/ { getline; getline; last = $0 } END { print last }' "$OUT/sipp.messages.log" 2>/dev/null | tr -d '\r')
-    record sipp-resiliency-park fail "sipp exit $rc; last received: '$last' (traces in $OUT)"
+    record sipp-resiliency-park fail "sipp exit $rc ($(first_error resiliency)); last received: '$(last_received resiliency)' (traces in $OUT)"
 fi
 pool_stop pool-b-alone

@@ -20,31 +20,10 @@ RATE=${INTEROP_SIPP_RATE:-20}
 use_or_start_pool_a || exit 1
 POOL="127.0.0.1:$POOL_A_SIP_PORT"
 
-# run_sipp NAME WALL_SECONDS ARGS...: sipp in the foreground with its error and message traces and the final
-# statistics screen under $OUT/NAME.*; returns sipp's exit code (124 when the wall-clock bound stopped it).
-run_sipp() {
-    local name=$1 wall=$2
-    shift 2
-    local rc=0
-    timeout -k 5 "$wall" sipp "$@" -i 127.0.0.1 -nostdin \
-        -trace_err -error_file "$OUT/$name.errors.log" \
-        -trace_msg -message_file "$OUT/$name.messages.log" \
-        >"$OUT/$name.screen.log" 2>"$OUT/$name.stderr.log" </dev/null || rc=$?
-    return "$rc"
-}
-
 # counts NAME: "successful=N failed=M" from the final statistics screen.
 counts() {
     awk -F'|' '/Successful call/ { gsub(/ /, "", $3); s = $3 } /Failed call/ { gsub(/ /, "", $3); f = $3 }
         END { printf "successful=%s failed=%s", (s == "" ? "?" : s), (f == "" ? "?" : f) }' "$OUT/$1.screen.log"
-}
-
-# first_error NAME: sipp's first logged error (the log runs messages together; split them on their timestamps).
-first_error() {
-    local f="$OUT/$1.errors.log"
-    [[ -s "$f" ]] || return 0
-    sed -E 's/([0-9]{4}-[0-9]{2}-[0-9]{2}\t)/\n\1/g' "$f" | grep -E '^[0-9]{4}-' | grep -v 'epoll' | head -1 |
-        sed -E 's/^[0-9-]+\t[0-9:.]+\t[0-9.]+: //' | cut -c1-160
 }
 
 scenario_register() {
