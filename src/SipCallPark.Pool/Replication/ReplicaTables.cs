@@ -79,21 +79,7 @@ internal static class ReplicaTables
     {
         using var insert = connection.CreateCommand();
         insert.Transaction = tx;
-        insert.CommandText = """
-            INSERT OR REPLACE INTO replica_bindings (pool, aor, contact, expires_at, q, call_id, cseq, instance_id, reg_id, source, mode)
-            VALUES ($pool, $aor, $contact, $exp, $q, $cid, $cseq, $inst, $reg, $src, $mode)
-            """;
-        insert.Parameters.AddWithValue("$pool", pool);
-        insert.Parameters.AddWithValue("$aor", b.Aor);
-        insert.Parameters.AddWithValue("$contact", b.Contact);
-        insert.Parameters.AddWithValue("$exp", b.ExpiresAt.ToUnixTimeMilliseconds());
-        insert.Parameters.AddWithValue("$q", b.Q);
-        insert.Parameters.AddWithValue("$cid", b.CallId);
-        insert.Parameters.AddWithValue("$cseq", b.CSeq);
-        insert.Parameters.AddWithValue("$inst", (object?)b.InstanceId ?? DBNull.Value);
-        insert.Parameters.AddWithValue("$reg", (object?)b.RegId ?? DBNull.Value);
-        insert.Parameters.AddWithValue("$src", (object?)b.Source ?? DBNull.Value);
-        insert.Parameters.AddWithValue("$mode", (int)b.Mode);
+        BindingRows.Upsert(insert, "replica_bindings", pool, b);
         insert.ExecuteNonQuery();
     }
 

@@ -77,21 +77,7 @@ public sealed class SqliteBindingStore : InMemoryBindingStore, IAsyncDisposable
         {
             using var insert = connection.CreateCommand();
             insert.Transaction = tx;
-            insert.CommandText = """
-                INSERT OR REPLACE INTO bindings (aor, contact, expires_at, q, call_id, cseq, instance_id, reg_id, source, mode, pool)
-                VALUES ($aor, $contact, $exp, $q, $cid, $cseq, $inst, $reg, $src, $mode, $pool)
-                """;
-            insert.Parameters.AddWithValue("$aor", b.Aor);
-            insert.Parameters.AddWithValue("$contact", b.Contact);
-            insert.Parameters.AddWithValue("$exp", b.ExpiresAt.ToUnixTimeMilliseconds());
-            insert.Parameters.AddWithValue("$q", b.Q);
-            insert.Parameters.AddWithValue("$cid", b.CallId);
-            insert.Parameters.AddWithValue("$cseq", b.CSeq);
-            insert.Parameters.AddWithValue("$inst", (object?)b.InstanceId ?? DBNull.Value);
-            insert.Parameters.AddWithValue("$reg", (object?)b.RegId ?? DBNull.Value);
-            insert.Parameters.AddWithValue("$src", (object?)b.Source ?? DBNull.Value);
-            insert.Parameters.AddWithValue("$mode", (int)b.Mode);
-            insert.Parameters.AddWithValue("$pool", b.Pool);
+            BindingRows.Upsert(insert, "bindings", b.Pool, b);
             insert.ExecuteNonQuery();
         }
     }

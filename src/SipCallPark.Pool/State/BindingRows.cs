@@ -1,0 +1,32 @@
+using Microsoft.Data.Sqlite;
+using SipCallPark.Pool.Registrar;
+
+namespace SipCallPark.Pool.State;
+
+/// <summary>
+/// How a <see cref="Binding"/> is written to a SQLite table: the pool's own <c>bindings</c> and the partner's
+/// <c>replica_bindings</c> share the columns.
+/// </summary>
+internal static class BindingRows
+{
+    /// <summary>Makes <paramref name="command"/> the insert-or-replace of <paramref name="binding"/> into <paramref name="table"/> under <paramref name="pool"/>.</summary>
+    public static void Upsert(SqliteCommand command, string table, string pool, Binding binding)
+    {
+        command.CommandText = $"""
+            INSERT OR REPLACE INTO {table} (pool, aor, contact, expires_at, q, call_id, cseq, instance_id, reg_id, source, mode)
+            VALUES ($pool, $aor, $contact, $exp, $q, $cid, $cseq, $inst, $reg, $src, $mode)
+            """;
+        var p = command.Parameters;
+        p.AddWithValue("$pool", pool);
+        p.AddWithValue("$aor", binding.Aor);
+        p.AddWithValue("$contact", binding.Contact);
+        p.AddWithValue("$exp", binding.ExpiresAt.ToUnixTimeMilliseconds());
+        p.AddWithValue("$q", binding.Q);
+        p.AddWithValue("$cid", binding.CallId);
+        p.AddWithValue("$cseq", binding.CSeq);
+        p.AddWithValue("$inst", (object?)binding.InstanceId ?? DBNull.Value);
+        p.AddWithValue("$reg", (object?)binding.RegId ?? DBNull.Value);
+        p.AddWithValue("$src", (object?)binding.Source ?? DBNull.Value);
+        p.AddWithValue("$mode", (int)binding.Mode);
+    }
+}
