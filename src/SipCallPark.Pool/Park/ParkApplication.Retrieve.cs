@@ -20,21 +20,12 @@ internal sealed partial class ParkApplication
         }
         var leg = call.Leg!;
         var retriever = incoming.Request.From.WithoutParameter("tag");
-        await FreeOrbitKeepingMusicAsync(call).ConfigureAwait(false);
+        await FreeOrbitAsync(call, keepMusic: true).ConfigureAwait(false);
         var retrieverSupportsReplaces = incoming.Request.OptionTags(HeaderNames.Supported).Contains("replaces", StringComparer.OrdinalIgnoreCase);
         _logger.LogInformation("{Retriever} picks up {Party} from orbit {Orbit} by {How}", retriever.Uri, call.PartyText, call.Orbit,
             call.CanTransferOut && retrieverSupportsReplaces ? "transfer" : "bridge");
         if (call.CanTransferOut && retrieverSupportsReplaces) await TransferOutAsync(incoming, call, leg).ConfigureAwait(false);
         else await BridgeAsync(incoming, call, leg).ConfigureAwait(false);
-    }
-
-    /// <summary>Frees the orbit (table, allocator, timer, journal) but leaves the music playing until the call has moved.</summary>
-    private async Task FreeOrbitKeepingMusicAsync(ParkedCall call)
-    {
-        var music = call.Music;
-        call.Music = null;
-        await FreeOrbitAsync(call).ConfigureAwait(false);
-        call.Music = music;
     }
 
     private async Task TransferOutAsync(IncomingCall incoming, ParkedCall call, SipCall parkedLeg)

@@ -316,7 +316,6 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
     {
         var leg = call.Leg!;
         call.LastSeen = _time.GetUtcNow();
-        call.TimeoutDue = call.LastSeen + _options.CallPickupTimeout;
         if (!call.TryMove(ParkedCallState.Parking, ParkedCallState.Parked)) return;
         leg.OnReInvite = reInvite => OnParkedReInviteAsync(call, reInvite);
         leg.RequestReceived += request => OnParkedRequest(call, request);
@@ -357,19 +356,22 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
         return _orbits.TryAllocate(out var orbit) ? new(orbit) : new(null, 480, "no free orbit");
     }
 
-    /// <summary>Takes the call out of the table and frees its orbit, music and timer (no SIP).</summary>
-    private void FreeOrbit(ParkedCall call)
+    /// <summary>
+    /// Takes the call out of the table and frees its orbit and timer, and its music unless <paramref name="keepMusic"/>
+    /// (a retrieve keeps it playing until the call has moved). No SIP.
+    /// </summary>
+    private void FreeOrbit(ParkedCall call, bool keepMusic = false)
     {
         call.MarkSettled();
         call.StopTimer();
-        call.StopMusic();
+        if (!keepMusic) call.StopMusic();
         _parked.TryRemove(new KeyValuePair<string, ParkedCall>(call.Orbit, call));
         _orbits.Release(call.Orbit);
     }
 
-    private async Task FreeOrbitAsync(ParkedCall call)
+    private async Task FreeOrbitAsync(ParkedCall call, bool keepMusic = false)
     {
-        FreeOrbit(call);
+        FreeOrbit(call, keepMusic);
         try
         {
             await _journal.RemoveAsync(call.Orbit, Pool, _stopping.Token).ConfigureAwait(false);
