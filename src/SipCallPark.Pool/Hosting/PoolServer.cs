@@ -302,6 +302,19 @@ public sealed class PoolServer : IAsyncDisposable
         _disposables.Add(Metrics.RegisterGauge("registrations", "Unexpired bindings held by this pool", () => bindings.All(Time.GetUtcNow()).Count));
         _disposables.Add(Metrics.RegisterGauge("transactions_active", "SIP transactions not yet terminated", () => stack.Transactions.ActiveCount));
         _disposables.Add(Metrics.RegisterGauge("proxy_contexts_active", "Requests being proxied", () => proxy.ActiveContexts));
+        // The process itself, so a load or soak run reads CPU, memory and garbage per operation from one scrape.
+        _disposables.Add(Metrics.RegisterGauge("process_cpu_seconds", "CPU time used by the process so far (user + system)",
+            () => Environment.CpuUsage.TotalTime.TotalSeconds));
+        _disposables.Add(Metrics.RegisterGauge("process_working_set_bytes", "Physical memory of the process", () => Environment.WorkingSet));
+        _disposables.Add(Metrics.RegisterGauge("gc_allocated_bytes", "Bytes allocated on the managed heap since start",
+            () => GC.GetTotalAllocatedBytes()));
+        _disposables.Add(Metrics.RegisterGauge("gc_heap_bytes", "Managed heap size after the last collection", () => GC.GetGCMemoryInfo().HeapSizeBytes));
+        for (var generation = 0; generation <= 2; generation++)
+        {
+            var g = generation;
+            _disposables.Add(Metrics.RegisterGauge($"gc_gen{g}_collections", $"Garbage collections of generation {g} since start",
+                () => GC.CollectionCount(g)));
+        }
     }
 
     /// <summary>Drops expired bindings from the store once a minute.</summary>

@@ -53,11 +53,17 @@ public sealed partial record OrbitRange(string Start, string End)
         return true;
     }
 
-    public bool Contains(string orbit)
+    public bool Contains(string orbit) => OffsetOf(orbit) >= 0;
+
+    /// <summary>Where <paramref name="orbit"/> sits in this range (0 for the start), or −1 when it is not in it.</summary>
+    public long OffsetOf(string orbit)
     {
-        if (orbit.Length != Start.Length || !orbit.StartsWith(Prefix, StringComparison.Ordinal)) return false;
-        if (!long.TryParse(orbit.AsSpan(Prefix.Length), out var n)) return false;
-        return n >= First && n <= Last && IsOrbitNumber(orbit);
+        if (orbit.Length != Start.Length || !orbit.StartsWith(Prefix, StringComparison.Ordinal)) return -1;
+        var digits = orbit.AsSpan(Prefix.Length);
+        // Only plain digits: long.TryParse would also take a sign or spaces, which no orbit number has.
+        if (digits.IsEmpty || digits[0] == '0' || digits.ContainsAnyExceptInRange('0', '9')) return -1;
+        var n = long.Parse(digits);
+        return n >= First && n <= Last ? n - First : -1;
     }
 
     public bool Overlaps(OrbitRange other) =>

@@ -46,4 +46,45 @@ public class OrbitAllocatorTests
         Parallel.For(0, 1000, _ => { if (allocator.TryAllocate(out var o)) results.Add(o); });
         Assert.That(results.Distinct().Count(), Is.EqualTo(1000));
     }
+    [Test]
+    public void Random_assignment_finds_the_last_free_orbit_of_an_almost_full_pool()
+    {
+        var allocator = new OrbitAllocator([Range("7000-7999")], OrbitAssignment.Random, new Random(3));
+        for (var n = 7000; n <= 7999; n++)
+        {
+            if (n != 7777) Assert.That(allocator.TryTake(n.ToString()), Is.True);
+        }
+        Assert.That(allocator.TryAllocate(out var orbit), Is.True);
+        Assert.That(orbit, Is.EqualTo("7777"));
+        Assert.That(allocator.TryAllocate(out _), Is.False);
+    }
+
+    [Test]
+    public void Orbits_of_a_second_range_and_with_a_prefix_are_formatted_and_released_by_number()
+    {
+        var allocator = new OrbitAllocator([Range("7000-7001"), Range("*100-*199")], OrbitAssignment.Lowest, new Random(1));
+        Assert.That(allocator.TryTake("7000") && allocator.TryTake("7001"), Is.True);
+        Assert.That(allocator.TryAllocate(out var orbit), Is.True);
+        Assert.That(orbit, Is.EqualTo("*100"));
+        Assert.That(allocator.IsTaken("*100"), Is.True);
+        allocator.Release("*100");
+        Assert.That(allocator.IsTaken("*100"), Is.False);
+        Assert.That(allocator.Owns("*10"), Is.False, "a shorter number is not in a range of four characters");
+        Assert.That(allocator.Owns("*+100"), Is.False);
+    }
+
+    [Test]
+    public void A_range_of_nine_digit_numbers_hands_out_distinct_orbits_inside_it()
+    {
+        var range = Range("100000000-999999999");
+        var allocator = new OrbitAllocator([range], OrbitAssignment.Random, new Random(11));
+        var taken = new HashSet<string>();
+        for (var i = 0; i < 1000; i++)
+        {
+            Assert.That(allocator.TryAllocate(out var orbit), Is.True);
+            Assert.That(range.Contains(orbit), Is.True, orbit);
+            Assert.That(taken.Add(orbit), Is.True, $"{orbit} handed out twice");
+        }
+        Assert.That(allocator.Capacity, Is.EqualTo(900_000_000));
+    }
 }
