@@ -309,6 +309,8 @@ public sealed class PoolServer : IAsyncDisposable
         _disposables.Add(Metrics.RegisterGauge("gc_allocated_bytes", "Bytes allocated on the managed heap since start",
             () => GC.GetTotalAllocatedBytes()));
         _disposables.Add(Metrics.RegisterGauge("gc_heap_bytes", "Managed heap size after the last collection", () => GC.GetGCMemoryInfo().HeapSizeBytes));
+        _disposables.Add(Metrics.RegisterGauge("gc_committed_bytes", "Memory the garbage collector holds from the system (live, free and fragmented)",
+            () => GC.GetGCMemoryInfo().TotalCommittedBytes));
         for (var generation = 0; generation <= 2; generation++)
         {
             var g = generation;

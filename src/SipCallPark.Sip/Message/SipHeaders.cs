@@ -113,9 +113,11 @@ public sealed class SipHeaders : IEnumerable<SipHeaderField>
     /// </summary>
     public List<string> GetValues(string name)
     {
+        var canonical = HeaderNames.Canonical(name);
         var list = new List<string>();
-        foreach (var line in GetAll(name))
+        for (var i = IndexOf(canonical, 0); i >= 0; i = IndexOf(canonical, i + 1))
         {
+            var line = ValueAt(i);
             if (!SipText.TrySplitList(line, list)) throw new SipParseException($"Malformed {name} list '{line}'");
         }
         return list;

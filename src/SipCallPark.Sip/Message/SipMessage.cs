@@ -18,6 +18,12 @@ public abstract class SipMessage
     private IReadOnlyList<ViaHeader>? _vias;
     private NameAddress? _from, _to;
     private CSeqHeader? _cseq;
+    private IReadOnlyList<NameAddress>? _contacts, _routes, _recordRoutes;
+
+    // ToArray writes into this per-thread buffer and copies out once; the writing never awaits, so no other message
+    // can use the buffer meanwhile.
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_writeBuffer;
+    private const int KeptWriteBufferBytes = 64 * 1024;
 
     protected SipMessage(SipHeaders headers, ReadOnlyMemory<byte> body)
     {
@@ -53,7 +59,11 @@ public abstract class SipMessage
         get
         {
             Refresh();
-            return _vias ??= Headers.GetValues(HeaderNames.Via).Select(ViaHeader.Parse).ToArray();
+            if (_vias is not null) return _vias;
+            var values = Headers.GetValues(HeaderNames.Via);
+            var vias = new ViaHeader[values.Count];
+            for (var i = 0; i < vias.Length; i++) vias[i] = ViaHeader.Parse(values[i]);
+            return _vias = vias;
         }
     }
 
@@ -100,11 +110,20 @@ public abstract class SipMessage
         }
     }
 
-    public IReadOnlyList<NameAddress> Contacts => Addresses(HeaderNames.Contact);
+    public IReadOnlyList<NameAddress> Contacts
+    {
+        get { Refresh(); return _contacts ??= Addresses(HeaderNames.Contact); }
+    }
 
-    public IReadOnlyList<NameAddress> Routes => Addresses(HeaderNames.Route);
+    public IReadOnlyList<NameAddress> Routes
+    {
+        get { Refresh(); return _routes ??= Addresses(HeaderNames.Route); }
+    }
 
-    public IReadOnlyList<NameAddress> RecordRoutes => Addresses(HeaderNames.RecordRoute);
+    public IReadOnlyList<NameAddress> RecordRoutes
+    {
+        get { Refresh(); return _recordRoutes ??= Addresses(HeaderNames.RecordRoute); }
+    }
 
     public string? ContentType => Headers.Get(HeaderNames.ContentType)?.Trim();
 
@@ -118,7 +137,14 @@ public abstract class SipMessage
     /// <summary>Expires header in seconds, or null when absent or not a number.</summary>
     public long? Expires => long.TryParse(Headers.Get(HeaderNames.Expires)?.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var e) ? e : null;
 
-    private IReadOnlyList<NameAddress> Addresses(string name) => Headers.GetValues(name).Select(NameAddress.Parse).ToArray();
+    private NameAddress[] Addresses(string name)
+    {
+        var values = Headers.GetValues(name);
+        if (values.Count == 0) return [];
+        var addresses = new NameAddress[values.Count];
+        for (var i = 0; i < addresses.Length; i++) addresses[i] = NameAddress.Parse(values[i]);
+        return addresses;
+    }
 
     private string Single(string name) => Headers.Get(name) ?? throw new SipParseException($"Missing {name} header");
 
@@ -129,6 +155,7 @@ public abstract class SipMessage
         _vias = null;
         _from = _to = null;
         _cseq = null;
+        _contacts = _routes = _recordRoutes = null;
     }
 
     /// <summary>Writes the start line, e.g. <c>INVITE sip:bob@b.example SIP/2.0</c>, without CRLF.</summary>
@@ -151,9 +178,13 @@ public abstract class SipMessage
 
     public byte[] ToArray()
     {
-        var buffer = new ArrayBufferWriter<byte>(512 + Body.Length);
+        var buffer = t_writeBuffer ??= new ArrayBufferWriter<byte>(2048);
+        buffer.ResetWrittenCount();
         WriteTo(buffer);
-        return buffer.WrittenSpan.ToArray();
+        var bytes = buffer.WrittenSpan.ToArray();
+        // A rare large message must not pin its buffer to the thread for good.
+        if (buffer.Capacity > KeptWriteBufferBytes) t_writeBuffer = null;
+        return bytes;
     }
 
     public override string ToString() => Encoding.UTF8.GetString(ToArray());

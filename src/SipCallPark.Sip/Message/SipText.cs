@@ -106,7 +106,9 @@ internal static class SipText
     private static void AddTrimmed(string value, int start, int end, List<string> parts)
     {
         var part = value.AsSpan(start, end - start).Trim();
-        if (!part.IsEmpty) parts.Add(part.ToString());
+        if (part.IsEmpty) return;
+        // The usual case, one value on the line with nothing to trim, keeps the line's string.
+        parts.Add(part.Length == value.Length ? value : part.ToString());
     }
 
     /// <summary>Percent-decodes (RFC 3986 §2.1) as UTF-8; malformed escapes are kept as written.</summary>

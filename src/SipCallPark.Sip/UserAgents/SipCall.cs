@@ -184,6 +184,11 @@ public sealed class SipCall
         retransmitter.Start();
         _ = retransmitter.Completion.ContinueWith(async t =>
         {
+            // A finished retransmitter holds the 2xx and the INVITE: let them go, a parked call lives for minutes.
+            lock (_ackGate)
+            {
+                if (ReferenceEquals(_retransmitter, retransmitter)) _retransmitter = null;
+            }
             if (t.Result == TwoXxOutcome.TimedOut && !IsEnded) await EndWithByeAsync(CallEndReason.NoAck).ConfigureAwait(false);
         }, TaskScheduler.Default).Unwrap();
     }
