@@ -123,7 +123,7 @@ public sealed class NameAddress
     private string Build()
     {
         if (IsWildcard) return "*";
-        var sb = new StringBuilder();
+        var sb = TextBuilder.Take();
         if (DisplayName is not null)
         {
             var tokens = DisplayName.Split(' ', StringSplitOptions.RemoveEmptyEntries);
@@ -132,6 +132,6 @@ public sealed class NameAddress
         }
         sb.Append('<').Append(Uri).Append('>');
         Parameters.AppendTo(sb);
-        return sb.ToString();
+        return TextBuilder.Finish(sb);
     }
 }

@@ -111,9 +111,9 @@ public sealed class SipParameters : IReadOnlyList<SipParameter>
 
     public override string ToString()
     {
-        var sb = new StringBuilder();
+        var sb = TextBuilder.Take();
         AppendTo(sb);
-        return sb.ToString();
+        return TextBuilder.Finish(sb);
     }
 
     private int IndexOf(string name)

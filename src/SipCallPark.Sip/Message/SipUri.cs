@@ -250,15 +250,15 @@ public sealed class SipUri : IEquatable<SipUri>
 
     private string Build()
     {
-        var sb = new StringBuilder(Scheme).Append(':');
-        if (Opaque is not null) return sb.Append(Opaque).ToString();
+        var sb = TextBuilder.Take().Append(Scheme).Append(':');
+        if (Opaque is not null) return TextBuilder.Finish(sb.Append(Opaque));
         if (User is not null)
         {
             sb.Append(User);
             if (Scheme == "tel")
             {
                 Parameters.AppendTo(sb);
-                return sb.ToString();
+                return TextBuilder.Finish(sb);
             }
             if (Password is not null) sb.Append(':').Append(Password);
             sb.Append('@');
@@ -271,7 +271,7 @@ public sealed class SipUri : IEquatable<SipUri>
             sb.Append(i == 0 ? '?' : '&').Append(Headers[i].Name);
             if (Headers[i].Value is not null) sb.Append('=').Append(Headers[i].Value);
         }
-        return sb.ToString();
+        return TextBuilder.Finish(sb);
     }
 
     /// <summary>

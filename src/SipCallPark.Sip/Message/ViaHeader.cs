@@ -124,9 +124,9 @@ public sealed class ViaHeader
 
     private string Build()
     {
-        var sb = new StringBuilder(Protocol).Append('/').Append(Transport).Append(' ').Append(Host);
+        var sb = TextBuilder.Take().Append(Protocol).Append('/').Append(Transport).Append(' ').Append(Host);
         if (Port is { } p) sb.Append(':').Append(p);
         Parameters.AppendTo(sb);
-        return sb.ToString();
+        return TextBuilder.Finish(sb);
     }
 }
