@@ -24,6 +24,8 @@ while (($#)); do
 done
 [[ "$MINUTES" =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "--minutes takes a number" >&2; exit 2; }
 SECONDS_TOTAL=$(python3 -c "print(max(30, int(float('$MINUTES') * 60)))")
+# The callee's one registration must outlive the run, and the registrar caps Expires at 7200 s.
+((SECONDS_TOTAL <= 6600)) || { echo "--minutes is at most 110" >&2; exit 2; }
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
@@ -112,8 +114,10 @@ echo "elapsed_s,rss_kb,fds,threads" >"$OUT/samples.csv"
 RUN=$SECONDS_TOTAL
 sipp_common=(-i 127.0.0.1 -nostdin -trace_err -trace_stat -fd 10)
 
-# The callee registers from the port its UAS then listens on (the pool calls a binding's source address).
-sipp -sf "$SIPP/register.xml" -s callee -au callee -ap callee-soak-pw -p 5265 -m 1 -recv_timeout 5000 "${sipp_common[@]}" \
+# The callee registers once, from the port its UAS then listens on (the pool calls a binding's source address),
+# for longer than the run: the UAS holds that port, so it cannot refresh the binding.
+sed "s/Expires: 300/Expires: $((RUN + 600))/" "$SIPP/register.xml" >"$WORK/register-callee.xml"
+sipp -sf "$WORK/register-callee.xml" -s callee -au callee -ap callee-soak-pw -p 5265 -m 1 -recv_timeout 5000 "${sipp_common[@]}" \
     -error_file "$OUT/register-callee.errors.log" -stf "$OUT/register-callee.stat.csv" "$POOL" >"$OUT/register-callee.screen.log" 2>&1 \
     || { log "callee's REGISTER failed"; exit 1; }
 CALLS=$((RUN * 2))
