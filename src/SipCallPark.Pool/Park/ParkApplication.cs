@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using SipCallPark.Pool.Metrics;
 using SipCallPark.Pool.State;
 using SipCallPark.Pool.Topology;
+using SipCallPark.Sip.Dialogs;
 using SipCallPark.Sip.Message;
 using SipCallPark.Sip.Stack;
 using SipCallPark.Sip.Transactions;
@@ -275,6 +276,9 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
         };
         _parked[orbit] = call;
         var (answer, music) = _media.Answer(incoming.Offer);
+        // Journaled before the 200 leaves: from then on the party holds a park dialog, and a pool killed before the
+        // ACK came in must still find it after a restart and BYE it (the dialog is the one AnswerAsync builds).
+        await JournalAsync(call, Dialog.FromUas(request, incoming.LocalTag)).ConfigureAwait(false);
         SipCall leg;
         try
         {
@@ -283,7 +287,7 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
         catch (InvalidOperationException)
         {
             music?.Stop();
-            FreeOrbit(call);
+            await FreeOrbitAsync(call).ConfigureAwait(false);
             return;
         }
         call.Music = music;
@@ -299,7 +303,7 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
         if (!leg.Confirmed.IsCompleted || leg.IsEnded)
         {
             _logger.LogInformation("Park on orbit {Orbit} failed: {Party} never acknowledged the answer", orbit, call.PartyText);
-            FreeOrbit(call);
+            await FreeOrbitAsync(call).ConfigureAwait(false);
             if (!leg.IsEnded) await leg.HangUpAsync().ConfigureAwait(false);
             return;
         }
@@ -384,7 +388,11 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
     private async Task JournalAsync(ParkedCall call)
     {
         if (call.Leg is not { } leg) return;
-        var d = leg.Dialog;
+        await JournalAsync(call, leg.Dialog).ConfigureAwait(false);
+    }
+
+    private async Task JournalAsync(ParkedCall call, Dialog d)
+    {
         ParkedDialogRecord record;
         lock (d)
         {

@@ -56,9 +56,12 @@ internal sealed class LabPhone : IAsyncDisposable
     public static SipUri Aor(string user) => SipUri.Parse($"sip:{user}@{LabPools.Domain}");
 
     /// <param name="password">The digest password; null makes a phone that cannot answer a challenge.</param>
-    public static async Task<LabPhone> StartAsync(string user, string? password, SipEndPoint pool, ILoggerFactory loggers, bool supportsReplaces = true)
+    /// <param name="udpDecorator">Wraps the phone's UDP channel (e.g. in a <see cref="LossyChannel"/>).</param>
+    public static async Task<LabPhone> StartAsync(string user, string? password, SipEndPoint pool, ILoggerFactory loggers, bool supportsReplaces = true,
+        Func<ISipChannel, ISipChannel>? udpDecorator = null)
     {
-        var stack = await SipStack.StartUdpTcpAsync(new IPEndPoint(IPAddress.Loopback, 0), loggers: loggers);
+        var (udp, tcp) = SipChannels.BindUdpAndTcp(new IPEndPoint(IPAddress.Loopback, 0), loggerFactory: loggers);
+        var stack = await SipStack.StartAsync([udpDecorator is null ? udp : udpDecorator(udp), tcp], loggers: loggers);
         var agent = new SipUserAgent(stack, new UserAgentOptions
         {
             Identity = NameAddress.Parse($"<sip:{user}@{LabPools.Domain}>"),

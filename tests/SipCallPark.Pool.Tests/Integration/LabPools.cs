@@ -198,10 +198,10 @@ internal sealed class LabPools : IAsyncDisposable
 
     /// <summary>A phone of <paramref name="user"/> with its lab password (or <paramref name="password"/>) sending to <paramref name="pool"/>.</summary>
     public async Task<LabPhone> PhoneAsync(string user, PoolServer pool, SipProtocol transport = SipProtocol.Udp, string? password = null,
-        bool withoutPassword = false, bool supportsReplaces = true)
+        bool withoutPassword = false, bool supportsReplaces = true, Func<ISipChannel, ISipChannel>? udpDecorator = null)
     {
         var phone = await LabPhone.StartAsync(user, withoutPassword ? null : password ?? Passwords[user],
-            new SipEndPoint(transport, pool.SipEndPoint), Log, supportsReplaces);
+            new SipEndPoint(transport, pool.SipEndPoint), Log, supportsReplaces, udpDecorator);
         lock (_phones) _phones.Add(phone);
         return phone;
     }

@@ -46,9 +46,11 @@ internal sealed class LabPhone : IAsyncDisposable
     public static SipUri Aor(string user) => SipUri.Parse($"sip:{user}@{Domain}");
 
     /// <summary>A phone of <paramref name="user"/> with its published lab password (<c>user-lab-pw</c>).</summary>
-    public static async Task<LabPhone> StartAsync(string user, IPEndPoint pool)
+    /// <param name="udpDecorator">Wraps the phone's UDP channel (e.g. to send through a lossy relay).</param>
+    public static async Task<LabPhone> StartAsync(string user, IPEndPoint pool, Func<ISipChannel, ISipChannel>? udpDecorator = null)
     {
-        var stack = await SipStack.StartUdpTcpAsync(new IPEndPoint(IPAddress.Loopback, 0), loggers: NullLoggerFactory.Instance);
+        var (udp, tcp) = SipChannels.BindUdpAndTcp(new IPEndPoint(IPAddress.Loopback, 0), loggerFactory: NullLoggerFactory.Instance);
+        var stack = await SipStack.StartAsync([udpDecorator is null ? udp : udpDecorator(udp), tcp], loggers: NullLoggerFactory.Instance);
         var proxy = new SipEndPoint(SipProtocol.Udp, pool);
         var agent = new SipUserAgent(stack, new UserAgentOptions
         {
