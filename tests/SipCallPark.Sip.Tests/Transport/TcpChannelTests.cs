@@ -194,6 +194,33 @@ public class TcpChannelTests
     }
 
     [Test]
+    public async Task A_slow_loris_trickling_one_byte_per_100_ms_is_closed_once_its_message_is_300_ms_old_and_not_before()
+    {
+        var time = new FakeTimeProvider();
+        var logger = new CapturingLogger();
+        var options = new TransportOptions { TcpHeaderReadTimeout = TimeSpan.FromMilliseconds(300) };
+        var (server, frames) = await StartServerAsync(options, logger, time);
+        RawTcpClient loris = await ConnectAsync(server);
+        byte[] never = Encoding.ASCII.GetBytes(Request("INVITE", new string('x', 200)));
+
+        // Each byte arrives well within the timeout of the one before; only the age of the unfinished message counts.
+        // The timeout's log line is written inside Advance (the fake clock runs the timer there), so it is the event.
+        int steps = 0;
+        bool TimedOut() => logger.Entries.Any(e => e.Template.Contains("partial message pending", StringComparison.Ordinal));
+        while (!TimedOut() && steps < 50)
+        {
+            await loris.SendAsync(Encoding.ASCII.GetString(never, steps, 1));
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            steps++;
+        }
+
+        Assert.That(TimedOut(), Is.True, "still open after 5 s of trickling");
+        Assert.That(steps, Is.GreaterThanOrEqualTo(3), "closed before the message was 300 ms old");
+        Assert.That(await loris.WaitForCloseAsync(), Is.True);
+        Assert.That(frames.Texts, Is.Empty);
+    }
+
+    [Test]
     public async Task A_busy_stream_whose_reads_always_end_mid_message_is_not_taken_for_a_slow_loris()
     {
         var time = new FakeTimeProvider();

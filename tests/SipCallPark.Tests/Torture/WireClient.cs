@@ -177,7 +177,7 @@ internal sealed partial class WireClient : IAsyncDisposable
         _stop.Dispose();
     }
 
-    [GeneratedRegex(@"(?im)^(?:via|v)[ \t]*:\s*SIP\s*/\s*2\.0\s*/\s*[A-Za-z]+\s+(?<host>[^\s;,]+)")]
+    [GeneratedRegex(@"(?im)^(?:via|v)[ \t]*:\s*SIP\s*/\s*[0-9.]+\s*/\s*[A-Za-z]+\s+(?<host>[^\s;,]+)")]
     private static partial Regex TopViaSentBy();
 
     [GeneratedRegex(@"^SIP/2\.0 (\d{3}) ")]
