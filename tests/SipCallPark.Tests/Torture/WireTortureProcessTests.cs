@@ -116,6 +116,7 @@ public class WireTortureProcessTests
 
         var log = pool.Output.Split('\n');
         var report = new StringBuilder();
+        if (outcomes.Any(o => o.Seen != o.Expected)) TestContext.Out.WriteLine(pool.Output);
         Assert.Multiple(() =>
         {
             foreach (var (name, expected, seen, endpoint) in outcomes)
