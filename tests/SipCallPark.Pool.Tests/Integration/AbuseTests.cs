@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Time.Testing;
 using SipCallPark.Pool.RateLimiting;
 using SipCallPark.Sip.Message;
+using SipCallPark.Sip.Transport;
 
 namespace SipCallPark.Pool.Tests.Integration;
 
@@ -129,6 +130,22 @@ public sealed class AbuseTests : IntegrationTest
 
         time.Advance(TimeSpan.FromSeconds(1));
         Assert.That((await alice.SendAsync(Ping(lab))).StatusCode, Is.EqualTo(200), "one token back after a second");
+    }
+
+    [Test]
+    public async Task The_partner_pools_requests_are_never_counted_against_the_rate_limit()
+    {
+        // A bucket of one request a second, and pool-b probing pool-a with OPTIONS every 100 ms from the same address.
+        var lab = await StartLabAsync(bothPools: true, rateLimit: new RateLimitOptions { RequestsPerSecond = 1, Burst = 1 });
+
+        await WaitUntilAsync(() => lab.A.Metrics.Requests(SipDirection.In, SipMethods.Options) >= 10);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(lab.A.Metrics.Responses(SipDirection.Out, 200, SipMethods.Options), Is.GreaterThanOrEqualTo(10));
+            Assert.That(lab.A.Metrics.Responses(SipDirection.Out, 503, SipMethods.Options), Is.Zero);
+            Assert.That(lab.Log.Lines.Where(l => l.Contains("Rate limit:", StringComparison.Ordinal)), Is.Empty);
+        });
     }
 
     [Test]
