@@ -13,9 +13,10 @@ public enum DigestOutcome
     Authenticated,
     /// <summary>No credentials for our realm: challenge (401/407).</summary>
     Missing,
-    /// <summary>Right password, expired nonce: challenge again with <c>stale=true</c>.</summary>
+    /// <summary>Right password, but an expired nonce or a nonce count already used: challenge again with a fresh
+    /// nonce and <c>stale=true</c>.</summary>
     Stale,
-    /// <summary>Wrong password, unknown user, foreign nonce or a replayed nonce count: 403.</summary>
+    /// <summary>Wrong password, unknown user, or malformed credentials: 403.</summary>
     Rejected,
 }
 
@@ -24,7 +25,7 @@ public readonly record struct DigestResult(DigestOutcome Outcome, string? User =
 /// <summary>
 /// Digest authentication (RFC 3261 §22.4, RFC 8760) with stateless nonces: a nonce carries its issue time and an
 /// HMAC over it, so any nonce we made can be checked without a table, and an old one is answered with
-/// <c>stale=true</c>. Nonce counts are remembered per nonce so a replayed request is refused.
+/// <c>stale=true</c>. Nonce counts are remembered per nonce so a replayed request is challenged afresh, never accepted.
 /// </summary>
 public sealed class DigestAuthenticator
 {
@@ -109,7 +110,9 @@ public sealed class DigestAuthenticator
         {
             if (!long.TryParse(nc, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var count))
                 return new DigestResult(DigestOutcome.Rejected, username, "malformed nonce count");
-            if (!Advance(nonce, count)) return new DigestResult(DigestOutcome.Rejected, username, "replayed nonce count");
+            // A replay (or a retransmission the transaction layer did not absorb) proves nothing: answer it with a fresh
+            // nonce, as for a stale one (RFC 7616 §3.4.5, RFC 3261 §22.4), so an honest phone simply retries.
+            if (!Advance(nonce, count)) return new DigestResult(DigestOutcome.Stale, username, "replayed nonce count");
         }
         return new DigestResult(DigestOutcome.Authenticated, user.User);
     }

@@ -42,17 +42,44 @@ public sealed class PoolDispatcher : ITransactionUser
     /// <summary>The park service; until one is attached, requests for it get 503.</summary>
     public ITransactionUser? ParkService { get; set; }
 
+    /// <summary>Per-source limit on requests entering the pool; null admits everything.</summary>
+    public RateLimiting.SourceRateLimiter? RateLimiter { get; init; }
+
+    /// <summary>Requests the rate limit never counts: the partner pool's (in-dialog and relayed traffic).</summary>
+    public Func<SipRequest, SipEndPoint, bool>? IsFromPartner { get; init; }
+
     public Task OnRequestAsync(ServerTransaction transaction)
     {
         _ = Task.Run(() => RouteAsync(transaction));
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// A request over its source's rate gets 503 with Retry-After (RFC 3261 §21.5.4). CANCEL is never counted: it only
+    /// ends a transaction the source already holds, and refusing it would keep the INVITE ringing.
+    /// </summary>
+    private bool OverRateLimit(SipRequest request, SipEndPoint source) =>
+        RateLimiter is { } limiter && request.Method != SipMethods.Cancel && IsFromPartner?.Invoke(request, source) != true
+        && !limiter.TryAcquire(source.Address.Address);
+
     private async Task RouteAsync(ServerTransaction transaction)
     {
         var request = transaction.Request;
         try
         {
+            if (OverRateLimit(request, transaction.Incoming.Remote))
+            {
+                var busy = SipResponse.CreateFor(request, 503, toTag: request.To.Tag is null ? _stack.Ids.NewTag() : null);
+                busy.Headers.Add(HeaderNames.RetryAfter, ((int)Math.Ceiling(RateLimiter!.Options.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                await transaction.SendResponseAsync(busy).ConfigureAwait(false);
+                return;
+            }
+            // §16.3 step 5: an extension the sender requires of proxies, and this proxy supports none.
+            if (SipRequestChecks.CheckProxyRequire(request, []) is { } unsupported)
+            {
+                await transaction.SendResponseAsync(unsupported.ToResponse(request, request.To.Tag is null ? _stack.Ids.NewTag() : null)).ConfigureAwait(false);
+                return;
+            }
             if (_proxy.IsLoop(request))
             {
                 await ReplyAsync(transaction, 482, "the request came back to this pool").ConfigureAwait(false);

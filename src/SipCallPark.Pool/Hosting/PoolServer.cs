@@ -194,10 +194,17 @@ public sealed class PoolServer : IAsyncDisposable
         var registrar = new Registrar.Registrar(settings.Registrar, bindings, auth, users, stack.Ids,
             new PairedPoolPolicy(settings.Name, settings.Topology, Phase), settings.Domain, settings.Name, time,
             loggers.CreateLogger<Registrar.Registrar>());
+        var partnerRouting = new PartnerRouting(settings.Name, settings.Topology, Phase);
         var router = new ProxyRouter(self, settings.Topology, bindings, auth,
-            new ParkAddressBook(settings.Name, settings.Park, pool => Phase(pool) != DrPhase.Normal), new PartnerRouting(settings.Name, settings.Topology, Phase), time);
+            new ParkAddressBook(settings.Name, settings.Park, pool => Phase(pool) != DrPhase.Normal), partnerRouting, time);
         var proxy = new StatefulProxy(stack, self, loggers.CreateLogger<StatefulProxy>());
-        var dispatcher = new PoolDispatcher(stack, router, proxy, registrar, auth, self, loggers.CreateLogger<PoolDispatcher>());
+        var dispatcher = new PoolDispatcher(stack, router, proxy, registrar, auth, self, loggers.CreateLogger<PoolDispatcher>())
+        {
+            RateLimiter = settings.RateLimit.Enabled
+                ? new RateLimiting.SourceRateLimiter(settings.RateLimit, time, loggers.CreateLogger<RateLimiting.SourceRateLimiter>())
+                : null,
+            IsFromPartner = partnerRouting.IsFromPartner,
+        };
         stack.User = dispatcher;
 
         server = new PoolServer(settings, stack, bindings, metrics, dispatcher, proxy, time, loggers)

@@ -36,6 +36,9 @@ public sealed class PoolSettings
 
     public TransportOptions Transport { get; init; } = new();
 
+    /// <summary>Per-source request rate limit (503 with Retry-After beyond it).</summary>
+    public RateLimiting.RateLimitOptions RateLimit { get; init; } = new();
+
     /// <summary>The admin API; null runs without it (tests).</summary>
     public AdminOptions? Admin { get; init; }
 

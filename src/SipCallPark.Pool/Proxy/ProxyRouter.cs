@@ -74,6 +74,10 @@ public sealed class ProxyRouter
         }
         if (request.Routes.Count > 0)
         {
+            // A route set that did not start at this pool was not built through it: following it for anyone but the
+            // partner would relay strangers' requests anywhere (an open relay by loose routing, §16.4).
+            if (!consumedOwnRoute && !_partner.IsFromPartner(request, source))
+                return new ProxyDecision.Respond(403, "this pool routes only requests whose route set starts at it");
             var next = request.Routes[0].Uri;
             return SipTargetResolver.Resolve(next) is { } hop
                 ? new ProxyDecision.Forward([new ProxyTarget(request.RequestUri, hop)], false, true)

@@ -262,7 +262,8 @@ public sealed class SipMessageTransport : ISipMessageSender, IAsyncDisposable
 
     /// <summary>
     /// UDP shares its port with STUN (RFC 5389 keepalives, RFC 7983 demultiplexing) and with anything anyone sends:
-    /// a SIP message starts with a method or "SIP/", both letters, after optional CRLFs (RFC 3261 §7.5).
+    /// a SIP message starts with a method or "SIP/" after optional CRLFs (RFC 3261 §7.5). A method is a token, so it
+    /// may start with a digit or a mark such as '!' (RFC 4475 §3.1.1.2); anything else is not SIP.
     /// </summary>
     private bool LooksLikeSip(ReceivedFrame frame)
     {
@@ -274,7 +275,7 @@ public sealed class SipMessageTransport : ISipMessageSender, IAsyncDisposable
         }
         var first = data.IndexOfAnyExcept((byte)'\r', (byte)'\n');
         if (first < 0) return false;   // keepalive; the channel drops these already
-        if (char.IsAsciiLetter((char)data[first])) return true;
+        if (SipText.IsTokenChar((char)data[first])) return true;
         _logger.NotSipDropped(frame.Remote, data[first], data.Length);
         return false;
     }

@@ -45,6 +45,9 @@ internal sealed class PoolOptions
     /// <summary>Streaming this pool's bindings and park dialogs to its backup pool (DESIGN §7 "Replication").</summary>
     public SipCallPark.Pool.Replication.ReplicationOptions Replication { get; set; } = new();
 
+    /// <summary>Per-source request rate limit: a token bucket per IP address, 503 with Retry-After beyond it.</summary>
+    public SipCallPark.Pool.RateLimiting.RateLimitOptions RateLimit { get; set; } = new();
+
     /// <summary>Fills in defaults that the configuration binder cannot hold (it appends to, not replaces, lists).</summary>
     internal void ApplyDefaults()
     {

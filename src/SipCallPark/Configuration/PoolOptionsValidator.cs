@@ -39,6 +39,7 @@ internal sealed partial class PoolOptionsValidator : IValidateOptions<PoolOption
                      (options.Park is { } park ? park.Validate : null, "Park"),
                      (options.Dr is { } dr ? dr.Validate : null, "Dr"),
                      (options.Health is { } health ? health.Validate : null, "Health"),
+                     (options.RateLimit is { } rateLimit ? rateLimit.Validate : null, "RateLimit"),
                  })
         {
             try
@@ -140,9 +141,15 @@ internal sealed partial class PoolOptionsValidator : IValidateOptions<PoolOption
             return;
         }
 
-        if (!url.IsLoopback)
+        if (admin.Token is not null && string.IsNullOrWhiteSpace(admin.Token))
         {
-            failures.Add($"{key} must use a loopback host (127.0.0.1, [::1] or localhost) because the admin API has no authentication yet (was {Show(admin.Url)})");
+            failures.Add($"{Prefix}Admin:Token must not be blank; leave it out to serve loopback without a token");
+            return;
+        }
+
+        if (!url.IsLoopback && admin.Token is null)
+        {
+            failures.Add($"{Prefix}Admin:Token must be set when {key} is not on a loopback host (127.0.0.1, [::1] or localhost): beyond loopback every request needs the bearer token (was {Show(admin.Url)})");
             return;
         }
 

@@ -39,12 +39,13 @@ internal sealed partial class SipServerService(IOptions<PoolOptions> options, IL
             DatabasePath = Path.Combine(Path.GetFullPath(_pool.DataDirectory), $"{_pool.Name}.db"),
             Digest = new DigestOptions { Realm = _pool.Domain, Algorithms = _pool.Auth.Algorithms.Select(a => DigestAlgorithm.Normalize(a)!).ToArray() },
             Registrar = new RegistrarOptions { RequireAuthentication = _pool.Auth.RequireRegisterAuthentication },
-            Admin = new AdminOptions { Url = _pool.Admin.Url },
+            Admin = new AdminOptions { Url = _pool.Admin.Url, Token = _pool.Admin.Token },
             PcapPath = _pool.PcapFile is { Length: > 0 } pcap ? Path.GetFullPath(pcap) : null,
             Park = _pool.Park,
             Dr = _pool.Dr,
             Health = _pool.Health,
             Replication = _pool.Replication,
+            RateLimit = _pool.RateLimit,
         };
         if (!_pool.Auth.RequireRegisterAuthentication) LogAuthOff();
         _server = await PoolServer.StartAsync(settings, loggers, TimeProvider.System, cancellationToken);

@@ -16,9 +16,10 @@ public abstract class IntegrationTest
     internal LabPools Lab => _lab ?? throw new InvalidOperationException("Call StartLabAsync first");
 
     internal async Task<LabPools> StartLabAsync(bool bothPools = false, TimeProvider? time = null, bool persistent = false, ParkOptions? park = null,
-        string orbitsA = "7000-7099", bool replication = false, int traceCapacity = Pool.Tracing.LiveTrace.DefaultCapacity)
+        string orbitsA = "7000-7099", bool replication = false, int traceCapacity = Pool.Tracing.LiveTrace.DefaultCapacity,
+        Pool.RateLimiting.RateLimitOptions? rateLimit = null)
     {
-        _lab = await LabPools.StartAsync(bothPools, time, persistent, park, orbitsA, replication, traceCapacity);
+        _lab = await LabPools.StartAsync(bothPools, time, persistent, park, orbitsA, replication, traceCapacity, rateLimit);
         return _lab;
     }
 

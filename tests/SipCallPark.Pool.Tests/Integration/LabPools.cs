@@ -64,6 +64,9 @@ internal sealed class LabPools : IAsyncDisposable
 
     public TimeProvider Time { get; }
 
+    /// <summary>The per-source request limit of both pools (the pool's defaults unless a test sets one).</summary>
+    public Pool.RateLimiting.RateLimitOptions RateLimit { get; private init; } = new();
+
     public PoolServer A { get; private set; } = null!;
 
     /// <summary>pool-b when the test started both pools; null otherwise (its address in the topology is then unused).</summary>
@@ -79,7 +82,8 @@ internal sealed class LabPools : IAsyncDisposable
     /// keeps its state in a temporary SQLite file too.</param>
     /// <param name="traceCapacity">See <see cref="TraceCapacity"/>.</param>
     public static async Task<LabPools> StartAsync(bool bothPools = false, TimeProvider? time = null, bool persistent = false, ParkOptions? park = null,
-        string orbitsA = "7000-7099", bool replication = false, int traceCapacity = Pool.Tracing.LiveTrace.DefaultCapacity)
+        string orbitsA = "7000-7099", bool replication = false, int traceCapacity = Pool.Tracing.LiveTrace.DefaultCapacity,
+        Pool.RateLimiting.RateLimitOptions? rateLimit = null)
     {
         var log = new TestLog();
         var databasePath = persistent ? Path.Combine(Path.GetTempPath(), $"callpark-it-{Guid.NewGuid():N}.db") : null;
@@ -89,7 +93,11 @@ internal sealed class LabPools : IAsyncDisposable
             var topology = replication
                 ? CreateTopology(ReservePort(), ReservePort(), orbitsA, $"http://127.0.0.1:{ReservePort().Port}", $"http://127.0.0.1:{ReservePort().Port}")
                 : CreateTopology(ReservePort(), ReservePort(), orbitsA);
-            var lab = new LabPools(log, topology, time ?? TimeProvider.System, park, replication, traceCapacity) { _databaseB = databaseB };
+            var lab = new LabPools(log, topology, time ?? TimeProvider.System, park, replication, traceCapacity)
+            {
+                _databaseB = databaseB,
+                RateLimit = rateLimit ?? new Pool.RateLimiting.RateLimitOptions(),
+            };
             if (databasePath is not null) lab._files.Add(databasePath);
             if (databaseB is not null) lab._files.Add(databaseB);
             try
@@ -173,6 +181,7 @@ internal sealed class LabPools : IAsyncDisposable
         Dr = new DrOptions { FailoverDuration = TimeSpan.FromMilliseconds(500), FailbackDuration = TimeSpan.FromMilliseconds(500) },
         Park = Park,
         TraceCapacity = TraceCapacity,
+        RateLimit = RateLimit,
     };
 
     public Task<PoolServer> StartPoolAsync(string pool, string? databasePath) =>

@@ -92,14 +92,42 @@ public class RegistrarTests
     }
 
     [Test]
-    public async Task A_replayed_nonce_count_is_forbidden()
+    public async Task A_replayed_nonce_count_is_not_accepted_but_challenged_again_with_a_fresh_nonce()
     {
         var challenge = await _registrar.HandleAsync(Register("alice", "<sip:alice@127.0.0.1:5070>"), Source);
         var retry = Register("alice", "<sip:alice@127.0.0.1:5070>");
         new DigestClient("alice", "alice-secret").Authorize(retry, challenge);
         Assert.That((await _registrar.HandleAsync(retry, Source)).StatusCode, Is.EqualTo(200));
-        Assert.That((await _registrar.HandleAsync(retry, Source)).StatusCode, Is.EqualTo(403));
+
+        var replay = await _registrar.HandleAsync(retry, Source);
+
+        var used = Nonce(challenge.Headers.Get(HeaderNames.WwwAuthenticate)!);
+        var fresh = replay.Headers.Get(HeaderNames.WwwAuthenticate);
+        Assert.Multiple(() =>
+        {
+            Assert.That(replay.StatusCode, Is.EqualTo(401), "the same nonce and nc again");
+            Assert.That(fresh, Does.Contain("stale=true"));
+            Assert.That(Nonce(fresh!), Is.Not.EqualTo(used), "a new nonce to answer");
+        });
     }
+
+    [Test]
+    public async Task A_nonce_count_that_goes_backwards_is_challenged_again_and_a_higher_one_is_accepted()
+    {
+        var challenge = await _registrar.HandleAsync(Register("alice", "<sip:alice@127.0.0.1:5070>"), Source);
+        var client = new DigestClient("alice", "alice-secret");
+        var first = Register("alice", "<sip:alice@127.0.0.1:5070>");
+        client.Authorize(first, challenge);
+        var second = Register("alice", "<sip:alice@127.0.0.1:5070>");
+        client.Authorize(second, challenge);
+        Assert.That(second.Headers.Get(HeaderNames.Authorization), Does.Contain("nc=00000002"), "the client counts up");
+
+        Assert.That((await _registrar.HandleAsync(second, Source)).StatusCode, Is.EqualTo(200));
+        Assert.That((await _registrar.HandleAsync(first, Source)).StatusCode, Is.EqualTo(401), "nc 1 after nc 2");
+    }
+
+    private static string Nonce(string challenge) =>
+        System.Text.RegularExpressions.Regex.Match(challenge, "nonce=\"([^\"]+)\"").Groups[1].Value;
 
     [Test]
     public async Task An_expired_nonce_is_challenged_again_as_stale()

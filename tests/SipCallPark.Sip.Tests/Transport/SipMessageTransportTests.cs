@@ -394,7 +394,7 @@ public class SipMessageTransportTests
     // ---- STUN and other non-SIP on UDP ----
 
     [Test]
-    public async Task STUN_and_other_datagrams_not_starting_with_a_letter_are_dropped_at_Debug_before_parsing()
+    public async Task STUN_and_other_datagrams_not_starting_with_a_token_character_are_dropped_at_Debug_before_parsing()
     {
         var (h, udp, _) = await StartUdpTcpAsync();
         RawUdpPeer phone = Peer();
@@ -402,7 +402,7 @@ public class SipMessageTransportTests
 
         await phone.SendAsync(stun, udp.LocalEndPoint);
         await phone.SendAsync([0x16, 0x03, 0x01, 0x02, 0x00], udp.LocalEndPoint);
-        await phone.SendAsync("1" + Request($"SIP/2.0/UDP 127.0.0.1:{phone.Port};branch={Branch}d", "digit"), udp.LocalEndPoint);
+        await phone.SendAsync("@" + Request($"SIP/2.0/UDP 127.0.0.1:{phone.Port};branch={Branch}d", "at"), udp.LocalEndPoint);
 
         await SendBarrierAsync(h, phone, udp);
         Assert.That(phone.Available, Is.Zero);

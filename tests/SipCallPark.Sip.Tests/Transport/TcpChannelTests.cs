@@ -194,6 +194,39 @@ public class TcpChannelTests
     }
 
     [Test]
+    public async Task A_slow_loris_trickling_one_byte_per_100_ms_is_closed_once_its_message_is_300_ms_old_and_not_before()
+    {
+        var time = new FakeTimeProvider();
+        var logger = new CapturingLogger();
+        var options = new TransportOptions { TcpHeaderReadTimeout = TimeSpan.FromMilliseconds(300) };
+        var (server, frames) = await StartServerAsync(options, logger, time);
+        RawTcpClient loris = await ConnectAsync(server);
+        string first = Request("OPTIONS");
+        string never = Request("INVITE", new string('x', 200));
+
+        // One write: a whole message, then the start of one that never completes. The first frame proves the server
+        // has read the start too, so the clock only moves once the unfinished message is there.
+        await loris.SendAsync(first + never[..10]);
+        await frames.WaitForAsync(1);
+
+        // Then a byte every 100 ms, each well within the timeout of the one before: only the age of the unfinished
+        // message counts. The timeout's log line is written inside Advance (the fake clock runs the timer there).
+        int steps = 0;
+        bool TimedOut() => logger.Entries.Any(e => e.Template.Contains("partial message pending", StringComparison.Ordinal));
+        while (!TimedOut() && steps < 50)
+        {
+            await loris.SendAsync(never.Substring(10 + steps, 1));
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            steps++;
+        }
+
+        Assert.That(TimedOut(), Is.True, "still open after 5 s of trickling");
+        Assert.That(steps, Is.GreaterThanOrEqualTo(3), "closed before the message was 300 ms old");
+        Assert.That(await loris.WaitForCloseAsync(), Is.True);
+        Assert.That(frames.Texts, Is.EqualTo(new[] { first }));
+    }
+
+    [Test]
     public async Task A_busy_stream_whose_reads_always_end_mid_message_is_not_taken_for_a_slow_loris()
     {
         var time = new FakeTimeProvider();

@@ -73,11 +73,38 @@ public class PoolOptionsValidatorTests
             Does.StartWith("Pool:Admin:Url must be an http URL").And.EndWith($"(was '{url}')"));
     }
 
-    [Test]
-    public void An_admin_url_off_loopback_is_rejected_while_the_api_has_no_authentication()
+    [TestCase("http://192.0.2.10:8060")]
+    [TestCase("http://0.0.0.0:8060")]
+    public void An_admin_url_off_loopback_without_a_token_is_rejected_naming_the_token_key(string url)
     {
-        Assert.That(Failures(o => o.Admin.Url = "http://192.0.2.10:8060").Single(),
-            Does.StartWith("Pool:Admin:Url must use a loopback host"));
+        Assert.That(Failures(o => o.Admin.Url = url).Single(),
+            Does.StartWith("Pool:Admin:Token must be set when Pool:Admin:Url is not on a loopback host").And.EndWith($"(was '{url}')"));
+    }
+
+    [Test]
+    public void An_admin_url_off_loopback_with_a_token_is_accepted()
+    {
+        Assert.That(Failures(o =>
+        {
+            o.Admin.Url = "http://192.0.2.10:8060";
+            o.Admin.Token = "a-long-random-token";
+        }), Is.Empty);
+    }
+
+    [Test]
+    public void A_blank_admin_token_is_rejected()
+    {
+        Assert.That(Failures(o => o.Admin.Token = "  ").Single(), Does.StartWith("Pool:Admin:Token must not be blank"));
+    }
+
+    [TestCase("RequestsPerSecond", "0", "Pool:RateLimit:RequestsPerSecond must be between 1 and 1000000 (was 0)")]
+    [TestCase("Burst", "-1", "Pool:RateLimit:Burst must be between 1 and 10000000 (was -1)")]
+    public void A_rate_limit_out_of_range_is_rejected_naming_its_key(string key, string value, string message)
+    {
+        Assert.That(Failures(o => o.RateLimit = key == "Burst"
+            ? new SipCallPark.Pool.RateLimiting.RateLimitOptions { Burst = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture) }
+            : new SipCallPark.Pool.RateLimiting.RateLimitOptions { RequestsPerSecond = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture) }).Single(),
+            Is.EqualTo(message));
     }
 
     [TestCase("http://localhost:8060")]
