@@ -17,6 +17,12 @@
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 skip_if_ci_runs_all
+# The whole suite is bounded (INTEROP_FAILOVER_SECONDS, default 230 s): past it, SIGTERM ends it and the EXIT trap
+# stops the pools and phones by PID.
+if [[ -z "${INTEROP_FAILOVER_BOUNDED:-}" ]]; then
+    export INTEROP_FAILOVER_BOUNDED=1
+    exec timeout -k 10 "${INTEROP_FAILOVER_SECONDS:-230}" bash "$0" "$@"
+fi
 interop_init failover-phones
 require_tools baresip linphone-daemon python3 sipsak curl || exit 1
 interop_build || { record failover-phones-pool-start fail "dotnet build failed (see $INTEROP_TMP/build.log)"; exit 1; }
