@@ -12,16 +12,17 @@
 #              first, likewise (LinphoneRegistrationOk, the 200 in its log); GET /registrations at pool-b shows
 #              the three in resiliency mode
 #   resiliency call  alice (her pool-b account) calls bob and dave through pool-b; both established; hang-up
+#   pcap       both pools ran with --Pool:PcapFile: tshark decodes their SIP and finds nothing malformed
 # Starts its own pair on free ports with a copy of config/topology.json (so it runs beside the pools run-all.sh
 # started) and short health-probe timings. Results: tools/interop/results.tsv (see README.md).
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 skip_if_ci_runs_all
-# The whole suite is bounded (INTEROP_FAILOVER_SECONDS, default 230 s): past it, SIGTERM ends it and the EXIT trap
+# The whole suite is bounded (INTEROP_FAILOVER_SECONDS, default 240 s): past it, SIGTERM ends it and the EXIT trap
 # stops the pools and phones by PID.
 if [[ -z "${INTEROP_FAILOVER_BOUNDED:-}" ]]; then
     export INTEROP_FAILOVER_BOUNDED=1
-    exec timeout -k 10 "${INTEROP_FAILOVER_SECONDS:-230}" bash "$0" "$@"
+    exec timeout -k 10 "${INTEROP_FAILOVER_SECONDS:-240}" bash "$0" "$@"
 fi
 interop_init failover-phones
 require_tools baresip linphone-daemon python3 sipsak curl || exit 1
@@ -53,9 +54,9 @@ dr_args=("--Pool:TopologyFile=$OUT/topology.json" "--Pool:Health:Interval=00:00:
     "--Pool:Dr:FailoverDuration=00:00:05" "--Pool:Dr:FailbackDuration=00:00:05")
 # shellcheck disable=SC2086
 INTEROP_POOL_A_FO_SIP_PORT=$a_sip INTEROP_POOL_A_FO_ADMIN_PORT=$a_admin \
-    pool_start pool-a-fo config/pool-a.json "${dr_args[@]}" "--Pool:Park:MediaPorts=42100-42199" ${INTEROP_POOL_ARGS:-} &&
+    pool_start pool-a-fo config/pool-a.json "${dr_args[@]}" "--Pool:Park:MediaPorts=42100-42199" "--Pool:PcapFile=$OUT/pool-a.pcap" ${INTEROP_POOL_ARGS:-} &&
     INTEROP_POOL_B_FO_SIP_PORT=$b_sip INTEROP_POOL_B_FO_ADMIN_PORT=$b_admin \
-        pool_start pool-b-fo config/pool-b.json "${dr_args[@]}" "--Pool:Park:MediaPorts=42200-42299" ${INTEROP_POOL_ARGS:-} ||
+        pool_start pool-b-fo config/pool-b.json "${dr_args[@]}" "--Pool:Park:MediaPorts=42200-42299" "--Pool:PcapFile=$OUT/pool-b.pcap" ${INTEROP_POOL_ARGS:-} ||
     { record failover-phones-pool-start fail "could not start the pools"; exit 1; }
 for p in pool-a-fo pool-b-fo; do
     pool_wait_ready "$p" || { record failover-phones-pool-start fail "$p not ready: $POOL_NOT_READY_REASON"; exit 1; }
@@ -413,4 +414,27 @@ if ((${#resilient[@]} == 2)); then
     fi
 fi
 lp_stop
+
+# ---------------------------------------------------------------- 6. the pools' SIP traces (--pcap) open in tshark
+
+# pool-b is stopped first (SIGTERM: it writes what is queued); pool-a's trace ends where kill -9 cut it.
+pool_stop pool-b-fo
+if command -v tshark >/dev/null; then
+    pcap_detail="" pcap_ok=1
+    for f in pool-a:"$a_sip" pool-b:"$b_sip"; do
+        name=${f%%:*} port=${f##*:}
+        file="$OUT/$name.pcap"
+        sip_count=$(timeout 60 tshark -r "$file" -d "udp.port==$port,sip" -Y sip -T fields -e frame.number 2>/dev/null | wc -l)
+        malformed=$(timeout 60 tshark -r "$file" -d "udp.port==$port,sip" -Y _ws.malformed 2>/dev/null | wc -l)
+        pcap_detail+=" $name: $sip_count SIP frames, $malformed malformed;"
+        ((sip_count > 0 && malformed == 0)) || pcap_ok=0
+    done
+    if ((pcap_ok)); then
+        record failover-pcap pass "tshark -Y sip decodes both pools' traces and -Y _ws.malformed prints nothing:$pcap_detail"
+    else
+        record failover-pcap fail "tshark on the pools' traces:$pcap_detail files in $OUT"
+    fi
+else
+    log "tshark is not installed: the pools' traces are not checked (apt-get install tshark)"
+fi
 finish $((INTEROP_FAILURES == 0 ? 0 : 1))
