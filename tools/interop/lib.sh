@@ -332,3 +332,71 @@ registered() {
     echo "$info" | grep "sip:$name" | tr -s ' ' | head -1
     return 1
 }
+
+# ---------------------------------------------------------------- baresip without a python per step
+# (python3 starts slowly on a loaded machine; these only touch the session's FIFO and events.jsonl)
+
+# bsend NAME COMMAND [PARAMS]: writes one command into NAME's ctrl session FIFO ($OUT/NAME/ctl/cmd) and prints its
+# token; does not wait for the response (bresponse TOKEN does). The session keeps the FIFO open, so this never blocks
+# on a live session; `timeout` bounds it when the session is gone.
+bsend() {
+    local name=$1 command=$2 params=${3:-} token
+    token="b$RANDOM$RANDOM"
+    params=${params//\\/\\\\}
+    params=${params//\"/\\\"}
+    local json="{\"command\": \"$command\", \"token\": \"$token\""
+    [[ -n "$params" ]] && json+=", \"params\": \"$params\""
+    json+="}"
+    timeout 3 sh -c 'printf "%s\n" "$1" >"$2"' _ "$json" "$OUT/$name/ctl/cmd" || return 1
+    echo "$token"
+}
+
+# bresponse NAME TOKEN [TENTHS]: the response line (JSON) to that command, polled in 0.1 s steps (default 50).
+bresponse() {
+    local name=$1 token=$2 tries=${3:-50} i line
+    for ((i = 0; i < tries; i++)); do
+        line=$(grep -F "\"token\": \"$token\"" "$OUT/$name/ctl/events.jsonl" 2>/dev/null | grep -F '"response": true' | head -1)
+        [[ -n "$line" ]] && { echo "$line"; return 0; }
+        sleep 0.1
+    done
+    return 1
+}
+
+# bcount NAME TYPE: how many ctrl_tcp events of TYPE NAME's phone has sent so far.
+bcount() { grep -c "\"type\": \"$2\"" "$OUT/$1/ctl/events.jsonl" 2>/dev/null || true; }
+
+# bwait NAME TYPE COUNT SECONDS: until NAME has sent at least COUNT events of TYPE (0.2 s steps).
+bwait() {
+    local name=$1 type=$2 count=$3 tries=$(($4 * 5)) i
+    for ((i = 0; i < tries; i++)); do
+        (($(bcount "$name" "$type") >= count)) && return 0
+        sleep 0.2
+    done
+    return 1
+}
+
+# sip_responses LOG FROM_PORT: the responses a phone received from 127.0.0.1:FROM_PORT, read from its SIP trace
+# (baresip -s: a line "UDP 127.0.0.1:SRC -> 127.0.0.1:DST" before each message; liblinphone's log: "received [N] new
+# bytes from [UDP://127.0.0.1:SRC]"), one a line: status line<TAB>CSeq<TAB>X-Registration-Mode<TAB>Warning.
+sip_responses() {
+    sed 's/\x1b\[[0-9;]*m//g' "$1" 2>/dev/null | tr -d '\r' | awk -v from="127.0.0.1:$2" '
+        function emit() { if (start != "") print start "\t" cseq "\t" mode "\t" warn; start = cseq = mode = warn = ""; grab = 0 }
+        /^(UDP|TCP) [0-9.:]+ -> / { emit(); grab = ($2 == from); next }
+        / received \[[0-9]+\] new bytes from / { emit(); grab = (index($0, "://" from "]") > 0); next }
+        !grab { next }
+        start == "" { if ($0 ~ /^SIP\/2\.0 [0-9]+/) start = $0; else if (NF > 0) grab = 0; next }
+        /^CSeq:/ { cseq = $0 } /^X-Registration-Mode:/ { mode = $2 } /^Warning:/ { warn = substr($0, 10) }
+        NF == 0 { emit() }
+        END { emit() }'
+}
+
+# ---------------------------------------------------------------- the admin API without python
+
+# json_records URL: the JSON objects of an admin list (GET URL), one a line (the API writes flat compact objects).
+json_records() { { curl -fsS -m 3 "$1" 2>/dev/null; echo; } | sed 's/^\[//; s/\]$//; s/},{/}\n{/g' | grep -F '{'; }
+# json_field NAME: the string (or number) value of NAME in each object line on stdin.
+json_field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p"; }
+# dr_phase ADMIN_URL POOL: the DR phase that pool's GET /status reports for POOL (empty when it does not answer).
+dr_phase() {
+    curl -fsS -m 2 "$1/status" 2>/dev/null | grep -o "{\"pool\":\"$2\",\"phase\":\"[A-Za-z]*\"" | sed 's/.*"phase":"//; s/"$//'
+}

@@ -264,6 +264,7 @@ public sealed class PoolServer : IAsyncDisposable
             ? new MusicOnHoldStreamer(MusicSource.FromFileOrGenerated(options.MusicFile), RtpPortRange.Parse(options.MediaPorts), address, Time,
                 Random.Shared, loggers.CreateLogger<MusicOnHoldStreamer>())
             : null;
+        if (streamer is not null && _pcap is not null && Settings.PcapIncludeRtp) streamer.PacketSent = _pcap.ObserveMedia;
         var media = new HoldMedia(streamer, address, Random.Shared);
         Routes = new ParkRoutes(Settings.Topology, Settings.Name, Bindings, Time)
         {

@@ -54,6 +54,9 @@ public sealed class PoolSettings
     /// <summary>When set, the SIP trace is written to this pcap file too.</summary>
     public string? PcapPath { get; init; }
 
+    /// <summary>With <see cref="PcapPath"/>: the music-on-hold RTP goes into the pcap too.</summary>
+    public bool PcapIncludeRtp { get; init; }
+
     /// <summary>Messages a live-trace subscriber may fall behind before the oldest are dropped.</summary>
     public int TraceCapacity { get; init; } = Tracing.LiveTrace.DefaultCapacity;
 

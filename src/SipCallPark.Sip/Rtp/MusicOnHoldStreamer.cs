@@ -71,6 +71,13 @@ internal sealed class MusicOnHoldStreamer : IAsyncDisposable
         _logger.StreamerStarted(music.Description, music.Duration, ports.ToString(), localAddress);
     }
 
+    /// <summary>
+    /// Called with every RTP packet just sent (local port, destination, the packet), from the timer loop; set before
+    /// the first stream starts. For the pcap trace (<c>PcapTraceWriter.ObserveMedia</c>), which only copies and queues.
+    /// A failing observer is logged and does not stop the music.
+    /// </summary>
+    public RtpPacketObserver? PacketSent { get; set; }
+
     /// <summary>RTP packets sent by all streams since start (metrics).</summary>
     public long PacketsSent => Interlocked.Read(ref _packetsSent);
 
@@ -312,6 +319,7 @@ internal sealed class MusicOnHoldStreamer : IAsyncDisposable
                 stream.RtpSocket.SendTo(_packet.AsSpan(0, length), SocketFlags.None, remote);
                 stream.CountSent();
                 Interlocked.Increment(ref _packetsSent);
+                if (PacketSent is { } observer && stream.Remote is { } target) Observe(observer, stream.LocalEndPoint, target, _packet.AsSpan(0, length));
             }
             catch (SocketException e)
             {
@@ -325,6 +333,18 @@ internal sealed class MusicOnHoldStreamer : IAsyncDisposable
         }
 
         return plan.Skip;
+    }
+
+    private void Observe(RtpPacketObserver observer, IPEndPoint local, IPEndPoint remote, ReadOnlySpan<byte> packet)
+    {
+        try
+        {
+            observer(local, remote, packet);
+        }
+        catch (Exception e)
+        {
+            _logger.ObserverFailed(e, local);
+        }
     }
 
     private void Drain(Socket socket)
@@ -346,3 +366,7 @@ internal sealed class MusicOnHoldStreamer : IAsyncDisposable
         }
     }
 }
+
+/// <summary>Sees one RTP packet the pool sent: from <paramref name="local"/> to <paramref name="remote"/>. The span is
+/// only valid during the call.</summary>
+public delegate void RtpPacketObserver(IPEndPoint local, IPEndPoint remote, ReadOnlySpan<byte> packet);

@@ -27,4 +27,7 @@ internal static partial class RtpLog
 
     [LoggerMessage(1906, LogLevel.Debug, "Music on hold woke {Late} ticks late; skipped {Skipped} frames per stream")]
     public static partial void CaughtUp(this ILogger logger, long late, long skipped);
+
+    [LoggerMessage(1907, LogLevel.Error, "The RTP packet observer failed on a packet from {Local}; the music goes on")]
+    public static partial void ObserverFailed(this ILogger logger, Exception exception, System.Net.IPEndPoint local);
 }

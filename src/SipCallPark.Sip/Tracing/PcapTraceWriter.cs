@@ -37,6 +37,8 @@ public sealed class PcapTraceWriter : IAsyncDisposable
 
     private long _written;
     private long _dropped;
+    private long _mediaWritten;
+    private long _mediaDropped;
     private long _lastWarning;
     private int _disposed;
 
@@ -82,6 +84,13 @@ public sealed class PcapTraceWriter : IAsyncDisposable
     /// <summary>Messages not written: the queue was full, the writer was disposed, or a file could not be written.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
+    /// <summary>Media packets (<see cref="ObserveMedia"/>) written to a file; not counted in <see cref="Written"/>.</summary>
+    public long MediaWritten => Interlocked.Read(ref _mediaWritten);
+
+    /// <summary>Media packets not written: the queue was half full (the other half is kept for SIP), or the writer was
+    /// disposed, or the file failed. Not counted in <see cref="Dropped"/>.</summary>
+    public long MediaDropped => Interlocked.Read(ref _mediaDropped);
+
     /// <summary>The file being written, or null before the first message.</summary>
     public string? CurrentPath => Volatile.Read(ref _currentPath);
 
@@ -105,6 +114,26 @@ public sealed class PcapTraceWriter : IAsyncDisposable
         {
             _logger.PcapQueueFull(dropped);
         }
+    }
+
+    /// <summary>
+    /// Queues a copy of a media datagram the pool sent (music-on-hold RTP) as a UDP frame from <paramref name="source"/>
+    /// to <paramref name="destination"/>; never blocks. Media may use only half of the queue, so a burst of RTP never
+    /// takes the room of SIP messages; what does not fit is dropped and counted in <see cref="MediaDropped"/>, quietly
+    /// (the SIP drop warning stays about SIP).
+    /// </summary>
+    public void ObserveMedia(IPEndPoint source, IPEndPoint destination, ReadOnlySpan<byte> payload)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(destination);
+        if (Volatile.Read(ref _disposed) != 0 || _queue.Reader.Count >= Math.Max(1, _options.QueueCapacity / 2))
+        {
+            Interlocked.Increment(ref _mediaDropped);
+            return;
+        }
+        // Sent by us: local = source, remote = destination, as for an outgoing SIP datagram.
+        var item = new Item(SipDirection.Out, SipProtocol.Udp, destination, source, payload.ToArray(), _time.GetUtcNow(), IsMedia: true);
+        if (!_queue.Writer.TryWrite(item)) Interlocked.Increment(ref _mediaDropped);
     }
 
     /// <summary>Reads a pcap file written by this class back into frames (tests and tools).</summary>
@@ -144,7 +173,7 @@ public sealed class PcapTraceWriter : IAsyncDisposable
     {
         if (_time.GetTimestamp() < _pausedUntil)
         {
-            Interlocked.Increment(ref _dropped);
+            CountDropped(item);
             return;
         }
 
@@ -163,13 +192,17 @@ public sealed class PcapTraceWriter : IAsyncDisposable
             {
                 if (!PcapFormat.UdpFits(sourceAddress, item.Bytes.Length))
                 {
-                    Interlocked.Increment(ref _dropped);
+                    CountDropped(item);
                     _logger.PcapDatagramTooLarge(item.Bytes.Length, source.ToString(), target.ToString());
                     return;
                 }
                 int frame = PcapFormat.WriteUdpFrame(_buffer.AsSpan(PcapFormat.RecordHeaderLength), source, target,
                     outgoing, _ipId++, item.Bytes);
-                if (!await WriteRecordAsync(item.Timestamp, frame).ConfigureAwait(false)) return;
+                if (!await WriteRecordAsync(item.Timestamp, frame).ConfigureAwait(false))
+                {
+                    CountDropped(item);
+                    return;
+                }
             }
             else
             {
@@ -181,17 +214,22 @@ public sealed class PcapTraceWriter : IAsyncDisposable
                     int length = Math.Min(PcapFormat.MaxTcpSegment, item.Bytes.Length - offset);
                     int frame = PcapFormat.WriteTcpFrame(_buffer.AsSpan(PcapFormat.RecordHeaderLength), source, target,
                         outgoing, _ipId++, forward.Next, backward.Next, item.Bytes.AsSpan(offset, length));
-                    if (!await WriteRecordAsync(item.Timestamp, frame).ConfigureAwait(false)) return;
+                    if (!await WriteRecordAsync(item.Timestamp, frame).ConfigureAwait(false))
+                    {
+                        CountDropped(item);
+                        return;
+                    }
                     forward.Next += (uint)length; // wraps modulo 2^32, as TCP does
                     offset += length;
                 }
                 while (offset < item.Bytes.Length);
             }
-            Interlocked.Increment(ref _written);
+            if (item.IsMedia) Interlocked.Increment(ref _mediaWritten);
+            else Interlocked.Increment(ref _written);
         }
         catch (Exception e) // a broken file must not end the writer task: drop, log, pause, then try a new file
         {
-            Interlocked.Increment(ref _dropped);
+            CountDropped(item);
             _pausedUntil = _time.GetTimestamp() + (long)(PauseAfterFailure.TotalSeconds * _time.TimestampFrequency);
             _logger.PcapWriteFailed(e, _currentPath ?? _options.Path, PauseAfterFailure);
             await CloseAsync(quietly: true).ConfigureAwait(false);
@@ -209,8 +247,7 @@ public sealed class PcapTraceWriter : IAsyncDisposable
         }
         if (_stream is null && !await OpenNextAsync().ConfigureAwait(false))
         {
-            Interlocked.Increment(ref _dropped);
-            return false;
+            return false; // the caller counts the drop
         }
         await _stream!.WriteAsync(_buffer.AsMemory(0, recordLength)).ConfigureAwait(false);
         _fileBytes += recordLength;
@@ -307,8 +344,14 @@ public sealed class PcapTraceWriter : IAsyncDisposable
         }
     }
 
+    private void CountDropped(Item item)
+    {
+        if (item.IsMedia) Interlocked.Increment(ref _mediaDropped);
+        else Interlocked.Increment(ref _dropped);
+    }
+
     private sealed record Item(SipDirection Direction, SipProtocol Protocol, IPEndPoint Remote, IPEndPoint Local,
-        byte[] Bytes, DateTimeOffset Timestamp);
+        byte[] Bytes, DateTimeOffset Timestamp, bool IsMedia = false);
 
     private sealed class Flow
     {

@@ -29,6 +29,12 @@ internal sealed record PoolCommandLine(string ConfigFile, LogEventLevel? LogLeve
         HelpName = "file",
     };
 
+    /// <summary><c>--pcap-rtp</c>: the same as <c>--Pool:PcapIncludeRtp=true</c> (needs <c>--pcap</c> or Pool:PcapFile).</summary>
+    public static Option<bool> PcapRtpOption { get; } = new("--pcap-rtp")
+    {
+        Description = "Also write the music-on-hold RTP the pool sends into the pcap file; same as --Pool:PcapIncludeRtp=true.",
+    };
+
     /// <summary>The command with its options; key overrides arrive as unmatched tokens and are checked by <see cref="TryRead"/>.</summary>
     public static RootCommand CreateCommand()
     {
@@ -40,6 +46,7 @@ internal sealed record PoolCommandLine(string ConfigFile, LogEventLevel? LogLeve
         command.Options.Add(ConfigOption);
         command.Options.Add(LogLevelOption);
         command.Options.Add(PcapOption);
+        command.Options.Add(PcapRtpOption);
         return command;
     }
 
@@ -55,6 +62,11 @@ internal sealed record PoolCommandLine(string ConfigFile, LogEventLevel? LogLeve
         if (result.GetValue(PcapOption) is { } pcap)
         {
             overrides.Add($"--Pool:PcapFile={pcap}");
+        }
+
+        if (result.GetValue(PcapRtpOption))
+        {
+            overrides.Add("--Pool:PcapIncludeRtp=true");
         }
 
         var level = result.GetValue(LogLevelOption) is { } name

@@ -33,6 +33,10 @@ internal sealed class PoolOptions
     /// <summary>When set, every SIP message in and out is also written to this pcap file (Wireshark, tshark, sngrep -I).</summary>
     public string? PcapFile { get; set; }
 
+    /// <summary>With <see cref="PcapFile"/>: the music-on-hold RTP the pool sends goes into the pcap too, as UDP
+    /// datagrams from the pool's media port to the parked phone (off by default: 50 packets a second per parked call).</summary>
+    public bool PcapIncludeRtp { get; set; }
+
     /// <summary>The call park application (Lync's Set-CsCpsConfiguration names): timeouts, ringbacks, music, orbit choice.</summary>
     public SipCallPark.Pool.Park.ParkOptions Park { get; set; } = new() { Aliases = [] };
 

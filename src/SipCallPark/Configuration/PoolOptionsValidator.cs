@@ -26,6 +26,11 @@ internal sealed partial class PoolOptionsValidator : IValidateOptions<PoolOption
             failures.Add($"{Prefix}DataDirectory must be a directory path (was {Show(options.DataDirectory)})");
         }
 
+        if (options.PcapIncludeRtp && string.IsNullOrWhiteSpace(options.PcapFile))
+        {
+            failures.Add($"{Prefix}PcapIncludeRtp needs {Prefix}PcapFile (or --pcap FILE): there is no trace to add RTP to (was true)");
+        }
+
         foreach (var algorithm in options.Auth?.Algorithms ?? [])
         {
             if (!SipCallPark.Pool.Auth.DigestAlgorithm.IsKnown(algorithm) || string.IsNullOrEmpty(algorithm))

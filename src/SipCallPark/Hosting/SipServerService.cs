@@ -41,6 +41,7 @@ internal sealed partial class SipServerService(IOptions<PoolOptions> options, IL
             Registrar = new RegistrarOptions { RequireAuthentication = _pool.Auth.RequireRegisterAuthentication },
             Admin = new AdminOptions { Url = _pool.Admin.Url, Token = _pool.Admin.Token },
             PcapPath = _pool.PcapFile is { Length: > 0 } pcap ? Path.GetFullPath(pcap) : null,
+            PcapIncludeRtp = _pool.PcapIncludeRtp,
             Park = _pool.Park,
             Dr = _pool.Dr,
             Health = _pool.Health,

@@ -55,4 +55,13 @@ public class PoolCommandLineTests
     {
         Assert.That(PoolCommandLine.CreateCommand().Parse(["--log-level", "loud"]).Errors, Is.Not.Empty);
     }
+
+    [Test]
+    public void Pcap_and_pcap_rtp_become_the_pool_keys()
+    {
+        Assert.That(Read("--pcap", "/tmp/t.pcap", "--pcap-rtp").KeyOverrides,
+            Is.EqualTo(new[] { "--Pool:PcapFile=/tmp/t.pcap", "--Pool:PcapIncludeRtp=true" }));
+        Assert.That(Read("--pcap", "/tmp/t.pcap").KeyOverrides, Is.EqualTo(new[] { "--Pool:PcapFile=/tmp/t.pcap" }),
+            "RTP stays out unless asked for");
+    }
 }

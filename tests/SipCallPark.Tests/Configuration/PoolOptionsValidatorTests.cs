@@ -51,6 +51,17 @@ public class PoolOptionsValidatorTests
     }
 
     [Test]
+    public void PcapIncludeRtp_without_a_pcap_file_is_rejected()
+    {
+        Assert.That(Failures(o => o.PcapIncludeRtp = true).Single(), Does.StartWith("Pool:PcapIncludeRtp needs Pool:PcapFile"));
+        Assert.That(Failures(o =>
+        {
+            o.PcapIncludeRtp = true;
+            o.PcapFile = "trace.pcap";
+        }), Is.Empty);
+    }
+
+    [Test]
     public void An_unknown_transport_is_rejected()
     {
         Assert.That(Failures(o => o.Sip.Transports = ["udp", "sctp"]),

@@ -1,0 +1,440 @@
+#!/usr/bin/env bash
+# Failover with real phones (DESIGN.md sections 5 and 7): pool-a and pool-b, partners, both running; three baresip 1.0
+# phones (alice, bob, carol) and one linphone-daemon 5.1 (dave), all users of pool-a.
+#   register   every phone registers at pool-a (200, X-Registration-Mode: normal); GET /registrations lists them
+#   call       alice calls bob through pool-a
+#   park       alice blind-transfers bob to sip:park@callpark.lab; GET /parked lists him, alice as the parker
+#   retrieve   carol dials the orbit and is bridged to bob; the orbit is free again; carol hangs up
+#   backup     alice and bob get their pool-b account (ctrl_tcp uanew); pool-b answers 301 while pool-a is healthy
+#   kill       kill -9 pool-a (its PID); pool-b declares pool-a's Outage
+#   re-register  alice's and bob's baresip re-register at pool-b on their own retry: 200 with
+#              X-Registration-Mode: resiliency in their SIP trace, reginfo OK; dave's linphone, restarted with pool-b
+#              first, likewise (LinphoneRegistrationOk, the 200 in its log); GET /registrations at pool-b shows
+#              the three in resiliency mode
+#   resiliency call  alice (her pool-b account) calls bob and dave through pool-b; both established; hang-up
+#   pcap       both pools ran with --Pool:PcapFile: tshark decodes their SIP and finds nothing malformed
+# Starts its own pair on free ports with a copy of config/topology.json (so it runs beside the pools run-all.sh
+# started) and short health-probe timings. Results: tools/interop/results.tsv (see README.md).
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+skip_if_ci_runs_all
+# The whole suite is bounded (INTEROP_FAILOVER_SECONDS, default 240 s): past it, SIGTERM ends it and the EXIT trap
+# stops the pools and phones by PID.
+if [[ -z "${INTEROP_FAILOVER_BOUNDED:-}" ]]; then
+    export INTEROP_FAILOVER_BOUNDED=1
+    exec timeout -k 10 "${INTEROP_FAILOVER_SECONDS:-240}" bash "$0" "$@"
+fi
+interop_init failover-phones
+require_tools baresip linphone-daemon python3 sipsak curl || exit 1
+interop_build || { record failover-phones-pool-start fail "dotnet build failed (see $INTEROP_TMP/build.log)"; exit 1; }
+
+CTL=("python3" "$INTEROP_DIR/baresip_ctl.py")
+OUT="$INTEROP_TMP/failover-phones"
+LIFETIME=${INTEROP_BARESIP_LIFETIME:-200} # seconds each phone may live at most (a bound; stopped by PID)
+mkdir -p "$OUT"
+
+# ---------------------------------------------------------------- the two pools
+
+a_sip=$(free_port 15360) && b_sip=$(free_port 15362) && a_admin=$(free_port 18360) && b_admin=$(free_port 18362) ||
+    { record failover-phones-pool-start fail "no free ports"; exit 1; }
+python3 - "$REPO_ROOT/config/topology.json" "$OUT/topology.json" "$a_sip" "$a_admin" "$b_sip" "$b_admin" <<'PY'
+import json, sys
+src, dst, a_sip, a_admin, b_sip, b_admin = sys.argv[1:]
+document = json.load(open(src))
+for pool in document["Topology"]["Pools"]:
+    if pool["Name"] == "pool-a":
+        pool["Sip"], pool["Admin"] = f"127.0.0.1:{a_sip}", f"http://127.0.0.1:{a_admin}"
+    elif pool["Name"] == "pool-b":
+        pool["Sip"], pool["Admin"] = f"127.0.0.1:{b_sip}", f"http://127.0.0.1:{b_admin}"
+json.dump(document, open(dst, "w"), indent=2)
+PY
+# Probes every 300 ms, down after 3 misses: pool-b declares the outage about a second after the kill.
+# shellcheck disable=SC2086 # INTEROP_POOL_ARGS is a list of --Key=value overrides
+dr_args=("--Pool:TopologyFile=$OUT/topology.json" "--Pool:Health:Interval=00:00:00.300" "--Pool:Health:ProbeTimeout=00:00:00.250"
+    "--Pool:Dr:FailoverDuration=00:00:05" "--Pool:Dr:FailbackDuration=00:00:05")
+# shellcheck disable=SC2086
+INTEROP_POOL_A_FO_SIP_PORT=$a_sip INTEROP_POOL_A_FO_ADMIN_PORT=$a_admin \
+    pool_start pool-a-fo config/pool-a.json "${dr_args[@]}" "--Pool:Park:MediaPorts=42100-42199" "--Pool:PcapFile=$OUT/pool-a.pcap" ${INTEROP_POOL_ARGS:-} &&
+    INTEROP_POOL_B_FO_SIP_PORT=$b_sip INTEROP_POOL_B_FO_ADMIN_PORT=$b_admin \
+        pool_start pool-b-fo config/pool-b.json "${dr_args[@]}" "--Pool:Park:MediaPorts=42200-42299" "--Pool:PcapFile=$OUT/pool-b.pcap" ${INTEROP_POOL_ARGS:-} ||
+    { record failover-phones-pool-start fail "could not start the pools"; exit 1; }
+for p in pool-a-fo pool-b-fo; do
+    pool_wait_ready "$p" || { record failover-phones-pool-start fail "$p not ready: $POOL_NOT_READY_REASON"; exit 1; }
+done
+A_ADMIN=${POOL_ADMIN[pool-a-fo]}
+B_ADMIN=${POOL_ADMIN[pool-b-fo]}
+
+# wait_phase ADMIN POOL PHASE TENTHS: bounded poll (0.2 s steps) until the phase is PHASE.
+wait_phase() {
+    local i
+    for ((i = 0; i < $4; i++)); do
+        [[ "$(dr_phase "$1" "$2")" == "$3" ]] && return 0
+        sleep 0.2
+    done
+    return 1
+}
+if ! wait_phase "$B_ADMIN" pool-a Normal 75; then
+    record failover-phones-pool-start fail "pool-b does not see pool-a as Normal (phase '$(dr_phase "$B_ADMIN" pool-a)'); logs in $OUT/.."
+    exit 1
+fi
+log "pool-a on $a_sip (admin $A_ADMIN, PID ${POOL_PID[pool-a-fo]}), pool-b on $b_sip (admin $B_ADMIN); partners see each other"
+
+# ---------------------------------------------------------------- phone helpers
+
+# registrations ADMIN: "aor<TAB>mode<TAB>pool" for each binding in GET ADMIN/registrations.
+registrations() {
+    json_records "$1/registrations" | while IFS= read -r r; do
+        printf '%s\t%s\t%s\n' "$(json_field aor <<<"$r")" "$(json_field mode <<<"$r")" "$(json_field pool <<<"$r")"
+    done
+}
+# parked_line ADMIN USER: "orbit<TAB>parked party<TAB>parker" of USER's parked call in GET ADMIN/parked.
+parked_line() {
+    local r
+    r=$(json_records "$1/parked" | grep -F "\"parkedParty\":\"sip:$2@" | head -1)
+    [[ -n "$r" ]] && printf '%s\t%s\t%s\n' "$(json_field orbit <<<"$r")" "$(json_field parkedParty <<<"$r")" "$(json_field parker <<<"$r")"
+}
+orbit_listed() { json_records "$1/parked" | json_field orbit | grep -qx "$2"; }
+
+finish() {
+    local pid
+    for pid in "${BARESIP_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+    exit "$1"
+}
+events() { grep -h "\"type\": \"$2\"" "$OUT/$1/ctl/events.jsonl" 2>/dev/null; }
+field() { sed -n "s/.*\"$1\": \"\([^\"]*\)\".*/\1/p" <<<"$2" | head -1; }
+send() { bsend "$@" >/dev/null; }
+# ok_accounts NAME: how many of NAME's accounts baresip's reginfo shows OK.
+ok_accounts() {
+    local token
+    token=$(bsend "$1" reginfo) || { echo 0; return; }
+    bresponse "$1" "$token" | grep -o "sip:$1@callpark.lab *\\\\u001b\\[32mOK" | wc -l
+}
+
+# ---- linphone-daemon (dave): HOME, config and FIFO under $OUT/dave-RUN
+LP_PID="" LP_HOLDER="" LP_DIR=""
+lp_start() { # lp_start RUN FIRST_PORT SECOND_PORT: proxy_0 -> FIRST_PORT (default account), proxy_1 -> SECOND_PORT
+    local run=$1 first=$2 second=$3
+    LP_DIR="$OUT/dave-$run"
+    mkdir -p "$LP_DIR/.local/share/linphone"
+    cat >"$LP_DIR/linphonerc" <<EOF
+[sip]
+sip_port=$DAVE_PORT
+sip_tcp_port=-1
+sip_tls_port=-1
+bind_address=127.0.0.1
+default_proxy=0
+[rtp]
+audio_rtp_port=16920-16939
+[net]
+firewall_policy=0
+[proxy_0]
+reg_proxy=<sip:127.0.0.1:$first;transport=udp>
+reg_route=<sip:127.0.0.1:$first;transport=udp;lr>
+reg_identity=sip:dave@callpark.lab
+reg_expires=300
+reg_sendregister=1
+[auth_info_0]
+username=dave
+userid=dave
+passwd=dave-lab-pw
+realm=callpark.lab
+[misc]
+enable_video=0
+[video]
+automatically_initiate=0
+automatically_accept=0
+EOF
+    [[ -n "$second" ]] && printf '[proxy_1]\nreg_proxy=<sip:127.0.0.1:%s;transport=udp>\nreg_route=<sip:127.0.0.1:%s;transport=udp;lr>\nreg_identity=sip:dave@callpark.lab\nreg_expires=300\nreg_sendregister=1\n' \
+        "$second" "$second" >>"$LP_DIR/linphonerc"
+    mkfifo "$LP_DIR/cmd"
+    sleep "$LIFETIME" >"$LP_DIR/cmd" &
+    LP_HOLDER=$!
+    track_pid $!
+    HOME="$LP_DIR" timeout -k 5 "$LIFETIME" linphone-daemon --config "$LP_DIR/linphonerc" --log "$LP_DIR/daemon.log" \
+        --disable-stats-events --auto-answer <"$LP_DIR/cmd" >"$LP_DIR/out.log" 2>&1 &
+    LP_PID=$!
+    track_pid $!
+}
+lp_cmd() { timeout 3 sh -c 'printf "%s\n" "$1" >"$2"' _ "$1" "$LP_DIR/cmd"; }
+lp_stop() {
+    [[ -n "$LP_PID" ]] || return 0
+    lp_cmd quit 2>/dev/null
+    stop_pid "$LP_PID" 30
+    stop_pid "$LP_HOLDER" 10
+    LP_PID=""
+}
+# lp_registered ID: register-status ID says LinphoneRegistrationOk (bounded, 20 x 0.5 s).
+lp_registered() {
+    local i
+    for ((i = 0; i < 20; i++)); do
+        lp_cmd "register-status $1"
+        sleep 0.5
+        if grep -q 'State: LinphoneRegistrationOk' "$LP_DIR/out.log"; then return 0; fi
+    done
+    return 1
+}
+# lp_wait EVENT FROM_REGEX TENTHS: until the daemon reports EVENT for a call whose From matches (0.2 s steps).
+lp_wait() {
+    local i
+    for ((i = 0; i < $3; i++)); do
+        if tr -d '\r' <"$LP_DIR/out.log" | awk -v e="$1" -v f="$2" '/^Event: / { ev = $2; next }
+            /^From: / && ev == e && $0 ~ f { found = 1 } END { exit !found }'; then return 0; fi
+        sleep 0.2
+    done
+    return 1
+}
+
+# ---------------------------------------------------------------- 1. register at pool-a
+
+ports=()
+base=15800
+for p in alice bob carol; do
+    port=$(pick_sip_port "$base" 40) || { record failover-register fail "no free SIP ports for $p"; exit 1; }
+    ports+=("$port")
+    base=$((port + 10))
+done
+DAVE_PORT=$(free_port $((base + 20))) || { record failover-register fail "no free SIP port for dave"; exit 1; }
+POOL_A_SIP_PORT=$a_sip # start_phone's accounts: one account, pool-a as the outbound proxy
+start_phone alice alice-lab-pw manual "${ports[0]}" 16800
+start_phone bob bob-lab-pw auto "${ports[1]}" 16840
+start_phone carol carol-lab-pw manual "${ports[2]}" 16880
+lp_start run1 "$a_sip" ""
+log "baresip alice ${ports[0]}, bob ${ports[1]}, carol ${ports[2]}; linphone dave $DAVE_PORT; logs in $OUT"
+
+# registered_at NAME POOL_PORT: NAME's baresip trace shows a 200 to its REGISTER from that pool (bounded, 15 s).
+registered_at() {
+    local i
+    for ((i = 0; i < 75; i++)); do
+        sip_responses "$OUT/$1/baresip.log" "$2" | grep -qP '^SIP/2.0 200.*\tCSeq: \d+ REGISTER' && return 0
+        sleep 0.2
+    done
+    return 1
+}
+reg_fail=""
+for p in alice bob carol; do
+    registered_at "$p" "$a_sip" || reg_fail+=" $p (REGISTER_FAIL: $(events "$p" REGISTER_FAIL | head -1 | cut -c1-120));"
+done
+lp_registered 1 || reg_fail+=" dave (linphone: $(grep -m1 'State:' "$LP_DIR/out.log"));"
+if [[ -n "$reg_fail" ]]; then
+    record failover-register fail "not registered at pool-a:$reg_fail traces in $OUT"
+    finish 1
+fi
+normal_200=0
+for i in 0 1 2; do
+    name=(alice bob carol)
+    sip_responses "$OUT/${name[$i]}/baresip.log" "$a_sip" | grep -P '^SIP/2.0 200.*\tCSeq: \d+ REGISTER\tnormal' -q && normal_200=$((normal_200 + 1))
+done
+sip_responses "$LP_DIR/daemon.log" "$a_sip" | grep -qP '^SIP/2.0 200.*\tCSeq: \d+ REGISTER\tnormal' && normal_200=$((normal_200 + 1))
+listed_a=0
+for ((i = 0; i < 10 && listed_a < 4; i++)); do # bounded: the four bindings are stored before the 200s were sent
+    regs_a=$(registrations "$A_ADMIN")
+    listed_a=$(awk -F'\t' '$2 == "normal" && $3 == "pool-a" { print $1 }' <<<"$regs_a" | sort -u | grep -cE 'sip:(alice|bob|carol|dave)@')
+    ((listed_a < 4)) && sleep 0.5
+done
+if ((normal_200 == 4 && listed_a == 4)); then
+    record failover-register pass "baresip alice, bob, carol and linphone dave registered at pool-a: each got a 200 with X-Registration-Mode: normal (their SIP logs); GET /registrations at pool-a lists the 4 in mode normal"
+else
+    curl -fsS -m 3 "$A_ADMIN/registrations" >"$OUT/registrations-a.json" 2>&1
+    record failover-register fail "200 with X-Registration-Mode: normal in $normal_200 of 4 phone logs; pool-a's /registrations lists $listed_a of 4 in mode normal ($(tr '\t\n' ' ;' <<<"$regs_a" | cut -c1-300)); traces in $OUT"
+    finish 1
+fi
+
+# ---------------------------------------------------------------- 2. call, park, retrieve, hang up (pool-a)
+
+send alice dial sip:bob@callpark.lab >/dev/null 2>&1
+if bwait alice CALL_ESTABLISHED 1 15 && bwait bob CALL_ESTABLISHED 1 15; then
+    record failover-call pass "alice called bob through pool-a: CALL_ESTABLISHED on both phones"
+else
+    record failover-call fail "alice's call to bob was not established (alice: $(events alice CALL_CLOSED | head -1 | cut -c1-160)); traces in $OUT"
+    finish 1
+fi
+sleep 1
+send alice transfer sip:park@callpark.lab >"$OUT/transfer.txt" 2>&1
+park_call=""
+bwait bob CALL_ESTABLISHED 2 15 && park_call=$(events bob CALL_ESTABLISHED | sed -n 2p)
+bwait alice CALL_CLOSED 1 10
+entry=""
+for ((i = 0; i < 25; i++)); do
+    entry=$(parked_line "$A_ADMIN" bob)
+    [[ -n "$entry" ]] && break
+    sleep 0.2
+done
+orbit=$(cut -f1 <<<"$entry")
+if [[ "$(field peeruri "${park_call:-{\}}")" == sip:park@callpark.lab* && -n "$orbit" && "$(cut -f3 <<<"$entry")" == *alice@* ]] &&
+    events alice CALL_CLOSED | grep -q .; then
+    record failover-park pass "alice transferred bob to sip:park@callpark.lab; bob's call to the park established, alice's closed; GET /parked at pool-a: orbit $orbit, parked $(cut -f2 <<<"$entry"), parker $(cut -f3 <<<"$entry")"
+else
+    record failover-park fail "bob's call to the park: '${park_call:-none}'; GET /parked: '${entry:-nothing for bob}'; alice CALL_CLOSED: '$(events alice CALL_CLOSED | head -1 | cut -c1-120)'; traces in $OUT"
+    finish 1
+fi
+
+sleep 0.5
+send carol dial "sip:$orbit@callpark.lab" >/dev/null 2>&1
+carol_ok=0 freed=0
+bwait carol CALL_ESTABLISHED 1 15 && carol_ok=1
+for ((i = 0; i < 25; i++)); do
+    orbit_listed "$A_ADMIN" "$orbit" || { freed=1; break; }
+    sleep 0.2
+done
+bob_park_closed=$(events bob CALL_CLOSED | grep -c 'sip:park@' || true)
+if ((carol_ok && freed && bob_park_closed == 0)); then
+    record failover-retrieve pass "carol dialled sip:$orbit@callpark.lab: CALL_ESTABLISHED, bridged to bob's park call (still up); GET /parked no longer lists $orbit"
+else
+    record failover-retrieve fail "carol established: $carol_ok ('$(events carol CALL_CLOSED | head -1 | cut -c1-120)'); orbit $orbit freed in /parked: $freed; bob's park call closed early: $bob_park_closed; traces in $OUT"
+    finish 1
+fi
+sleep 0.5
+send carol hangup >/dev/null 2>&1
+carol_closed=0 bob_closed=0
+bwait carol CALL_CLOSED 1 10 && carol_closed=1
+for ((i = 0; i < 50; i++)); do
+    events bob CALL_CLOSED | grep -q 'sip:park@' && { bob_closed=1; break; }
+    sleep 0.2
+done
+if ((carol_closed && bob_closed)); then
+    record failover-hangup pass "carol hung up: CALL_CLOSED on carol and on bob's park call"
+else
+    record failover-hangup fail "CALL_CLOSED: carol $carol_closed, bob's park call $bob_closed; traces in $OUT"
+fi
+
+# ---------------------------------------------------------------- 3. the backup accounts, then kill pool-a
+
+# baresip 1.0 has no backup registrar: a second account line with pool-b as its outbound proxy is the way. pool-b
+# answers 301 while pool-a is healthy, and libre retries a refused registration after 15-30 s, then 30-60 s, doubling
+# up to 15-30 min. So the suite adds the account (uanew) just before the kill: its first REGISTER gets the 301, and
+# the phone's own retry 15-30 s later reaches pool-b in Outage.
+for p in alice bob; do
+    mode=$([[ $p == bob ]] && echo auto || echo manual)
+    send "$p" uanew "<sip:$p@callpark.lab>;auth_user=$p;auth_pass=$p-lab-pw;outbound=\"sip:127.0.0.1:$b_sip\";regint=300;answermode=$mode;audio_codecs=pcmu,pcma;mwi=no;pubint=0" \
+        >"$OUT/$p/uanew.txt" 2>&1
+done
+redirected=0
+for p in alice bob; do
+    for ((i = 0; i < 50; i++)); do
+        if sip_responses "$OUT/$p/baresip.log" "$b_sip" | grep -qP '^SIP/2.0 301.*\tCSeq: \d+ REGISTER'; then
+            redirected=$((redirected + 1)); break
+        fi
+        sleep 0.2
+    done
+done
+if ((redirected == 2)); then
+    record failover-backup-redirect pass "alice's and bob's pool-b accounts (uanew) got 301 Moved Permanently from pool-b: pool-a is healthy"
+else
+    record failover-backup-redirect fail "301 from pool-b seen by $redirected of 2 phones (uanew: $(cat "$OUT/alice/uanew.txt" | tr '\n' ' ' | cut -c1-120)); traces in $OUT"
+fi
+
+kill_pid=${POOL_PID[pool-a-fo]}
+log "kill -9 pool-a (PID $kill_pid)"
+kill -KILL "$kill_pid"
+wait "$kill_pid" 2>/dev/null
+unset "POOL_PID[pool-a-fo]"
+if wait_phase "$B_ADMIN" pool-a Outage 50; then
+    record failover-kill-pool-a pass "kill -9 $kill_pid (pool-a); pool-b's /status: pool-a Outage; its log: '$(grep -m1 -o 'Partner pool pool-a is down.*' "${POOL_DIR[pool-b-fo]}/pool.log")'"
+else
+    record failover-kill-pool-a fail "pool-b did not declare pool-a's outage in 10 s (phase '$(dr_phase "$B_ADMIN" pool-a)'); see ${POOL_DIR[pool-b-fo]}/pool.log"
+    finish 1
+fi
+
+# ---------------------------------------------------------------- 4. re-registration at pool-b
+
+# dave: linphone's second account cannot stand by (its REGISTER follows pool-b's 301 with Request-URI
+# sip:127.0.0.1:PORT, which the registrar refuses, and liblinphone then waits for new credentials), so dave's phone is
+# restarted with pool-b as the first account, as a user would switch accounts.
+lp_stop
+lp_start run2 "$b_sip" "$a_sip"
+lp_ok=0
+lp_registered 1 && lp_ok=1
+resilient=()
+for ((i = 0; i < 200 && ${#resilient[@]} < 2; i++)); do # the retry is 15-30 s after the 301: at most 40 s
+    resilient=()
+    for p in alice bob; do
+        sip_responses "$OUT/$p/baresip.log" "$b_sip" | grep -qP '^SIP/2.0 200.*\tCSeq: \d+ REGISTER\tresiliency' && resilient+=("$p")
+    done
+    sleep 0.2
+done
+ua_ok=0
+for p in alice bob; do
+    (($(ok_accounts "$p") == 2)) && ua_ok=$((ua_ok + 1))
+done
+warning=$(sip_responses "$OUT/alice/baresip.log" "$b_sip" | awk -F'\t' '$3 == "resiliency" { print $4; exit }')
+if ((${#resilient[@]} == 2 && ua_ok == 2)); then
+    record failover-reregister-baresip pass "alice and bob re-registered at pool-b on baresip's own retry: 200 with X-Registration-Mode: resiliency (Warning: $warning); reginfo shows both accounts OK"
+else
+    record failover-reregister-baresip fail "200 with X-Registration-Mode: resiliency from pool-b for: ${resilient[*]:-nobody} (of alice bob); reginfo OK on both accounts: $ua_ok of 2; traces in $OUT"
+fi
+lp_mode=$(sip_responses "$LP_DIR/daemon.log" "$b_sip" | awk -F'\t' '$1 ~ /^SIP\/2.0 200/ && $2 ~ /REGISTER/ { print $3; exit }')
+if ((lp_ok)) && [[ "$lp_mode" == resiliency ]]; then
+    record failover-reregister-linphone pass "dave's linphone (pool-b first) registered at pool-b: LinphoneRegistrationOk, its log shows the 200 with X-Registration-Mode: resiliency"
+else
+    record failover-reregister-linphone fail "dave: registration ok $lp_ok, X-Registration-Mode in pool-b's 200: '${lp_mode:-none}'; log in $LP_DIR/daemon.log"
+fi
+listed_b=$(registrations "$B_ADMIN" | awk -F'\t' '$2 == "resiliency" && $3 == "pool-b" { print $1 }' | sort -u | grep -cE 'sip:(alice|bob|dave)@')
+if ((listed_b == 3)); then
+    record failover-registrations-pool-b pass "GET /registrations at pool-b lists alice, bob and dave in mode resiliency"
+else
+    record failover-registrations-pool-b fail "GET /registrations at pool-b lists $listed_b of alice, bob, dave in mode resiliency: $(registrations "$B_ADMIN" | tr '\t\n' ' ;' | cut -c1-300)"
+fi
+
+# ---------------------------------------------------------------- 5. calls through pool-b in resiliency mode
+
+if ((${#resilient[@]} == 2)); then
+    send alice uanext >/dev/null 2>&1 # alice's current account: the pool-b one (baresip dials from the current account)
+    before_a=$(events alice CALL_ESTABLISHED | wc -l) before_b=$(events bob CALL_ESTABLISHED | wc -l)
+    send alice dial sip:bob@callpark.lab >/dev/null 2>&1
+    via_b=0
+    if bwait alice CALL_ESTABLISHED $((before_a + 1)) 15 && bwait bob CALL_ESTABLISHED $((before_b + 1)) 15; then
+        # the INVITE's final response came from pool-b
+        sip_responses "$OUT/alice/baresip.log" "$b_sip" | grep -qP '^SIP/2.0 200.*\tCSeq: \d+ INVITE' && via_b=1
+    fi
+    if ((via_b)); then
+        closed_a=$(events alice CALL_CLOSED | wc -l) closed_b=$(events bob CALL_CLOSED | wc -l)
+        send alice hangup >/dev/null 2>&1
+        if bwait alice CALL_CLOSED $((closed_a + 1)) 10 && bwait bob CALL_CLOSED $((closed_b + 1)) 10; then
+            record failover-resiliency-call pass "alice (pool-b account) called bob through pool-b: CALL_ESTABLISHED on both, the 200 from pool-b; hang-up: CALL_CLOSED on both"
+        else
+            record failover-resiliency-call fail "call through pool-b established, but the hang-up did not close both calls; traces in $OUT"
+        fi
+    else
+        record failover-resiliency-call fail "alice's call to bob through pool-b: not established or not through pool-b (alice: $(events alice CALL_CLOSED | tail -1 | cut -c1-160)); traces in $OUT"
+    fi
+    if ((lp_ok)); then
+        before_a=$(events alice CALL_ESTABLISHED | wc -l)
+        send alice dial sip:dave@callpark.lab >/dev/null 2>&1
+        dave_ok=0
+        bwait alice CALL_ESTABLISHED $((before_a + 1)) 15 && lp_wait LinphoneCallStreamsRunning 'sip:alice@' 50 && dave_ok=1
+        closed_a=$(events alice CALL_CLOSED | wc -l)
+        send alice hangup >/dev/null 2>&1
+        dave_end=0
+        bwait alice CALL_CLOSED $((closed_a + 1)) 10 && lp_wait LinphoneCallEnd 'sip:alice@' 50 && dave_end=1
+        if ((dave_ok && dave_end)); then
+            record failover-resiliency-call-linphone pass "alice called dave's linphone through pool-b: established (linphone StreamsRunning); alice hung up, dave's call ended"
+        else
+            record failover-resiliency-call-linphone fail "alice -> dave through pool-b: established $dave_ok, ended $dave_end; logs in $LP_DIR"
+        fi
+    fi
+fi
+lp_stop
+
+# ---------------------------------------------------------------- 6. the pools' SIP traces (--pcap) open in tshark
+
+# pool-b is stopped first (SIGTERM: it writes what is queued); pool-a's trace ends where kill -9 cut it.
+pool_stop pool-b-fo
+if command -v tshark >/dev/null; then
+    pcap_detail="" pcap_ok=1
+    for f in pool-a:"$a_sip" pool-b:"$b_sip"; do
+        name=${f%%:*} port=${f##*:}
+        file="$OUT/$name.pcap"
+        sip_count=$(timeout 60 tshark -r "$file" -d "udp.port==$port,sip" -Y sip -T fields -e frame.number 2>/dev/null | wc -l)
+        malformed=$(timeout 60 tshark -r "$file" -d "udp.port==$port,sip" -Y _ws.malformed 2>/dev/null | wc -l)
+        pcap_detail+=" $name: $sip_count SIP frames, $malformed malformed;"
+        ((sip_count > 0 && malformed == 0)) || pcap_ok=0
+    done
+    if ((pcap_ok)); then
+        record failover-pcap pass "tshark -Y sip decodes both pools' traces and -Y _ws.malformed prints nothing:$pcap_detail"
+    else
+        record failover-pcap fail "tshark on the pools' traces:$pcap_detail files in $OUT"
+    fi
+else
+    log "tshark is not installed: the pools' traces are not checked (apt-get install tshark)"
+fi
+finish $((INTEROP_FAILURES == 0 ? 0 : 1))
