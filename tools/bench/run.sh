@@ -22,7 +22,8 @@
 #
 # Ports (127.0.0.1 only; override with the environment): BENCH_SIP_A=5160 BENCH_ADMIN_A=8160 (pool-a),
 # BENCH_SIP_B=5162 BENCH_ADMIN_B=8162 (pool-b), BENCH_KAMAILIO=5170, BENCH_SIPP_BASE=5171 (sipp uses it and the
-# next four). Every process it starts is stopped by its PID; every wait is bounded.
+# next four). BENCH_STEP_SECONDS=N changes the length of a sipp step (20 s; 3 s with --quick). Every process it
+# starts is stopped by its PID; every wait is bounded.
 #
 # A measurement, not a test: speed never fails it. Exit 0 when every part asked for ran and produced its numbers;
 # 1 when a part could not run at all (missing tool, server that would not start, no numbers: see the report's
@@ -56,7 +57,7 @@ while (($#)); do
         --out=*) out=${1#--out=} ;;
         --only) IFS=, read -ra more <<<"${2:?--only needs a part}"; parts+=("${more[@]}"); shift ;;
         --only=*) IFS=, read -ra more <<<"${1#--only=}"; parts+=("${more[@]}") ;;
-        -h | --help) sed -n '2,31p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,30p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -73,6 +74,7 @@ if ((quick)); then
 else
     STEP_SECONDS=20 USERS=1000 FO_USERS=1000 FO_PARKED=100
 fi
+STEP_SECONDS=${BENCH_STEP_SECONDS:-$STEP_SECONDS}
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sipcallpark-bench.XXXXXX")
 mkdir -p "$TMP/parts" "$TMP/sipp"
@@ -476,7 +478,7 @@ part_park() {
         echo "acting as phones: way-2 park, retrieval by bridge, hang-up; see \`$BENCH/README.md\`), driven by \`$cmd\`."
         echo "Kamailio has no call park, so there is no reference figure."
         echo
-        echo "\\`\$PARK_TMP\\` is park.sh's own temporary directory."
+        echo "\`\$PARK_TMP\` is park.sh's own temporary directory."
         # park.sh's table without its own title line.
         grep -v '^## Park benchmark' "$TMP/park.out" | grep -v '^Load output and pool logs:' \
             | sed -E 's#/[^ `]*/sipcallpark-parkbench\.[A-Za-z0-9]+#$PARK_TMP#g'
