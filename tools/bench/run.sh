@@ -255,12 +255,17 @@ sipp_step() {
     S_CMD=(sipp "$@" -i 127.0.0.1 -r "$rate" -rp 1000 -m "$calls" -l "$limit" -recv_timeout 5000
         -timeout $((STEP_SECONDS * 3 + 30)) -nostdin -trace_stat -stf "$stat" -fd 1
         -trace_err -error_file "$TMP/sipp/$tag-$rate.errors.log" "127.0.0.1:$port")
+    S_LOAD=$(cut -d' ' -f1 /proc/loadavg)
     cpu0=$(cpu_ticks "$pid")
     start_ns=$(date +%s%N)
     S_RC=0
-    timeout -k 5 $((STEP_SECONDS * 3 + 40)) "${S_CMD[@]}" >"$TMP/sipp/$tag-$rate.screen.log" 2>&1 </dev/null || S_RC=$?
+    /usr/bin/time -f '%U %S' -o "$TMP/sipp/$tag-$rate.time" timeout -k 5 $((STEP_SECONDS * 3 + 40)) "${S_CMD[@]}" \
+        >"$TMP/sipp/$tag-$rate.screen.log" 2>&1 </dev/null || S_RC=$?
     took_ms=$((($(date +%s%N) - start_ns) / 1000000))
     cpu1=$(cpu_ticks "$pid")
+    # sipp's own CPU (user + system seconds, from time(1)) over the step.
+    S_SIPP_CPU=$(awk -v ms="$took_ms" 'NF == 2 && $1 ~ /^[0-9.]+$/ { printf "%.0f", 100 * ($1 + $2) / (ms / 1000); found = 1 } END { if (!found) print "?" }' \
+        "$TMP/sipp/$tag-$rate.time" 2>/dev/null)
     { read -r S_OK; read -r S_FAILED; read -r S_RETRANS; } < <(python3 "$BENCH/benchdata.py" stat "$stat" \
         'SuccessfulCall(C)' 'FailedCall(C)' 'Retransmissions(C)' 2>/dev/null || printf '?\n?\n?\n')
     S_SECONDS=$(awk -v ms="$took_ms" 'BEGIN { printf "%.1f", ms / 1000 }')
@@ -276,7 +281,7 @@ sipp_step() {
         && ((took_ms <= STEP_SECONDS * 1100 + 3000)); then
         S_PASS=1
     fi
-    log "  $tag $rate/s: ok $S_OK failed $S_FAILED retrans $S_RETRANS ($S_RETRANS_PCT %) in $S_SECONDS s, server CPU $S_CPU % $( ((S_PASS)) && echo pass || echo "FAIL (sipp exit $S_RC)")"
+    log "  $tag $rate/s: ok $S_OK failed $S_FAILED retrans $S_RETRANS ($S_RETRANS_PCT %) in $S_SECONDS s, server CPU $S_CPU %, sipp CPU $S_SIPP_CPU %, load $S_LOAD $( ((S_PASS)) && echo pass || echo "FAIL (sipp exit $S_RC)")"
 }
 
 # ladder TAG PID PORT START MAX GRAIN MSGS_PER_CALL SIPP_ARGS...: the highest rate that passes a step. Doubles from
@@ -292,7 +297,7 @@ ladder() {
         shift
         sipp_step "$tag" "$pid" "$port" "$at" "$per_call" "$@"
         L_STEPS=$((L_STEPS + 1))
-        L_ROWS+=("| $at | $S_OK | $S_FAILED | $S_RETRANS ($S_RETRANS_PCT %) | $S_SECONDS | $S_ACHIEVED | $S_CPU | $( ((S_PASS)) && echo yes || echo "**no**") |")
+        L_ROWS+=("| $at | $S_OK | $S_FAILED | $S_RETRANS ($S_RETRANS_PCT %) | $S_SECONDS | $S_ACHIEVED | $S_CPU | $S_SIPP_CPU | $S_LOAD | $( ((S_PASS)) && echo yes || echo "**no**") |")
         if ((S_PASS)); then L_BEST=$at L_CMD="${S_CMD[*]}"; fi
         kill -0 "$pid" 2>/dev/null || { log "  the server ($pid) is gone"; return 1; }
         ((quick)) || sleep 2 # let the last transactions end before the next step
@@ -328,8 +333,8 @@ ladder() {
     return 0
 }
 
-LADDER_HEAD="| rate/s | successful | failed | retransmissions | seconds | achieved/s | server CPU % | passes |
-|---:|---:|---:|---:|---:|---:|---:|---|"
+LADDER_HEAD="| rate/s | successful | failed | retransmissions | seconds | achieved/s | server CPU % | sipp CPU % | load avg | passes |
+|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
@@ -346,7 +351,9 @@ part_register() {
         echo "sipp takes them in turn from an injection file (\`-inf users.csv\`, \`[authentication username=… password=…]\`)."
         echo "A step passes with zero failed calls, every call done, retransmissions < 1 % of the requests, and finished within"
         echo "10 % (+3 s) of its $STEP_SECONDS s. Rates double until a step fails, then the gap is halved twice."
-        echo "Server CPU % is the server's process tree over the step (100 % = one core)."
+        echo "Server CPU % is the server's process tree over the step, sipp CPU % the load generator's (100 % = one core;"
+        echo "sipp is single-threaded, so near 100 % it is sipp that limits); load avg is the machine's 1-minute load at the"
+        echo "step's start ($(nproc) cores: above $(nproc), processes were waiting for a core)."
         echo
     } >"$md"
     for auth in 1 0; do
