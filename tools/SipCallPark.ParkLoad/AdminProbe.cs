@@ -44,5 +44,28 @@ public sealed class AdminProbe : IDisposable
         }
     }
 
+    /// <summary>The sum of every series of a metric of /metrics, labelled or not (e.g. <c>sipcallpark_replication_batches_total</c>), or null.</summary>
+    public async Task<double?> MetricSumAsync(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var text = await _http.GetStringAsync("/metrics", cancellationToken);
+            double? sum = null;
+            foreach (var line in text.Split('\n'))
+            {
+                var space = line.LastIndexOf(' ');
+                if (space <= 0 || !line.StartsWith(name, StringComparison.Ordinal)) continue;
+                var next = line.Length > name.Length ? line[name.Length] : ' ';
+                if (next is not (' ' or '{')) continue;
+                if (double.TryParse(line.AsSpan(space + 1), CultureInfo.InvariantCulture, out var value)) sum = (sum ?? 0) + value;
+            }
+            return sum;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return null;
+        }
+    }
+
     public void Dispose() => _http.Dispose();
 }

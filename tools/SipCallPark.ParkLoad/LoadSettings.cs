@@ -3,7 +3,7 @@ using SipCallPark.Sip.Transport;
 
 namespace SipCallPark.ParkLoad;
 
-public enum LoadMode { Cycles, Hold }
+public enum LoadMode { Cycles, Hold, Failover }
 
 /// <summary>
 /// What one run of the load generator does, read from the command line and checked once (<see cref="Validate"/>).
@@ -45,6 +45,21 @@ public sealed record LoadSettings
     /// <summary>How long CPU is sampled in hold mode.</summary>
     public TimeSpan Measure { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Failover mode: the backup pool's SIP address (where the primary's user registers after the kill).</summary>
+    public SipEndPoint? Backup { get; init; }
+
+    /// <summary>Failover mode: the backup's admin API (its /status shows the primary's DR phase).</summary>
+    public Uri? BackupAdmin { get; init; }
+
+    /// <summary>Failover mode: the primary's pool name as the backup's /status names it.</summary>
+    public string PrimaryName { get; init; } = "pool-a";
+
+    /// <summary>Failover mode: the file the killing script writes the kill's Unix time (ms) into, newline-terminated.</summary>
+    public string? KillFile { get; init; }
+
+    /// <summary>Failover mode: the primary's user who registers at the backup after the kill (lab password).</summary>
+    public string RegisterUser { get; init; } = "dave";
+
     public string Domain { get; init; } = "callpark.lab";
 
     public string ParkService { get; init; } = "park";
@@ -61,6 +76,10 @@ public sealed record LoadSettings
         if (StepTimeout < TimeSpan.FromMilliseconds(100) || StepTimeout > TimeSpan.FromMinutes(2)) throw new ArgumentException("--timeout must be between 0.1 and 120 s");
         if (ParkedFor < TimeSpan.Zero || ParkedFor > TimeSpan.FromMinutes(5)) throw new ArgumentException("--parked-ms must be between 0 and 300000");
         if (Measure < TimeSpan.FromSeconds(1) || Measure > TimeSpan.FromMinutes(10)) throw new ArgumentException("--measure-seconds must be between 1 and 600");
+        if (Mode == LoadMode.Failover && (Backup is null || BackupAdmin is null || string.IsNullOrEmpty(KillFile)))
+            throw new ArgumentException("failover mode needs --backup, --backup-admin and --kill-file");
+        if (Backup is { } backup && !IPAddress.IsLoopback(backup.Address.Address)) throw new ArgumentException("--backup must be a loopback address (127.0.0.1:port)");
+        if (BackupAdmin is { IsLoopback: false }) throw new ArgumentException("--backup-admin must be a loopback URL");
         if (Mode == LoadMode.Hold && PoolPid is null) throw new ArgumentException("hold mode needs --pool-pid (the pool's RSS and CPU are read from /proc)");
     }
 }

@@ -12,6 +12,9 @@
 #   tools/bench/park.sh --quick            a few seconds per figure (CI smoke: small rates, 200 calls held)
 #   tools/bench/park.sh 300 500 700        these open-loop rates
 #   PARK_BENCH_KEEP=1 tools/bench/park.sh  keep the temp dir (pool logs, load output) even when all went well
+#   PARK_BENCH_SIP_PORT=5160 PARK_BENCH_ADMIN_PORT=8160 PARK_BENCH_PARTNER_SIP_PORT=5162 PARK_BENCH_PARTNER_ADMIN_PORT=8162 \
+#       tools/bench/park.sh                other ports for the pool and for the partner pool-b it probes and replicates to
+#                                          (not started here; defaults 5060, 8060, 5062, 8062: the shipped ones)
 #
 # Everything listens on 127.0.0.1. The pool is stopped by its PID on exit. Every wait is bounded.
 set -euo pipefail
@@ -20,8 +23,12 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$REPO"
 POOL_DLL=src/SipCallPark/bin/Release/net10.0/SipCallPark.dll
 LOAD_DLL=tools/SipCallPark.ParkLoad/bin/Release/net10.0/SipCallPark.ParkLoad.dll
-SIP=127.0.0.1:5060
-ADMIN=http://127.0.0.1:8060
+SIP_PORT=${PARK_BENCH_SIP_PORT:-5060}
+ADMIN_PORT=${PARK_BENCH_ADMIN_PORT:-8060}
+SIP=127.0.0.1:$SIP_PORT
+ADMIN=http://127.0.0.1:$ADMIN_PORT
+PARTNER_SIP=127.0.0.1:${PARK_BENCH_PARTNER_SIP_PORT:-5062}
+PARTNER_ADMIN=http://127.0.0.1:${PARK_BENCH_PARTNER_ADMIN_PORT:-8062}
 
 quick=0 ten_k=1 build=1
 rates=()
@@ -30,7 +37,7 @@ for a in "$@"; do
         --quick) quick=1 ;;
         --no-10k) ten_k=0 ;;
         --no-build) build=0 ;;
-        -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
         *[!0-9]* | '') echo "park.sh: unknown argument '$a'" >&2; exit 2 ;;
         *) rates+=("$a") ;;
     esac
@@ -93,11 +100,15 @@ fi
 [[ -f "$POOL_DLL" && -f "$LOAD_DLL" ]] || { echo "park.sh: $POOL_DLL or $LOAD_DLL missing (build first)" >&2; exit 1; }
 
 # Lync's rule: start and end of a range equal in length; 5 digits give pool-a 10,000 orbits.
-python3 - config/topology.json "$TMP/topology.json" <<'PY'
+python3 - config/topology.json "$TMP/topology.json" "$SIP" "$ADMIN" "$PARTNER_SIP" "$PARTNER_ADMIN" <<'PY'
 import json, sys
 topology = json.load(open(sys.argv[1]))
 for pool in topology["Topology"]["Pools"]:
     pool["Orbits"] = {"pool-a": ["70000-79999"], "pool-b": ["80000-89999"]}.get(pool["Name"], pool["Orbits"])
+    if pool["Name"] == "pool-a":
+        pool["Sip"], pool["Admin"] = sys.argv[3], sys.argv[4]
+    elif pool["Name"] == "pool-b":
+        pool["Sip"], pool["Admin"] = sys.argv[5], sys.argv[6]
 json.dump(topology, open(sys.argv[2], "w"), indent=2)
 PY
 
@@ -112,6 +123,7 @@ start_pool() {
         exit 1
     fi
     POOL_CMD=(dotnet "$POOL_DLL" --config config/pool-a.json --log-level Warning
+        "--Pool:Sip:Port=$SIP_PORT" "--Pool:Admin:Url=$ADMIN"
         "--Pool:DataDirectory=$POOL_DIR/data" "--Pool:TopologyFile=$TMP/topology.json"
         --Pool:Park:OrbitAssignment=Lowest --Pool:Park:MediaPorts=20000-39999 --Pool:Park:CallPickupTimeout=00:10:00
         "--Serilog:WriteTo:1:Args:path=$POOL_DIR/logs/pool-a-.json" "$@")
