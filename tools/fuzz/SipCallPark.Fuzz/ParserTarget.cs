@@ -69,7 +69,8 @@ internal static class ParserTarget
 
         StampReceived(request);
         ReadValidated(request);
-        ReadBack(request.ToArray(), "the validated request, stamped,");
+        var again = ReadBack(request.ToArray(), "the validated request, stamped,");
+        SameDialogFields(request, again, "the stamped request");
 
         var ok = SipResponse.CreateFor(request, 200, toTag: "f00d");
         ReadBack(ok.ToArray(), "a 200 built for a validated request");
@@ -82,7 +83,8 @@ internal static class ParserTarget
         if (SipMessageValidator.Validate(response) is not null) return;   // dropped by the transport
         ReadValidated(response);
         _ = response.FirstLine;
-        ReadBack(response.ToArray(), "the validated response");
+        var again = ReadBack(response.ToArray(), "the validated response");
+        SameDialogFields(response, again, "the validated response");
     }
 
     /// <summary>What <c>SipMessageTransport.RejectAsync</c> does: answer a broken request from whatever headers it had.</summary>
@@ -129,24 +131,35 @@ internal static class ParserTarget
         foreach (var field in message.Headers)
         {
             var value = field.Value;
+            // What the stack rebuilds from a header it accepted (a To with our tag, a Via with received, a
+            // Contact or Record-Route with a parameter) must be readable by the next hop, ourselves included.
             if (NameAddress.TryParse(value, out var address))
             {
-                _ = address.ToString();
                 _ = address.Uri.AddressOfRecord;
                 _ = address.Uri.UnescapedUser;
                 _ = address.Uri.HostWithoutBrackets;
+                if (!address.IsWildcard)
+                {
+                    var tagged = address.WithTag("f00d").ToString();
+                    FuzzFinding.Check(NameAddress.TryParse(tagged, out var back) && back.Tag == "f00d" && back.Uri.Equals(address.Uri),
+                        $"name-addr '{value}' with a tag added, '{tagged}', does not read back");
+                }
             }
             if (ViaHeader.TryParse(value, out var via))
             {
-                _ = via.ToString();
                 _ = via.RPort;
                 _ = via.SentBy;
+                var stamped = via.WithParameter("received", "192.0.2.1").ToString();
+                FuzzFinding.Check(ViaHeader.TryParse(stamped, out var back) && back.Branch == via.Branch && back.Received == "192.0.2.1",
+                    $"Via '{value}' with received added, '{stamped}', does not read back");
             }
-            if (SipUri.TryParse(value, out var uri))
+            if (SipUri.TryParse(value, out var uri) && uri.IsSip && !uri.HasParameter("lr"))
             {
-                _ = uri.ToString();
-                _ = uri.Equals(uri);
                 _ = uri.GetHashCode();
+                FuzzFinding.Check(uri.Equals(uri), $"URI '{value}' is not equal to itself");
+                var rebuilt = uri.WithParameter("lr", null).ToString();
+                FuzzFinding.Check(SipUri.TryParse(rebuilt, out var back) && back.Equals(uri) && back.IsLooseRouter,
+                    $"URI '{value}' with lr added, '{rebuilt}', does not read back as the same URI");
             }
             _ = CSeqHeader.TryParse(value, out _);
             if (ReplacesHeader.TryParse(value, out var replaces)) _ = replaces.ToString();
@@ -175,8 +188,11 @@ internal static class ParserTarget
         foreach (var contact in message.Contacts) _ = contact.ToString();
     }
 
-    /// <summary>Bytes we would send must read back as a message that validates.</summary>
-    private static void ReadBack(byte[] bytes, string what)
+    /// <summary>
+    /// Bytes we would send must read back as a message that validates, and writing that again gives the same bytes
+    /// (a proxy forwarding a message forwards what it read).
+    /// </summary>
+    private static SipMessage ReadBack(byte[] bytes, string what)
     {
         var again = SipParser.Parse(bytes);
         FuzzFinding.Check(again.Success, $"{what} does not parse when written: {again.Error}");
@@ -187,6 +203,18 @@ internal static class ParserTarget
             _ => "neither request nor response",
         };
         FuzzFinding.Check(problem is null, $"{what} does not validate when written: {problem}");
+        FuzzFinding.Check(again.Message!.ToArray().AsSpan().SequenceEqual(bytes), $"{what} writes differently once read back");
+        return again.Message;
+    }
+
+    /// <summary>What identifies the dialog and the transaction survives being written and read back.</summary>
+    private static void SameDialogFields(SipMessage sent, SipMessage read, string what)
+    {
+        FuzzFinding.Check(sent.CallId == read.CallId, $"{what}: Call-ID '{sent.CallId}' reads back as '{read.CallId}'");
+        FuzzFinding.Check(sent.CSeq == read.CSeq, $"{what}: CSeq '{sent.CSeq}' reads back as '{read.CSeq}'");
+        FuzzFinding.Check(sent.From.Tag == read.From.Tag && sent.To.Tag == read.To.Tag, $"{what}: a tag changed on the way");
+        FuzzFinding.Check(sent.TopVia!.Branch == read.TopVia!.Branch, $"{what}: the top Via branch changed on the way");
+        FuzzFinding.Check(sent.From.Uri.Equals(read.From.Uri) && sent.To.Uri.Equals(read.To.Uri), $"{what}: a From or To URI changed on the way");
     }
 
     /// <summary>As the transport stamps a request it received (RFC 3581 §4), over the same header operations.</summary>
