@@ -118,7 +118,7 @@ public static class SipMessageValidator
         }
         try
         {
-            _ = message.Vias;
+            if (message.Vias.Count == 0) return "empty Via";   // "Via: ," is a line with no via-parm (1#via-parm)
             _ = message.From;
             _ = message.To;
             _ = message.CSeq;

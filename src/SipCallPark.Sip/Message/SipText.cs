@@ -116,6 +116,8 @@ internal static class SipText
     {
         if (s.IndexOf('%') < 0) return s;
         var bytes = new List<byte>(s.Length);
+        // Once, outside the loop: a stackalloc inside it is only released on return, so a long value overflowed the stack.
+        Span<byte> buf = stackalloc byte[4];
         for (var i = 0; i < s.Length; i++)
         {
             if (s[i] == '%' && i + 2 < s.Length && IsHex(s[i + 1]) && IsHex(s[i + 2]))
@@ -125,7 +127,6 @@ internal static class SipText
             }
             else
             {
-                Span<byte> buf = stackalloc byte[4];
                 var n = Encoding.UTF8.GetBytes(s.AsSpan(i, char.IsSurrogatePair(s, i) ? 2 : 1), buf);
                 if (char.IsSurrogatePair(s, i)) i++;
                 for (var k = 0; k < n; k++) bytes.Add(buf[k]);

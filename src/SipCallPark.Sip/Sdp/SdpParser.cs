@@ -213,7 +213,8 @@ internal static class SdpParser
         public static string? TryStart(string value, out MediaParts? media)
         {
             media = null;
-            var parts = value.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            // Any whitespace separates: a stray CR or tab must not end up as the <proto> the constructor refuses.
+            var parts = value.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
             if (parts.Length < 3)
             {
                 return $"m= needs '<media> <port> <proto> <fmt> …', read '{Quote(value)}'";

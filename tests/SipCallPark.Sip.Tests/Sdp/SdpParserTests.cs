@@ -49,6 +49,29 @@ public class SdpParserTests
     }
 
     [Test]
+    public void A_media_line_whose_protocol_is_a_stray_carriage_return_is_rejected_without_throwing()
+    {
+        // Found by fuzzing: "m=a 400 \r\r\n" left "\r" as the protocol and MediaDescription threw ArgumentException.
+        var input = "v=0\r\no=- 1 2 IN IP6 2::1\r\ns=-\r\nt=0 0\r\nm=a 400 \r\r\n"u8;
+        var text = System.Text.Encoding.UTF8.GetString(input);
+        bool parsed = true;
+        string? error = null;
+
+        Assert.DoesNotThrow(() => parsed = SessionDescription.TryParse(text, out _, out error));
+        Assert.That(parsed, Is.False);
+        Assert.That(error, Does.StartWith("SDP line 5:"));
+    }
+
+    [Test]
+    public void A_media_line_separated_by_tabs_is_read()
+    {
+        var sdp = SessionDescription.Parse(Head + "m=audio\t4000\tRTP/AVP\t0\r\n");
+
+        Assert.That(sdp.Media[0].Protocol, Is.EqualTo("RTP/AVP"));
+        Assert.That(sdp.Media[0].Port, Is.EqualTo(4000));
+    }
+
+    [Test]
     public void Null_text_is_rejected_by_TryParse()
     {
         Assert.That(SessionDescription.TryParse(null, out var sdp), Is.False);
