@@ -35,6 +35,9 @@ public sealed class HoldRun(LoadSettings settings, LoadLab lab, TextWriter outpu
         var reported = await WaitParkedAsync(_parked.Count, TimeSpan.FromSeconds(10), cancellationToken);
         // Let the start-up of the last parks (journal writes, first music packets) settle before reading memory.
         await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+        var settled = await WaitTransactionsEndedAsync(_parked.Count, cancellationToken);
+        await output.WriteLineAsync($"steady state: {settled.Active?.ToString() ?? "?"} SIP transactions still active after {settled.Waited.TotalSeconds:0} s " +
+                                    "(an answered INVITE's transaction lives 32 s, RFC 6026 Timer L)");
         var before = PoolProcess.TrySample(pid);
         var machine = MachineLoad.Sample();
         await Task.Delay(settings.Measure, cancellationToken);
@@ -136,4 +139,22 @@ public sealed class HoldRun(LoadSettings settings, LoadLab lab, TextWriter outpu
     }
 
     private static string Mb(long kb) => (kb / 1024.0).ToString("0.0");
+
+    /// <summary>
+    /// Waits (at most 40 s) until the pool's transactions from parking are over, so memory is read for calls that are
+    /// parked rather than being parked: active transactions at most 1% of the calls, plus a few for probes.
+    /// </summary>
+    private async Task<(double? Active, TimeSpan Waited)> WaitTransactionsEndedAsync(int calls, CancellationToken cancellationToken)
+    {
+        var start = Stopwatch.GetTimestamp();
+        var limit = calls / 100 + 20;
+        double? active = null;
+        for (var i = 0; i < 80; i++)
+        {
+            active = await lab.Admin.MetricAsync("sipcallpark_transactions_active", cancellationToken);
+            if (active is null || active <= limit) break;
+            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+        }
+        return (active, Stopwatch.GetElapsedTime(start));
+    }
 }
