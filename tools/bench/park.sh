@@ -126,6 +126,7 @@ start_pool() {
         "--Pool:Sip:Port=$SIP_PORT" "--Pool:Admin:Url=$ADMIN"
         "--Pool:DataDirectory=$POOL_DIR/data" "--Pool:TopologyFile=$TMP/topology.json"
         --Pool:Park:OrbitAssignment=Lowest --Pool:Park:MediaPorts=20000-39999 --Pool:Park:CallPickupTimeout=00:10:00
+        --Pool:RateLimit:Enabled=false
         "--Serilog:WriteTo:1:Args:path=$POOL_DIR/logs/pool-a-.json" "$@")
     "${POOL_CMD[@]}" >"$POOL_DIR/pool.log" 2>&1 </dev/null &
     POOL_PID=$!

@@ -194,6 +194,7 @@ start_pool() {
     POOL_CMD=(dotnet "$POOL_DLL" --config "config/$name.json" --log-level "$level"
         "--Pool:Sip:Port=$sip" "--Pool:Admin:Url=http://127.0.0.1:$admin"
         "--Pool:DataDirectory=$dir/data" "--Pool:TopologyFile=$USERS_DIR/topology.json" "--Pool:UsersFile=$USERS_DIR/users.json"
+        --Pool:RateLimit:Enabled=false
         "--Serilog:WriteTo:1:Args:path=$dir/logs/$name-.json" "$@")
     "${POOL_CMD[@]}" >"$dir/pool.log" 2>&1 </dev/null &
     PIDS[$label]=$!
@@ -724,6 +725,8 @@ mkdir -p "$(dirname "$out")"
     echo "The pool runs with \`--log-level Warning\` for REGISTER, calls and park (Kamailio with \`debug=1\`), and with"
     echo "\`--Pool:Replication:Enabled=false\` for REGISTER and calls: no partner pool runs there and Kamailio does not"
     echo "replicate either. Kamailio runs 4 UDP worker processes (\`children=4\`), 256 MB shared memory."
+    echo "Every pool runs with \`--Pool:RateLimit:Enabled=false\`: all the load comes from one address, which the"
+    echo "per-source limit (5,000 requests/s by default) would otherwise cut, and Kamailio has no such limit here."
     echo
     for p in "${ALL_PARTS[@]}"; do
         [[ -f "$TMP/parts/$p.md" ]] && cat "$TMP/parts/$p.md"
