@@ -193,7 +193,7 @@ public sealed class PoolServer : IAsyncDisposable
         DrPhase Phase(string pool) => server?.PhaseOf(pool) ?? DrPhase.Normal;
         var registrar = new Registrar.Registrar(settings.Registrar, bindings, auth, users, stack.Ids,
             new PairedPoolPolicy(settings.Name, settings.Topology, Phase), settings.Domain, settings.Name, time,
-            loggers.CreateLogger<Registrar.Registrar>());
+            loggers.CreateLogger<Registrar.Registrar>(), self.IsMe);
         var partnerRouting = new PartnerRouting(settings.Name, settings.Topology, Phase);
         var router = new ProxyRouter(self, settings.Topology, bindings, auth,
             new ParkAddressBook(settings.Name, settings.Park, pool => Phase(pool) != DrPhase.Normal), partnerRouting, time);

@@ -28,10 +28,13 @@ public sealed class Registrar
     private readonly string _pool;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly Func<SipUri, bool> _isOwnAddress;
 
     public Registrar(RegistrarOptions options, IBindingStore store, DigestAuthenticator auth, IUserDirectory users, ISipIdGenerator ids,
-        IHomePoolPolicy policy, string domain, string pool, TimeProvider time, ILogger<Registrar> logger)
+        IHomePoolPolicy policy, string domain, string pool, TimeProvider time, ILogger<Registrar> logger,
+        Func<SipUri, bool>? isOwnAddress = null)
     {
+        _isOwnAddress = isOwnAddress ?? (_ => false);
         _options = options;
         _store = store;
         _auth = auth;
@@ -46,8 +49,10 @@ public sealed class Registrar
 
     public async Task<SipResponse> HandleAsync(SipRequest request, SipEndPoint source, CancellationToken cancellationToken = default)
     {
-        // §10.3 step 1: only our domain.
-        if (!request.RequestUri.IsSip || !string.Equals(request.RequestUri.Host, _domain, StringComparison.OrdinalIgnoreCase))
+        // §10.3 step 1: only our domain, or this pool's own address: that is where a phone following a 301 from the
+        // partner pool sends its REGISTER, since the 301's Contacts name pools by address.
+        if (!request.RequestUri.IsSip
+            || !(string.Equals(request.RequestUri.Host, _domain, StringComparison.OrdinalIgnoreCase) || _isOwnAddress(request.RequestUri)))
             return Reply(request, 403, $"not the registrar for {request.RequestUri.Host}");
 
         var aorUri = request.To.Uri;

@@ -37,9 +37,9 @@ public class RegistrarTests
         new(options, _store, _auth, new UserDirectory([new LabUser("alice", "pool-a", Password: "alice-secret"), new LabUser("erin", "pool-b", Password: "erin-secret")]),
             new SipIdGenerator(new Random(1).NextBytes), policy, "callpark.lab", "pool-a", _time, NullLogger<Pool.Registrar.Registrar>.Instance);
 
-    private SipRequest Register(string user, string contact, string? expiresHeader = null, string callId = "reg-1")
+    private SipRequest Register(string user, string contact, string? expiresHeader = null, string callId = "reg-1", string requestUri = "sip:callpark.lab")
     {
-        var text = $"REGISTER sip:callpark.lab SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK{++_cseq}\r\n" +
+        var text = $"REGISTER {requestUri} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK{++_cseq}\r\n" +
                    $"From: <sip:{user}@callpark.lab>;tag=t1\r\nTo: <sip:{user}@callpark.lab>\r\nCall-ID: {callId}\r\nCSeq: {_cseq} REGISTER\r\n" +
                    $"Contact: {contact}\r\n" + (expiresHeader is null ? "" : $"Expires: {expiresHeader}\r\n") + "Content-Length: 0\r\n\r\n";
         return (SipRequest)SipParser.Parse(Encoding.UTF8.GetBytes(text)).Message!;
@@ -80,6 +80,29 @@ public class RegistrarTests
             Assert.That(response.Contacts.Single().Parameters.Get("expires"), Is.EqualTo("3600"));
             Assert.That(response.Headers.Get(Pool.Registrar.Registrar.ModeHeader), Is.EqualTo("normal"));
             Assert.That(_store.Get("sip:alice@callpark.lab", _time.GetUtcNow()), Has.Count.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public async Task A_register_sent_to_the_pools_own_address_is_served_and_one_to_another_host_is_forbidden()
+    {
+        var ids = new SipIdGenerator(new Random(1).NextBytes);
+        _registrar = new(new RegistrarOptions(), _store, _auth, new UserDirectory([new LabUser("alice", "pool-a", Password: "alice-secret")]),
+            ids, new StandalonePolicy(), "callpark.lab", "pool-a", _time, NullLogger<Pool.Registrar.Registrar>.Instance,
+            uri => uri.Host == "127.0.0.1" && uri.Port == 5060);
+
+        var challenge = await _registrar.HandleAsync(Register("alice", "<sip:alice@127.0.0.1:5070>", requestUri: "sip:127.0.0.1:5060"), Source);
+        var retry = Register("alice", "<sip:alice@127.0.0.1:5070>", requestUri: "sip:127.0.0.1:5060");
+        new DigestClient("alice", "alice-secret").Authorize(retry, challenge);
+        var served = await _registrar.HandleAsync(retry, Source);
+        var elsewhere = await _registrar.HandleAsync(Register("alice", "<sip:alice@127.0.0.1:5070>", requestUri: "sip:127.0.0.1:5062"), Source);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(challenge.StatusCode, Is.EqualTo(401));
+            Assert.That(served.StatusCode, Is.EqualTo(200));
+            Assert.That(_store.Get("sip:alice@callpark.lab", _time.GetUtcNow()), Has.Count.EqualTo(1));
+            Assert.That(elsewhere.StatusCode, Is.EqualTo(403));
         });
     }
 
