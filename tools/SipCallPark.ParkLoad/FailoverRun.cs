@@ -84,29 +84,8 @@ public sealed class FailoverRun(LoadSettings settings, LoadLab lab, TextWriter o
 
     private static string Ms(long? at, long killedAt) => at is { } a ? (a - killedAt).ToString(CultureInfo.InvariantCulture) : "?";
 
-    private async Task ParkAllAsync(CancellationToken cancellationToken)
-    {
-        using var slots = new SemaphoreSlim(settings.Concurrency);
-        var parks = new List<Task>(settings.Calls);
-        for (var i = 0; i < settings.Calls; i++)
-        {
-            await slots.WaitAsync(cancellationToken);
-            parks.Add(Task.Run(async () =>
-            {
-                try
-                {
-                    var park = await _flow.ParkAsync(lab.NextParked(), cancellationToken);
-                    if (park.Value is { } parked) _parked.Add(parked);
-                    else _failures.AddOrUpdate($"park: {park.Failure}", 1, (_, n) => n + 1);
-                }
-                finally
-                {
-                    slots.Release();
-                }
-            }, cancellationToken));
-        }
-        await Task.WhenAll(parks);
-    }
+    private Task ParkAllAsync(CancellationToken cancellationToken) =>
+        _flow.ParkManyAsync(settings.Calls, settings.Concurrency, 0, _parked, _failures, cancellationToken);
 
     /// <summary>Hangs up whatever is still parked (a run that did not get its BYEs), bounded per call.</summary>
     private async Task ReleaseAllAsync()

@@ -71,35 +71,8 @@ public sealed class HoldRun(LoadSettings settings, LoadLab lab, TextWriter outpu
         return failed == 0 && reported == settings.Calls && left == 0 ? 0 : 1;
     }
 
-    private async Task ParkAllAsync(CancellationToken cancellationToken)
-    {
-        using var slots = new SemaphoreSlim(settings.Concurrency);
-        var start = Stopwatch.GetTimestamp();
-        var parks = new List<Task>(settings.Calls);
-        for (var i = 0; i < settings.Calls; i++)
-        {
-            if (settings.Rate > 0)
-            {
-                var wait = TimeSpan.FromSeconds(i / settings.Rate) - Stopwatch.GetElapsedTime(start);
-                if (wait > TimeSpan.FromMilliseconds(1)) await Task.Delay(wait, cancellationToken);
-            }
-            await slots.WaitAsync(cancellationToken);
-            parks.Add(Task.Run(async () =>
-            {
-                try
-                {
-                    var park = await _flow.ParkAsync(lab.NextParked(), cancellationToken);
-                    if (park.Value is { } parked) _parked.Add(parked);
-                    else _failures.AddOrUpdate($"park: {park.Failure}", 1, (_, n) => n + 1);
-                }
-                finally
-                {
-                    slots.Release();
-                }
-            }, cancellationToken));
-        }
-        await Task.WhenAll(parks);
-    }
+    private Task ParkAllAsync(CancellationToken cancellationToken) =>
+        _flow.ParkManyAsync(settings.Calls, settings.Concurrency, settings.Rate, _parked, _failures, cancellationToken);
 
     private async Task ReleaseAllAsync(CancellationToken cancellationToken)
     {
@@ -142,12 +115,12 @@ public sealed class HoldRun(LoadSettings settings, LoadLab lab, TextWriter outpu
 
     /// <summary>
     /// Waits (at most 40 s) until the pool's transactions from parking are over, so memory is read for calls that are
-    /// parked rather than being parked: active transactions at most 1% of the calls, plus a few for probes.
+    /// parked rather than being parked: active transactions at most 1% of the calls, plus 50 for probes and keepalives.
     /// </summary>
     private async Task<(double? Active, TimeSpan Waited)> WaitTransactionsEndedAsync(int calls, CancellationToken cancellationToken)
     {
         var start = Stopwatch.GetTimestamp();
-        var limit = calls / 100 + 20;
+        var limit = calls / 100 + 50;
         double? active = null;
         for (var i = 0; i < 80; i++)
         {

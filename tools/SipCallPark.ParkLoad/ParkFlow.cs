@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using SipCallPark.Sip.Message;
 using SipCallPark.Sip.UserAgents;
 
@@ -32,6 +34,42 @@ public readonly record struct StepResult<T>(T? Value, string? Failure) where T :
 /// </summary>
 public sealed class ParkFlow(LoadLab lab)
 {
+    /// <summary>
+    /// Parks <paramref name="calls"/> calls, at most <paramref name="concurrency"/> at a time and paced at
+    /// <paramref name="rate"/> per second when it is above 0; each parked leg goes into <paramref name="parked"/>, each
+    /// failure is counted by what the phone saw in <paramref name="failures"/>.
+    /// </summary>
+    public async Task ParkManyAsync(int calls, int concurrency, double rate, ConcurrentBag<ParkedLeg> parked,
+        ConcurrentDictionary<string, int> failures, CancellationToken cancellationToken)
+    {
+        using var slots = new SemaphoreSlim(concurrency);
+        var start = Stopwatch.GetTimestamp();
+        var parks = new List<Task>(calls);
+        for (var i = 0; i < calls; i++)
+        {
+            if (rate > 0)
+            {
+                var wait = TimeSpan.FromSeconds(i / rate) - Stopwatch.GetElapsedTime(start);
+                if (wait > TimeSpan.FromMilliseconds(1)) await Task.Delay(wait, cancellationToken);
+            }
+            await slots.WaitAsync(cancellationToken);
+            parks.Add(Task.Run(async () =>
+            {
+                try
+                {
+                    var park = await ParkAsync(lab.NextParked(), cancellationToken);
+                    if (park.Value is { } leg) parked.Add(leg);
+                    else failures.AddOrUpdate($"park: {park.Failure}", 1, (_, n) => n + 1);
+                }
+                finally
+                {
+                    slots.Release();
+                }
+            }, cancellationToken));
+        }
+        await Task.WhenAll(parks);
+    }
+
     private TimeSpan Bound => lab.Settings.StepTimeout;
 
     /// <summary>Step 1 from <paramref name="party"/>: parked on an orbit, or why not.</summary>
