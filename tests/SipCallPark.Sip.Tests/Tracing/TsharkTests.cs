@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using SipCallPark.Sip.Message;
 using SipCallPark.Sip.Tracing;
 using SipCallPark.Sip.Transport;
@@ -9,12 +8,10 @@ namespace SipCallPark.Sip.Tests.Tracing;
 /// <summary>The trace as Wireshark's own dissectors see it: every frame is SIP, none is malformed.</summary>
 public class TsharkTests
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-
     [Test]
     public async Task Tshark_decodes_every_message_as_SIP_and_finds_nothing_malformed()
     {
-        string? tshark = FindOnPath("tshark");
+        string? tshark = Tshark.Find();
         if (tshark is null) Assert.Ignore("tshark is not on PATH");
 
         using var dir = new TempDirectory();
@@ -25,45 +22,14 @@ public class TsharkTests
             foreach (SipMessageEvent e in events) writer.Observe(e);
         }
 
-        (int exit, string output, string errors) = await RunAsync(tshark!, "-r", file, "-Y", "sip", "-T", "fields", "-e", "sip.Method", "-e", "sip.Status-Code");
+        (int exit, string output, string errors) = await Tshark.RunAsync(tshark!, "-r", file, "-Y", "sip", "-T", "fields", "-e", "sip.Method", "-e", "sip.Status-Code");
         Assert.That(exit, Is.Zero, errors);
         string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         string[] expected = [.. events.Select(e => e.Message is SipRequest r ? r.Method : ((SipResponse)e.Message).StatusCode.ToString())];
         Assert.That(lines, Is.EqualTo(expected), "one SIP line per message, in order, with its method or status");
 
-        (exit, output, errors) = await RunAsync(tshark!, "-r", file, "-Y", "_ws.malformed || _ws.expert.severity >= \"warning\"");
+        (exit, output, errors) = await Tshark.RunAsync(tshark!, "-r", file, "-Y", "_ws.malformed || _ws.expert.severity >= \"warning\"");
         Assert.That(exit, Is.Zero, errors);
         Assert.That(output.Trim(), Is.Empty, "no malformed frames and no expert warnings");
-    }
-
-    private static string? FindOnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "")
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(d => Path.Combine(d, name))
-            .FirstOrDefault(File.Exists);
-
-    private static async Task<(int Exit, string Output, string Errors)> RunAsync(string program, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(program)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string a in arguments) start.ArgumentList.Add(a);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start");
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
-        Task<string> errors = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(Patience);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true); // this process only, by its own handle
-            Assert.Fail($"{program} did not finish within {Patience}");
-        }
-        return (process.ExitCode, await output, await errors);
     }
 }
