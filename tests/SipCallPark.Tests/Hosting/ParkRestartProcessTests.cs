@@ -1,6 +1,5 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
 using SipCallPark.Sip.UserAgents;
 
 namespace SipCallPark.Tests.Hosting;
@@ -49,30 +48,14 @@ public class ParkRestartProcessTests
         });
         Assert.That(Orbits(await http.GetFromJsonAsync<JsonElement>("/parked")), Is.Empty, "the second process has nothing parked");
 
-        await StopAsync(second);
+        await second.StopAsync(StopTimeout);
         Assert.Multiple(() =>
         {
-            Assert.That(Scalar(setup.DatabasePath, "PRAGMA integrity_check;"), Is.EqualTo("ok"), "the SQLite file survived the kill");
-            Assert.That(Scalar(setup.DatabasePath, "SELECT count(*) FROM parked_dialogs;"), Is.EqualTo("0"), "the torn-down park left the journal");
+            Assert.That(SqliteQuery.Scalar(setup.DatabasePath, "PRAGMA integrity_check;"), Is.EqualTo("ok"), "the SQLite file survived the kill");
+            Assert.That(SqliteQuery.Scalar(setup.DatabasePath, "SELECT count(*) FROM parked_dialogs;"), Is.EqualTo("0"), "the torn-down park left the journal");
         });
     }
 
     private static string[] Orbits(JsonElement parked) =>
         parked.EnumerateArray().Select(call => call.GetProperty("orbit").GetString()!).ToArray();
-
-    /// <summary>Stops the pool gracefully when this process tree lets it hear SIGTERM, else kills it; either way waits for the exit.</summary>
-    private static async Task StopAsync(PoolProcess pool)
-    {
-        pool.Send(pool.Ignores(PosixSignalNumber.Terminate) ? PosixSignalNumber.Kill : PosixSignalNumber.Terminate);
-        Assert.That(await pool.WaitForExitAsync(StopTimeout), Is.Not.Null, "the pool exited");
-    }
-
-    private static string Scalar(string databasePath, string sql)
-    {
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = false }.ToString());
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return Convert.ToString(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) ?? "";
-    }
 }

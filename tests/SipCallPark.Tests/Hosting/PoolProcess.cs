@@ -117,6 +117,13 @@ internal sealed class PoolProcess : IDisposable
             && (Convert.ToUInt64(status["SigIgn:".Length..].Trim(), 16) & (1UL << ((int)signal - 1))) != 0;
     }
 
+    /// <summary>Stops the pool gracefully when this process tree lets it hear SIGTERM, else kills it; either way waits for the exit.</summary>
+    public async Task StopAsync(TimeSpan timeout)
+    {
+        Send(Ignores(PosixSignalNumber.Terminate) ? PosixSignalNumber.Kill : PosixSignalNumber.Terminate);
+        Assert.That(await WaitForExitAsync(timeout), Is.Not.Null, "the pool exited");
+    }
+
     public void Send(PosixSignalNumber signal)
     {
         if (SendSignal(Id, (int)signal) != 0)

@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
 using SipCallPark.Sip.Message;
 using SipCallPark.Sip.UserAgents;
 using SipCallPark.Tests.Hosting;
@@ -50,7 +48,7 @@ public class CrashProcessTests
                 pool.Dispose();
                 var acked = load.BindingsAckedBefore(killedAt);
                 var held = load.ParkLegsEstablishedBefore(killedAt);
-                Assert.That(Scalar(setup.DatabasePath, "PRAGMA integrity_check;"), Is.EqualTo("ok"), $"round {round}: the SQLite file after the kill");
+                Assert.That(SqliteQuery.Scalar(setup.DatabasePath, "PRAGMA integrity_check;"), Is.EqualTo("ok"), $"round {round}: the SQLite file after the kill");
 
                 pool = setup.Start();
                 Assert.That(await pool.WaitUntilStartedAsync(StartTimeout), Is.True, pool.Output + pool.Error);
@@ -76,8 +74,8 @@ public class CrashProcessTests
                 await load.UnregisterAsync();
             }
 
-            await StopAsync(pool);
-            Assert.That(Scalar(setup.DatabasePath, "PRAGMA integrity_check;"), Is.EqualTo("ok"), "the SQLite file at the end");
+            await pool.StopAsync(StopTimeout);
+            Assert.That(SqliteQuery.Scalar(setup.DatabasePath, "PRAGMA integrity_check;"), Is.EqualTo("ok"), "the SQLite file at the end");
             Assert.That(figures.Count(f => !f.Contains(" 0 parks held", StringComparison.Ordinal)), Is.GreaterThan(0),
                 $"seed {seed} never killed the pool while a call was parked: {string.Join("; ", figures)}");
         }
@@ -252,20 +250,5 @@ public class CrashProcessTests
                 }
             }
         }
-    }
-
-    private static async Task StopAsync(PoolProcess pool)
-    {
-        pool.Send(pool.Ignores(PosixSignalNumber.Terminate) ? PosixSignalNumber.Kill : PosixSignalNumber.Terminate);
-        Assert.That(await pool.WaitForExitAsync(StopTimeout), Is.Not.Null, "the pool exited");
-    }
-
-    private static string Scalar(string databasePath, string sql)
-    {
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = false }.ToString());
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return Convert.ToString(command.ExecuteScalar(), CultureInfo.InvariantCulture) ?? "";
     }
 }
