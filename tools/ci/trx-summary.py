@@ -8,6 +8,9 @@ Reads two kinds of input, both optional:
                   key=value with keys passed, failed, skipped; a key may repeat and repeats add up. Blank lines
                   and lines starting with '#' are ignored.
 
+Before that line it lists, on stderr, each test that did not pass (its TRX file, name, outcome and the first
+lines of its message), so that a failure in a long CI log can be found without the TRX files.
+
 Exit status: 0 when at least one test ran and none failed; 1 when any failed or none ran; 2 when an input
 cannot be read (a broken TRX or counts file must not pass as "zero tests").
 """
@@ -40,6 +43,19 @@ def read_trx(path: pathlib.Path) -> dict:
         "failed": sum(count(name) for name in TRX_FAILED),
         "skipped": sum(count(name) for name in TRX_SKIPPED),
     }
+
+
+def failed_results(path: pathlib.Path) -> list:
+    """(test name, outcome, first lines of the error message) of each result in a TRX file that did not pass."""
+    failed = []
+    for result in ElementTree.parse(path).getroot().iter(f"{TRX_NAMESPACE}UnitTestResult"):
+        outcome = result.get("outcome", "")
+        if outcome not in TRX_FAILED:
+            continue
+        message = result.find(f"{TRX_NAMESPACE}Output/{TRX_NAMESPACE}ErrorInfo/{TRX_NAMESPACE}Message")
+        text = (message.text or "").strip() if message is not None else ""
+        failed.append((result.get("testName", "?"), outcome, "\n".join(text.splitlines()[:6])))
+    return failed
 
 
 def read_counts(path: pathlib.Path) -> dict:
@@ -80,6 +96,11 @@ def main() -> int:
             print(f"  {path.name}: " + ", ".join(f"{counts[k]} {k}" for k in COUNT_KEYS), file=sys.stderr)
         for key in COUNT_KEYS:
             totals[key] += counts[key]
+        if reader is read_trx and counts["failed"] > 0:
+            for name, outcome, message in failed_results(path):
+                print(f"FAILED ({outcome}) {path.name}: {name}", file=sys.stderr)
+                for text in message.splitlines():
+                    print(f"    {text}", file=sys.stderr)
 
     line = f"{totals['passed']} passed, {totals['failed']} failed"
     if totals["skipped"] > 0:

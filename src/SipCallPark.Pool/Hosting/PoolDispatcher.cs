@@ -45,6 +45,9 @@ public sealed class PoolDispatcher : ITransactionUser
     /// <summary>Per-source limit on requests entering the pool; null admits everything.</summary>
     public RateLimiting.SourceRateLimiter? RateLimiter { get; init; }
 
+    /// <summary>Pool-wide load shedding; null admits everything however far behind the pool is.</summary>
+    public RateLimiting.OverloadGuard? Overload { get; init; }
+
     /// <summary>Requests the rate limit never counts: the partner pool's (in-dialog and relayed traffic).</summary>
     public Func<SipRequest, SipEndPoint, bool>? IsFromPartner { get; init; }
 
@@ -62,16 +65,56 @@ public sealed class PoolDispatcher : ITransactionUser
         RateLimiter is { } limiter && request.Method != SipMethods.Cancel && IsFromPartner?.Invoke(request, source) != true
         && !limiter.TryAcquire(source.Address.Address);
 
+    /// <summary>
+    /// Only a new request may be shed: refusing an in-dialog request (a BYE, a re-INVITE), a CANCEL or the partner
+    /// pool's traffic would leave calls up and save nothing.
+    /// </summary>
+    private bool MayShed(SipRequest request, SipEndPoint source) =>
+        request.To.Tag is null && request.Method != SipMethods.Cancel && IsFromPartner?.Invoke(request, source) != true;
+
     private async Task RouteAsync(ServerTransaction transaction)
+    {
+        if (Overload is not { } overload)
+        {
+            await RouteAdmittedAsync(transaction).ConfigureAwait(false);
+            return;
+        }
+        try
+        {
+            var reason = overload.Enter(transaction.Incoming.ReceivedAt, MayShed(transaction.Request, transaction.Incoming.Remote));
+            if (reason == RateLimiting.OverloadReason.None) await RouteAdmittedAsync(transaction).ConfigureAwait(false);
+            else await RefuseBusyAsync(transaction, overload.Options.RetryAfter, "the pool is overloaded").ConfigureAwait(false);
+        }
+        finally
+        {
+            overload.Exit();
+        }
+    }
+
+    /// <summary>503 with Retry-After in whole seconds (RFC 3261 §21.5.4), for the rate limit and for load shedding.</summary>
+    private async Task RefuseBusyAsync(ServerTransaction transaction, TimeSpan retryAfter, string warning)
+    {
+        try
+        {
+            var busy = SipResponse.CreateFor(transaction.Request, 503, toTag: transaction.Request.To.Tag is null ? _stack.Ids.NewTag() : null);
+            busy.Headers.Add(HeaderNames.RetryAfter, ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            busy.Headers.Add(HeaderNames.Warning, $"399 {_self.Name} \"{warning}\"");
+            await transaction.SendResponseAsync(busy).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "Answering {Method} {CallId} with 503 failed", transaction.Method, transaction.CallId);
+        }
+    }
+
+    private async Task RouteAdmittedAsync(ServerTransaction transaction)
     {
         var request = transaction.Request;
         try
         {
             if (OverRateLimit(request, transaction.Incoming.Remote))
             {
-                var busy = SipResponse.CreateFor(request, 503, toTag: request.To.Tag is null ? _stack.Ids.NewTag() : null);
-                busy.Headers.Add(HeaderNames.RetryAfter, ((int)Math.Ceiling(RateLimiter!.Options.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture));
-                await transaction.SendResponseAsync(busy).ConfigureAwait(false);
+                await RefuseBusyAsync(transaction, RateLimiter!.Options.RetryAfter, "too many requests from this address").ConfigureAwait(false);
                 return;
             }
             // §16.3 step 5: an extension the sender requires of proxies, and this proxy supports none.

@@ -203,6 +203,9 @@ public sealed class PoolServer : IAsyncDisposable
             RateLimiter = settings.RateLimit.Enabled
                 ? new RateLimiting.SourceRateLimiter(settings.RateLimit, time, loggers.CreateLogger<RateLimiting.SourceRateLimiter>())
                 : null,
+            Overload = settings.Overload.Enabled
+                ? new RateLimiting.OverloadGuard(settings.Overload, time, loggers.CreateLogger<RateLimiting.OverloadGuard>())
+                : null,
             IsFromPartner = partnerRouting.IsFromPartner,
         };
         stack.User = dispatcher;
@@ -218,7 +221,7 @@ public sealed class PoolServer : IAsyncDisposable
         };
         server._sqliteJournal = server.StartPark(database, loggers);
         replication.Start();
-        server.RegisterGauges(stack, bindings, proxy);
+        server.RegisterGauges(stack, bindings, proxy, dispatcher.Overload);
         // Watch the pools this one backs up (Lync pairs pools both ways, so usually the one partner).
         foreach (var partner in settings.Topology.Pools.Where(p => string.Equals(p.Backup, settings.Name, StringComparison.OrdinalIgnoreCase)
                                                                    && !string.Equals(p.Name, settings.Name, StringComparison.OrdinalIgnoreCase)))
@@ -305,8 +308,14 @@ public sealed class PoolServer : IAsyncDisposable
         ILoggerFactory loggers) =>
         new(settings.Name, settings.Topology, settings.Replication, database, metrics, time, loggers);
 
-    private void RegisterGauges(SipStack stack, IBindingStore bindings, StatefulProxy proxy)
+    private void RegisterGauges(SipStack stack, IBindingStore bindings, StatefulProxy proxy, RateLimiting.OverloadGuard? overload)
     {
+        if (overload is not null)
+        {
+            _disposables.Add(Metrics.RegisterGauge("requests_in_flight", "Requests being handled by the pool now", () => overload.InFlight));
+            _disposables.Add(Metrics.RegisterGauge("requests_shed", "New requests answered 503 because the pool was overloaded, since start",
+                () => overload.Refused));
+        }
         _disposables.Add(Metrics.RegisterGauge("registrations", "Unexpired bindings held by this pool", () => bindings.All(Time.GetUtcNow()).Count));
         _disposables.Add(Metrics.RegisterGauge("transactions_active", "SIP transactions not yet terminated", () => stack.Transactions.ActiveCount));
         _disposables.Add(Metrics.RegisterGauge("proxy_contexts_active", "Requests being proxied", () => proxy.ActiveContexts));

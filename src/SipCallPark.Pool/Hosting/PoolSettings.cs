@@ -39,6 +39,9 @@ public sealed class PoolSettings
     /// <summary>Per-source request rate limit (503 with Retry-After beyond it).</summary>
     public RateLimiting.RateLimitOptions RateLimit { get; init; } = new();
 
+    /// <summary>Pool-wide load shedding (503 with Retry-After for new requests while the pool is behind).</summary>
+    public RateLimiting.OverloadOptions Overload { get; init; } = new();
+
     /// <summary>The admin API; null runs without it (tests).</summary>
     public AdminOptions? Admin { get; init; }
 

@@ -52,6 +52,9 @@ internal sealed class PoolOptions
     /// <summary>Per-source request rate limit: a token bucket per IP address, 503 with Retry-After beyond it.</summary>
     public SipCallPark.Pool.RateLimiting.RateLimitOptions RateLimit { get; set; } = new();
 
+    /// <summary>Pool-wide load shedding: new requests get 503 with Retry-After while the pool is behind.</summary>
+    public SipCallPark.Pool.RateLimiting.OverloadOptions Overload { get; set; } = new();
+
     /// <summary>Fills in defaults that the configuration binder cannot hold (it appends to, not replaces, lists).</summary>
     internal void ApplyDefaults()
     {

@@ -45,6 +45,7 @@ internal sealed partial class PoolOptionsValidator : IValidateOptions<PoolOption
                      (options.Dr is { } dr ? dr.Validate : null, "Dr"),
                      (options.Health is { } health ? health.Validate : null, "Health"),
                      (options.RateLimit is { } rateLimit ? rateLimit.Validate : null, "RateLimit"),
+                     (options.Overload is { } overload ? overload.Validate : null, "Overload"),
                  })
         {
             try

@@ -47,6 +47,7 @@ internal sealed partial class SipServerService(IOptions<PoolOptions> options, IL
             Health = _pool.Health,
             Replication = _pool.Replication,
             RateLimit = _pool.RateLimit,
+            Overload = _pool.Overload,
         };
         if (!_pool.Auth.RequireRegisterAuthentication) LogAuthOff();
         _server = await PoolServer.StartAsync(settings, loggers, TimeProvider.System, cancellationToken);

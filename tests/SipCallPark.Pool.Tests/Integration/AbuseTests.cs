@@ -158,6 +158,40 @@ public sealed class AbuseTests : IntegrationTest
         for (var i = 0; i < 5; i++) Assert.That((await alice.SendAsync(Ping(lab))).StatusCode, Is.EqualTo(200));
     }
 
+    [Test]
+    public async Task A_pool_with_too_much_in_flight_answers_new_requests_503_but_still_carries_a_BYE_and_the_partners_probes()
+    {
+        var lab = await StartLabAsync(bothPools: true, overload: new OverloadOptions { MaxInFlight = 3, RetryAfter = TimeSpan.FromSeconds(4) });
+        var alice = await RegisteredPhoneAsync(lab, "alice");
+        var bob = await RegisteredPhoneAsync(lab, "bob");
+        var (aliceCall, bobCall) = await ConnectAsync(alice, bob);
+        var guard = lab.A.Dispatcher.Overload!;
+        // Work the pool is busy with: three requests in flight that never finish until the test lets them go.
+        for (var i = 0; i < 3; i++) guard.Enter(lab.Time.GetUtcNow(), mayRefuse: false);
+        var probesAnswered = lab.A.Metrics.Responses(SipDirection.Out, 200, SipMethods.Options);
+
+        var newCall = await alice.CallAsync("bob");
+        var ping = await alice.SendAsync(Ping(lab));
+        var hangUp = await aliceCall.HangUpAsync().WaitAsync(LabPhone.Bound);
+        await WaitUntilAsync(() => lab.A.Metrics.Responses(SipDirection.Out, 200, SipMethods.Options) >= probesAnswered + 3);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(newCall.StatusCode, Is.EqualTo(503), newCall.ToString());
+            Assert.That(ping.StatusCode, Is.EqualTo(503));
+            Assert.That(ping.Response!.Headers.Get(HeaderNames.RetryAfter), Is.EqualTo("4"));
+            Assert.That(ping.Response.Headers.Get(HeaderNames.Warning), Does.Contain("overloaded"));
+            Assert.That(hangUp!.StatusCode, Is.EqualTo(200), "the BYE of a call in progress is carried");
+            Assert.That(bobCall.IsEnded, Is.True);
+            Assert.That(lab.A.Metrics.Responses(SipDirection.Out, 503, SipMethods.Options), Is.EqualTo(1), "pool-b's probes are never shed");
+            Assert.That(lab.Log.Lines.Count(l => l.Contains("Overload: answering new requests 503", StringComparison.Ordinal)), Is.EqualTo(1));
+        });
+
+        for (var i = 0; i < 3; i++) guard.Exit();
+        Assert.That((await alice.SendAsync(Ping(lab))).StatusCode, Is.EqualTo(200), "served again once the work is done");
+        Assert.That(guard.InFlight, Is.Zero, "every request handled has left");
+    }
+
     private static SipRequest Ping(LabPools lab)
     {
         var ping = new SipRequest(SipMethods.Options, SipUri.Create("sip", null, "127.0.0.1", lab.A.SipEndPoint.Port));

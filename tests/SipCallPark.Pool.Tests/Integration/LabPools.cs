@@ -67,6 +67,9 @@ internal sealed class LabPools : IAsyncDisposable
     /// <summary>The per-source request limit of both pools (the pool's defaults unless a test sets one).</summary>
     public Pool.RateLimiting.RateLimitOptions RateLimit { get; private init; } = new();
 
+    /// <summary>The load shedding of both pools (the pool's defaults unless a test sets it).</summary>
+    public Pool.RateLimiting.OverloadOptions Overload { get; private init; } = new();
+
     public PoolServer A { get; private set; } = null!;
 
     /// <summary>pool-b when the test started both pools; null otherwise (its address in the topology is then unused).</summary>
@@ -83,7 +86,7 @@ internal sealed class LabPools : IAsyncDisposable
     /// <param name="traceCapacity">See <see cref="TraceCapacity"/>.</param>
     public static async Task<LabPools> StartAsync(bool bothPools = false, TimeProvider? time = null, bool persistent = false, ParkOptions? park = null,
         string orbitsA = "7000-7099", bool replication = false, int traceCapacity = Pool.Tracing.LiveTrace.DefaultCapacity,
-        Pool.RateLimiting.RateLimitOptions? rateLimit = null)
+        Pool.RateLimiting.RateLimitOptions? rateLimit = null, Pool.RateLimiting.OverloadOptions? overload = null)
     {
         var log = new TestLog();
         var databasePath = persistent ? Path.Combine(Path.GetTempPath(), $"callpark-it-{Guid.NewGuid():N}.db") : null;
@@ -97,6 +100,7 @@ internal sealed class LabPools : IAsyncDisposable
             {
                 _databaseB = databaseB,
                 RateLimit = rateLimit ?? new Pool.RateLimiting.RateLimitOptions(),
+                Overload = overload ?? new Pool.RateLimiting.OverloadOptions(),
             };
             if (databasePath is not null) lab._files.Add(databasePath);
             if (databaseB is not null) lab._files.Add(databaseB);
@@ -182,6 +186,7 @@ internal sealed class LabPools : IAsyncDisposable
         Park = Park,
         TraceCapacity = TraceCapacity,
         RateLimit = RateLimit,
+        Overload = Overload,
     };
 
     public Task<PoolServer> StartPoolAsync(string pool, string? databasePath) =>

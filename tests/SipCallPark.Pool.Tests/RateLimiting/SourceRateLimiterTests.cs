@@ -11,13 +11,13 @@ public class SourceRateLimiterTests
     private static readonly IPAddress Other = IPAddress.Parse("192.0.2.8");
 
     private FakeTimeProvider _time = null!;
-    private WarningLog _log = null!;
+    private WarningLog<SourceRateLimiter> _log = null!;
 
     [SetUp]
     public void SetUp()
     {
         _time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 8, 0, 0, TimeSpan.Zero));
-        _log = new WarningLog();
+        _log = new WarningLog<SourceRateLimiter>();
     }
 
     private SourceRateLimiter Limiter(int perSecond = 10, int burst = 5, int maxSources = 100) =>
@@ -113,19 +113,5 @@ public class SourceRateLimiterTests
             _time.Advance(TimeSpan.FromMilliseconds(1));
         }
         Assert.That(admitted, Is.EqualTo(20_000));
-    }
-
-    private sealed class WarningLog : ILogger<SourceRateLimiter>
-    {
-        public List<string> Lines { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (logLevel >= LogLevel.Warning) Lines.Add(formatter(state, exception));
-        }
     }
 }

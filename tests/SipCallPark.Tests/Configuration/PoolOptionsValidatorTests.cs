@@ -118,6 +118,13 @@ public class PoolOptionsValidatorTests
             Is.EqualTo(message));
     }
 
+    [Test]
+    public void A_load_shedding_queue_delay_out_of_range_is_rejected_naming_its_key()
+    {
+        Assert.That(Failures(o => o.Overload = new SipCallPark.Pool.RateLimiting.OverloadOptions { MaxQueueDelay = TimeSpan.FromMinutes(5) }).Single(),
+            Is.EqualTo("Pool:Overload:MaxQueueDelay must be between 10 ms and 30 s (was 00:05:00)"));
+    }
+
     [TestCase("http://localhost:8060")]
     [TestCase("http://[::1]:8060")]
     [TestCase("http://127.0.0.1:8060/")]
