@@ -50,7 +50,7 @@ def failed_results(path: pathlib.Path) -> list:
     failed = []
     for result in ElementTree.parse(path).getroot().iter(f"{TRX_NAMESPACE}UnitTestResult"):
         outcome = result.get("outcome", "")
-        if outcome not in TRX_FAILED:
+        if outcome.lower() not in (name.lower() for name in TRX_FAILED):
             continue
         message = result.find(f"{TRX_NAMESPACE}Output/{TRX_NAMESPACE}ErrorInfo/{TRX_NAMESPACE}Message")
         text = (message.text or "").strip() if message is not None else ""
