@@ -295,6 +295,13 @@ internal sealed class MusicOnHoldStreamer : IAsyncDisposable
             return 0;
         }
 
+        if (!stream.MarkerSent && stream.NextTick < tick)
+        {
+            // Nothing sent yet, so nothing was missed: however late the loop woke, the music starts at its beginning
+            // now, rather than skipping the frames of ticks that passed before the first packet.
+            stream.NextTick = tick;
+        }
+
         var plan = CatchUp.Plan(stream.NextTick, tick, MaxBurst);
         if (plan.Skip > 0)
         {

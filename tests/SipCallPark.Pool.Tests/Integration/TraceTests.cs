@@ -122,7 +122,9 @@ public class TraceTests : IntegrationTest
             var took = Stopwatch.GetElapsedTime(started);
             if (took > slowest) slowest = took;
         }
-        Assert.That(slowest, Is.LessThan(TimeSpan.FromSeconds(1)), $"slowest OPTIONS of {sent + 5} while the subscriber stalled");
+        // A SIP path that waited for the stalled subscriber would never answer; the bound is loose so that a busy
+        // machine (CI runs the test projects side by side) does not fail it for a slow scheduler.
+        Assert.That(slowest, Is.LessThan(TimeSpan.FromSeconds(5)), $"slowest OPTIONS of {sent + 5} while the subscriber stalled");
 
         // Reading at last, the subscriber is told how many it missed.
         var missed = await ReadDroppedCountAsync(stalled);

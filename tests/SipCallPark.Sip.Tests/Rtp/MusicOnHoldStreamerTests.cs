@@ -261,6 +261,34 @@ public class MusicOnHoldStreamerTests
     }
 
     [Test]
+    public async Task A_stream_whose_first_tick_comes_late_starts_at_the_beginning_of_the_music_with_one_packet()
+    {
+        var time = new FakeTimeProvider();
+        var receiver = Receiver();
+        var music = MusicSource.Generated();
+        await using var streamer = Streamer(time, music: music);
+        var stream = streamer.StartStream(EndPointOf(receiver)); // due at tick 1
+
+        // The loop wakes 20 ticks late for the stream's first packet, then on time.
+        streamer.OnTick(21);
+        streamer.OnTick(22);
+
+        Assert.That(stream.PacketsSent, Is.EqualTo(2), "one packet at the late tick, not a burst");
+        using var timeout = new CancellationTokenSource(Patience);
+        var first = (await receiver.ReceiveAsync(timeout.Token)).Buffer;
+        var second = (await receiver.ReceiveAsync(timeout.Token)).Buffer;
+        RtpPacket.TryRead(first, out var firstHeader, out _);
+        RtpPacket.TryRead(second, out var secondHeader, out _);
+        Assert.Multiple(() =>
+        {
+            Assert.That(first[12..], Is.EqualTo(music.Frame(0).ToArray()), "the first packet carries the first frame");
+            Assert.That(firstHeader.Marker, Is.True);
+            Assert.That(second[12..], Is.EqualTo(music.Frame(1).ToArray()));
+            Assert.That(secondHeader.Timestamp - firstHeader.Timestamp, Is.EqualTo(160u));
+        });
+    }
+
+    [Test]
     public async Task Disposing_stops_every_stream_and_frees_the_ports()
     {
         var range = SomeRange();
