@@ -23,7 +23,9 @@ def users(count, folder, ports):
     topology = json.load(open(os.path.join(root, "config", "topology.json")))
     lab = json.load(open(os.path.join(root, "config", "users.json")))["Users"]
     alphabet = string.ascii_letters + string.digits
-    generated = [(f"b{i:05d}", "".join(secrets.choice(alphabet) for _ in range(16))) for i in range(1, count + 1)]
+    # A letter first: sipp reads a password that starts with "0x" as hexadecimal, and its digest would not match.
+    generated = [(f"b{i:05d}", secrets.choice(string.ascii_letters) + "".join(secrets.choice(alphabet) for _ in range(15)))
+                 for i in range(1, count + 1)]
 
     pools = topology["Topology"]["Pools"]
     for pool in pools:

@@ -70,7 +70,7 @@ for _ in $(seq 150); do curl -fsS -m 1 "$ADMIN/healthz" >/dev/null 2>&1 && break
 curl -fsS -m 1 "$ADMIN/healthz" >/dev/null 2>&1 || { log "the pool did not start (see $OUT/pool.log)"; exit 1; }
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-metric() { curl -fsS -m 5 "$ADMIN/metrics" 2>/dev/null | awk -v name="$1" '$1 == name { print $2; found = 1 } END { if (!found) print "?" }'; }
+metric() { curl -fsS -m 5 "$ADMIN/metrics" 2>/dev/null | awk -v name="sipcallpark_$1" '$1 == name { print $2; found = 1 } END { if (!found) print "?" }'; }
 stat_of() { python3 "$REPO/tools/bench/benchdata.py" stat "$1" 'SuccessfulCall(C)' 'FailedCall(C)' 2>/dev/null | paste -sd' ' || echo "? ?"; }
 
 # phase NAME RATE: one sipp run of STEP seconds; sets P_OK P_FAILED P_SECONDS P_CPU P_RC
