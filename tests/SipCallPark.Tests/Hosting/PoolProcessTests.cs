@@ -41,8 +41,8 @@ public class PoolProcessTests
     public async Task A_running_pool_stops_cleanly_on_a_signal(PosixSignalNumber signal)
     {
         // Free ports, so a pool someone left running on 5060 does not fail this test.
-        var sipPort = FreePort();
-        using var pool = PoolProcess.Start(ShippedConfig, $"--Pool:Sip:Port={sipPort}", $"--Pool:Admin:Url=http://127.0.0.1:{FreePort()}");
+        var sipPort = SipCallPark.Lab.LoopbackPorts.FreeUdpAndTcp();
+        using var pool = PoolProcess.Start(ShippedConfig, $"--Pool:Sip:Port={sipPort}", $"--Pool:Admin:Url=http://127.0.0.1:{SipCallPark.Lab.LoopbackPorts.FreeTcp()}");
         Assert.That(await pool.WaitUntilStartedAsync(StartTimeout), Is.True, pool.Output + pool.Error);
         if (pool.Ignores(signal))
         {
@@ -64,8 +64,8 @@ public class PoolProcessTests
     [Test]
     public async Task A_running_pool_answers_options_sent_to_it_with_200()
     {
-        var sipPort = FreePort();
-        var adminPort = FreePort();
+        var sipPort = SipCallPark.Lab.LoopbackPorts.FreeUdpAndTcp();
+        var adminPort = SipCallPark.Lab.LoopbackPorts.FreeTcp();
         using var pool = PoolProcess.Start(ShippedConfig, $"--Pool:Sip:Port={sipPort}", $"--Pool:Admin:Url=http://127.0.0.1:{adminPort}");
         Assert.That(await pool.WaitUntilStartedAsync(StartTimeout), Is.True, pool.Output + pool.Error);
 
@@ -80,12 +80,5 @@ public class PoolProcessTests
 
         Assert.That(text, Does.StartWith("SIP/2.0 200 OK\r\n"));
         Assert.That(text, Does.Contain("Call-ID: ping-1"));
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        probe.Start();
-        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
     }
 }
