@@ -41,7 +41,7 @@ public sealed class SipStack : ITransactionUser, IAsyncDisposable
         TimeProvider? time = null, ILoggerFactory? loggers = null, ISipIdGenerator? ids = null, CancellationToken cancellationToken = default)
     {
         loggers ??= NullLoggerFactory.Instance;
-        var transport = new SipMessageTransport(channels, loggers.CreateLogger<SipMessageTransport>());
+        var transport = new SipMessageTransport(channels, loggers.CreateLogger<SipMessageTransport>(), time);
         var stack = new SipStack(transport, options ?? new TransactionOptions(), time ?? TimeProvider.System, loggers, ids ?? new SipIdGenerator());
         await transport.StartAsync(message => new ValueTask(stack.Transactions.HandleIncomingAsync(message)), cancellationToken).ConfigureAwait(false);
         return stack;

@@ -24,16 +24,22 @@ public sealed class SipMessageTransport : ISipMessageSender, IAsyncDisposable
 
     private readonly List<ISipChannel> _channels;
     private readonly ILogger _logger;
+    private readonly LogBudget _rejectionLog;
     private Func<IncomingMessage, ValueTask>? _handler;
     private int _disposed;
 
-    public SipMessageTransport(IEnumerable<ISipChannel> channels, ILogger<SipMessageTransport> logger)
+    /// <summary>Lines per second (and at once) for rejected and dropped messages; beyond, they are counted.</summary>
+    internal const int RejectionLinesPerSecond = 50;
+    internal const int RejectionLineBurst = 500;
+
+    public SipMessageTransport(IEnumerable<ISipChannel> channels, ILogger<SipMessageTransport> logger, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(channels);
         ArgumentNullException.ThrowIfNull(logger);
         _channels = channels.ToList();
         if (_channels.Count == 0) throw new ArgumentException("At least one channel is needed", nameof(channels));
         _logger = logger;
+        _rejectionLog = new LogBudget(RejectionLinesPerSecond, RejectionLineBurst, time ?? TimeProvider.System);
     }
 
     public IReadOnlyList<ISipChannel> Channels => _channels;
@@ -222,7 +228,7 @@ public sealed class SipMessageTransport : ISipMessageSender, IAsyncDisposable
                                       or IndexOutOfRangeException or OverflowException)
         {
             // The parser and the validator are meant never to throw on input; if they do, the input is dropped, not the loop.
-            _logger.MessageBrokeParser(e, frame.Remote);
+            if (MayLogRejection()) _logger.MessageBrokeParser(e, frame.Remote);
             return;
         }
 
@@ -241,7 +247,7 @@ public sealed class SipMessageTransport : ISipMessageSender, IAsyncDisposable
         if (brokenResponse is not null)
         {
             // §18.1.2 and §8.1.3.3: a broken response is dropped; there is nobody to answer it to.
-            _logger.MessageDropped(frame.Remote, brokenResponse);
+            LogDropped(frame.Remote, brokenResponse);
             TraceRaw(SipDirection.In, frame.Remote, frame.Data);
             return;
         }
@@ -280,6 +286,19 @@ public sealed class SipMessageTransport : ISipMessageSender, IAsyncDisposable
         return false;
     }
 
+    private void LogDropped(SipEndPoint remote, string reason)
+    {
+        if (MayLogRejection()) _logger.MessageDropped(remote, reason);
+    }
+
+    /// <summary>Whether the rejection budget allows one more line; first reports the lines it left out.</summary>
+    private bool MayLogRejection()
+    {
+        if (!_rejectionLog.TryTake(out var suppressed)) return false;
+        if (suppressed > 0) _logger.RejectionLinesSuppressed(suppressed, _rejectionLog.PerSecond);
+        return true;
+    }
+
     private static bool IsStun(ReadOnlySpan<byte> data) =>
         data.Length >= StunHeaderSize && (data[0] & 0xC0) == 0 && BinaryPrimitives.ReadUInt32BigEndian(data[4..8]) == StunMagicCookie;
 
@@ -307,12 +326,12 @@ public sealed class SipMessageTransport : ISipMessageSender, IAsyncDisposable
         TraceRaw(SipDirection.In, frame.Remote, frame.Data);
         if (!isRequest || status == 0 || headers is null || !headers.Contains(HeaderNames.Via))
         {
-            _logger.MessageDropped(frame.Remote, reason);
+            LogDropped(frame.Remote, reason);
             return;
         }
         if (IsAck(method, headers))
         {
-            _logger.MessageDropped(frame.Remote, $"ACK, not answered: {reason}");
+            LogDropped(frame.Remote, $"ACK, not answered: {reason}");
             return;
         }
 
@@ -323,17 +342,17 @@ public sealed class SipMessageTransport : ISipMessageSender, IAsyncDisposable
             response.Headers.Add(HeaderNames.Warning, $"399 {WarnAgent(channel, frame)} \"{WarnText(reason)}\"");
             if (TopViaOrNull(response) is null)
             {
-                _logger.MessageDropped(frame.Remote, $"too broken to answer ({reason}): unusable Via");
+                LogDropped(frame.Remote, $"too broken to answer ({reason}): unusable Via");
                 return;
             }
             StampReceived(response, frame.Remote.Address);
         }
         catch (Exception e) when (e is SipParseException or ArgumentException)
         {
-            _logger.MessageDropped(frame.Remote, $"too broken to answer ({reason}): {e.Message}");
+            LogDropped(frame.Remote, $"too broken to answer ({reason}): {e.Message}");
             return;
         }
-        _logger.RequestRejected(frame.Remote, status, reason);
+        if (MayLogRejection()) _logger.RequestRejected(frame.Remote, status, reason);
         var request = new IncomingMessage(response, frame.Remote, frame.Local, frame.ConnectionId, frame.ReceivedAt) { Channel = channel };
         await SendResponseAsync(response, request).ConfigureAwait(false);
     }

@@ -76,6 +76,9 @@ internal static partial class TransportLog
     [LoggerMessage(1143, LogLevel.Information, "Rejected a request from {Remote} with {Status}: {Reason}")]
     public static partial void RequestRejected(this ILogger logger, SipEndPoint remote, int status, string reason);
 
+    [LoggerMessage(1151, LogLevel.Warning, "Left out {Count} lines about rejected or dropped messages: more than {PerSecond} a second (each was still answered or dropped)")]
+    public static partial void RejectionLinesSuppressed(this ILogger logger, long count, int perSecond);
+
     [LoggerMessage(1144, LogLevel.Warning, "Dropped a message from {Remote}: parsing it threw")]
     public static partial void MessageBrokeParser(this ILogger logger, Exception exception, SipEndPoint remote);
 

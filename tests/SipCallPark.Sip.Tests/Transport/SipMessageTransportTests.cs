@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 using SipCallPark.Sip.Message;
 using SipCallPark.Sip.Transport;
 
@@ -624,9 +625,11 @@ public class SipMessageTransportTests
         }
     }
 
-    private async Task<Harness> StartAsync(CapturingLogger log, params ISipChannel[] channels)
+    private Task<Harness> StartAsync(CapturingLogger log, params ISipChannel[] channels) => StartAsync(log, null, channels);
+
+    private async Task<Harness> StartAsync(CapturingLogger log, TimeProvider? time, params ISipChannel[] channels)
     {
-        var transport = new SipMessageTransport(channels, new TypedLogger<SipMessageTransport>(log));
+        var transport = new SipMessageTransport(channels, new TypedLogger<SipMessageTransport>(log), time);
         _asyncDisposables.Add(transport);
         var h = new Harness(transport, log);
         transport.MessageTraced += h.OnTraced;
@@ -656,6 +659,38 @@ public class SipMessageTransportTests
 
     private static async ValueTask Answer(SipMessageTransport transport, IncomingMessage request) =>
         await transport.SendResponseAsync(SipResponse.CreateFor((SipRequest)request.Message, 200, toTag: "park-1"), request);
+
+    [Test]
+    public async Task A_flood_of_broken_requests_is_answered_in_full_but_logged_within_a_budget_that_reports_what_it_left_out()
+    {
+        var time = new FakeTimeProvider();
+        var network = new InMemoryNetwork();
+        var log = new CapturingLogger();
+        Harness h = await StartAsync(log, time, network.Attach(ParkAddress));
+        var (phone, phoneFrames) = await AttachPhoneAsync(network, SipProtocol.Udp, 5062);
+        int flood = SipMessageTransport.RejectionLineBurst + 5;
+        int Rejected() => log.Entries.Count(e => e.Template.StartsWith("Rejected a request", StringComparison.Ordinal));
+        IEnumerable<string> LeftOut() => log.Entries.Select(e => e.Message).Where(m => m.StartsWith("Left out", StringComparison.Ordinal));
+
+        for (int i = 0; i < flood; i++)
+        {
+            await phone.SendAsync(Encoding.ASCII.GetBytes(Request($"SIP/2.0/UDP 10.0.0.2:5999;branch={Branch}f{i};rport", $"flood-{i}", version: "SIP/7.0")),
+                ParkAddress, 0, CancellationToken.None);
+        }
+        await phoneFrames.WaitForAsync(flood);
+
+        Assert.That(Rejected(), Is.EqualTo(SipMessageTransport.RejectionLineBurst), "one line each until the budget is spent");
+        Assert.That(LeftOut(), Is.Empty);
+
+        time.Advance(TimeSpan.FromSeconds(1));
+        await phone.SendAsync(Encoding.ASCII.GetBytes(Request($"SIP/2.0/UDP 10.0.0.2:5999;branch={Branch}late;rport", "late", version: "SIP/7.0")),
+            ParkAddress, 0, CancellationToken.None);
+        await phoneFrames.WaitForAsync(flood + 1);
+
+        Assert.That(Rejected(), Is.EqualTo(SipMessageTransport.RejectionLineBurst + 1), "the budget refilled");
+        Assert.That(LeftOut().Single(), Does.StartWith("Left out 5 lines"));
+        Assert.That(phoneFrames.Frames.Select(f => Encoding.ASCII.GetString(f.Data.Span)), Has.All.StartWith("SIP/2.0 505"), "every one was answered");
+    }
 
     private static async Task<(InMemoryChannel Channel, FrameCollector Frames)> AttachPhoneAsync(
         InMemoryNetwork network, SipProtocol protocol, int port)
