@@ -20,19 +20,13 @@ internal static class LoopbackPorts
     public static int FreeUdpAndTcp() => Find(port =>
     {
         using var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, port));
-        var tcp = new TcpListener(IPAddress.Loopback, port);
-        try
-        {
-            tcp.Start();
-        }
-        finally
-        {
-            tcp.Stop();
-        }
+        CheckTcp(port);
     }, "UDP and TCP");
 
     /// <summary>A loopback port free for TCP when checked (an admin API).</summary>
-    public static int FreeTcp() => Find(port =>
+    public static int FreeTcp() => Find(CheckTcp, "TCP");
+
+    private static void CheckTcp(int port)
     {
         var tcp = new TcpListener(IPAddress.Loopback, port);
         try
@@ -43,7 +37,7 @@ internal static class LoopbackPorts
         {
             tcp.Stop();
         }
-    }, "TCP");
+    }
 
     private static int Find(Action<int> bind, string what)
     {

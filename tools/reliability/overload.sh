@@ -36,12 +36,10 @@ ADMIN="http://127.0.0.1:$ADMIN_PORT"
 POOL_PID=""
 
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" | tee -a "$OUT/overload.log" >&2; }
+# shellcheck source=tools/reliability/lib.sh
+source "$HERE/lib.sh"
 cleanup() {
-    if [[ -n "$POOL_PID" ]] && kill -0 "$POOL_PID" 2>/dev/null; then
-        kill "$POOL_PID" 2>/dev/null
-        for _ in $(seq 50); do kill -0 "$POOL_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -0 "$POOL_PID" 2>/dev/null && kill -9 "$POOL_PID" 2>/dev/null
-    fi
+    [[ -n "$POOL_PID" ]] && stop_pids "$POOL_PID"
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -66,8 +64,7 @@ POOL_ARGS=(--config config/pool-a.json --log-level Warning --Pool:Sip:Port=$SIP_
 log "pool: dotnet $POOL_DLL ${POOL_ARGS[*]}"
 (cd "$REPO" && exec dotnet "$POOL_DLL" "${POOL_ARGS[@]}") >"$OUT/pool.log" 2>&1 </dev/null &
 POOL_PID=$!
-for _ in $(seq 150); do curl -fsS -m 1 "$ADMIN/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
-curl -fsS -m 1 "$ADMIN/healthz" >/dev/null 2>&1 || { log "the pool did not start (see $OUT/pool.log)"; exit 1; }
+wait_healthy "$ADMIN" || { log "the pool did not start (see $OUT/pool.log)"; exit 1; }
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 metric() { curl -fsS -m 5 "$ADMIN/metrics" 2>/dev/null | awk -v name="sipcallpark_$1" '$1 == name { print $2; found = 1 } END { if (!found) print "?" }'; }

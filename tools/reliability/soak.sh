@@ -39,15 +39,10 @@ ADMIN="http://127.0.0.1:$ADMIN_PORT"
 PIDS=()
 
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" | tee -a "$OUT/soak.log" >&2; }
+# shellcheck source=tools/reliability/lib.sh
+source "$HERE/lib.sh"
 cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        kill -0 "$pid" 2>/dev/null && kill "$pid" 2>/dev/null
-    done
-    for pid in "${PIDS[@]}"; do
-        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null
-    done
+    stop_pids "${PIDS[@]}"
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -95,8 +90,7 @@ log "pool on $POOL (admin $ADMIN), data in $WORK/data; results in $OUT"
     --Pool:Park:MediaPorts=45260-45659 --log-level Warning) >"$OUT/pool.log" 2>&1 &
 POOL_PID=$!
 PIDS+=("$POOL_PID")
-for _ in $(seq 150); do curl -fsS -m 1 "$ADMIN/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
-curl -fsS -m 1 "$ADMIN/healthz" >/dev/null 2>&1 || { log "the pool did not start (see $OUT/pool.log)"; exit 1; }
+wait_healthy "$ADMIN" || { log "the pool did not start (see $OUT/pool.log)"; exit 1; }
 
 # ---------------------------------------------------------------- sampler
 
