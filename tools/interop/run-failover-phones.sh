@@ -337,9 +337,9 @@ fi
 
 # ---------------------------------------------------------------- 4. re-registration at pool-b
 
-# dave: linphone's second account cannot stand by (its REGISTER follows pool-b's 301 with Request-URI
-# sip:127.0.0.1:PORT, which the registrar refuses, and liblinphone then waits for new credentials), so dave's phone is
-# restarted with pool-b as the first account, as a user would switch accounts.
+# dave: linphone's second account cannot stand by (it follows pool-b's 301 to pool-a and keeps refreshing there once
+# pool-a is dead; tools/softphones/README.md), so dave's phone is restarted with pool-b as the first account, as a
+# user would switch accounts.
 lp_stop
 lp_start run2 "$b_sip" "$a_sip"
 lp_ok=0

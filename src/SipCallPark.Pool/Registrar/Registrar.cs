@@ -59,6 +59,17 @@ public sealed class Registrar
         var user = aorUri.IsSip && string.Equals(aorUri.Host, _domain, StringComparison.OrdinalIgnoreCase) ? _users.Find(aorUri.UnescapedUser ?? "") : null;
         if (user is null) return Reply(request, 404, $"no user {aorUri.AddressOfRecord} in {_domain}");
 
+        // A user this pool does not serve now is redirected before any challenge: the 301 says no more than the 404
+        // above does (who is homed where), and a phone that authenticated here and is then challenged by the pool it
+        // was sent to may take the second 401 for failing credentials (liblinphone 5.1 stops its account so).
+        var decision = _policy.Decide(user);
+        if (decision is RegistrationDecision.Redirect redirect)
+        {
+            var moved = SipResponse.CreateFor(request, 301, toTag: ToTag());
+            foreach (var (contact, q) in redirect.Targets) moved.Headers.Add(HeaderNames.Contact, $"<{contact}>;q={q.ToString("0.0##", CultureInfo.InvariantCulture)}");
+            return moved;
+        }
+
         if (_options.RequireAuthentication)
         {
             var result = _auth.Verify(request, HeaderNames.Authorization);
@@ -76,13 +87,6 @@ public sealed class Registrar
                 return Reply(request, 403, $"{result.User} may not register {user.User}");
         }
 
-        var decision = _policy.Decide(user);
-        if (decision is RegistrationDecision.Redirect redirect)
-        {
-            var moved = SipResponse.CreateFor(request, 301, toTag: ToTag());
-            foreach (var (contact, q) in redirect.Targets) moved.Headers.Add(HeaderNames.Contact, $"<{contact}>;q={q.ToString("0.0##", CultureInfo.InvariantCulture)}");
-            return moved;
-        }
         var mode = ((RegistrationDecision.Serve)decision).Mode;
         var aor = $"sip:{user.User}@{_domain}".ToLowerInvariant();
         var now = _time.GetUtcNow();

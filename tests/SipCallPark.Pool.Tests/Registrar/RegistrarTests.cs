@@ -227,11 +227,12 @@ public class RegistrarTests
     {
         var policy = new FixedPolicy(new RegistrationDecision.Redirect([(SipUri.Parse("sip:127.0.0.1:5062"), 0.7), (SipUri.Parse("sip:127.0.0.1:5060"), 0.3)]));
         _registrar = Create(new RegistrarOptions(), policy);
-        var response = await RegisterWithAuth("erin", "erin-secret", "<sip:erin@127.0.0.1:5070>");
+        var response = await _registrar.HandleAsync(Register("erin", "<sip:erin@127.0.0.1:5070>"), Source);
         Assert.Multiple(() =>
         {
-            Assert.That(response.StatusCode, Is.EqualTo(301));
+            Assert.That(response.StatusCode, Is.EqualTo(301), "redirected before any challenge");
             Assert.That(response.Contacts.Select(c => (c.Uri.Port, c.Parameters.Get("q"))), Is.EqualTo(new[] { ((int?)5062, "0.7"), (5060, "0.3") }));
+            Assert.That(_store.All(_time.GetUtcNow()), Is.Empty);
         });
     }
 
