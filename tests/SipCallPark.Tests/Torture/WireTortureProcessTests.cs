@@ -72,65 +72,82 @@ public class WireTortureProcessTests
         var outcomes = new List<(string Name, string Expected, string Seen, string Endpoint)>();
         var pings = 0;
 
-        foreach (var (name, bytes) in AllVectors)
+        // Every socket stays open until the end: the log is matched to a vector by its client's port, and a closed
+        // socket's ephemeral port may be handed to a later vector's client, which would then own two vectors' lines.
+        var sockets = new List<WireClient>();
+        async Task<WireClient> OpenAsync()
         {
-            var expected = tcp ? Table[name].Tcp : Table[name].Udp;
-            await using var client = await WireClient.ConnectAsync(tcp, setup.SipEndPoint);
-            var toSend = bytes;
-            // Over UDP the answer goes to the Via's sent-by port (§18.2.2): point it here. TCP answers on the connection.
-            if (!tcp) Assert.That(client.TryAimVia(bytes, out toSend), Is.True, $"{name} has a Via to point at the test");
-            await client.SendAsync(toSend);
-
-            // The pool must still serve: a ping on the same socket, or on a new connection when the vector's is closed
-            // or still holds an incomplete message.
-            await using var other = expected is "close" or "wait" ? await WireClient.ConnectAsync(tcp, setup.SipEndPoint) : null;
-            var pinger = other ?? client;
-            var pingId = $"ping-{++pings}-{name}";
-            await pinger.SendAsync(pinger.Ping(pingId));
-            Assert.That((await pinger.WaitForAsync(r => r.CallId == pingId, Bound))?.Status, Is.EqualTo(200), $"ping after {name}");
-
-            var wanted = expected.Split('+').Where(s => int.TryParse(s, out _)).Select(int.Parse).ToArray();
-            if (wanted.Length > 0) await client.WaitForAsync(r => r.CallId != pingId && client.Responses.Count(x => x.CallId != pingId && x.Status >= 200) >= wanted.Length, Bound);
-            if (expected == "close") await client.Closed.WaitAsync(Bound);
-            var finals = client.Responses.Where(r => r.CallId != pingId && r.Status >= 200).Select(r => r.Status.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-            var seen = finals.Length > 0 ? string.Join("+", finals)
-                : client.IsStream && client.Closed.IsCompleted ? "close"
-                : expected is "drop" or "ignore" or "wait" ? expected   // no answer: which kind is told by the log below
-                : "nothing";
-            outcomes.Add((name, expected, seen, $"{transport}:127.0.0.1:{client.Local.Port}"));
+            var socket = await WireClient.ConnectAsync(tcp, setup.SipEndPoint);
+            sockets.Add(socket);
+            return socket;
         }
 
-        // Log lines are written before the answer is sent; one more broken request whose line we wait for proves
-        // every earlier line has reached the pool's output.
-        await using (var last = await WireClient.ConnectAsync(tcp, setup.SipEndPoint))
+        try
         {
-            var marker = $"{transport}:127.0.0.1:{last.Local.Port}";
-            var broken = Encoding.ASCII.GetBytes($"OPTIONS sip:{setup.SipEndPoint} SIP/2.0\r\nVia: SIP/2.0/{transport.ToUpperInvariant()} 127.0.0.1:{last.Local.Port};branch=z9hG4bKend\r\n" +
-                                                 "Max-Forwards: 70\r\nTo: <sip:x@callpark.lab>\r\nCall-ID: end\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n");
-            await last.SendAsync(broken);
-            Assert.That((await last.WaitForAsync(r => r.CallId == "end", Bound))?.Status, Is.EqualTo(400), "a request without From");
-            var deadline = DateTime.UtcNow + Bound;
-            while (!pool.Output.Contains(marker, StringComparison.Ordinal) && DateTime.UtcNow < deadline) await Task.Delay(20);
-            Assert.That(pool.Output, Does.Contain(marker), "the last rejection was logged");
-        }
-
-        var log = pool.Output.Split('\n');
-        var report = new StringBuilder();
-        if (outcomes.Any(o => o.Seen != o.Expected)) TestContext.Out.WriteLine(pool.Output);
-        Assert.Multiple(() =>
-        {
-            foreach (var (name, expected, seen, endpoint) in outcomes)
+            foreach (var (name, bytes) in AllVectors)
             {
-                var lines = log.Where(l => l.Contains(endpoint, StringComparison.Ordinal)).ToArray();
-                var rejected = expected is "drop" or "close" || expected.Split('+').Any(s => s is "400" or "416" or "505");
-                report.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"{name,-11} expected {expected,-8} seen {seen,-8} log lines {lines.Length}");
-                Assert.That(seen, Is.EqualTo(expected), $"{name} over {transport}");
-                Assert.That(lines, Has.Length.EqualTo(rejected ? 1 : 0), $"{name} over {transport}: log lines naming {endpoint}");
-                if (rejected && lines.Length == 1)
-                    Assert.That(lines[0], Does.Contain("Rejected a request").Or.Contain("Dropped a message").Or.Contain("Closed TCP connection"), name);
+                var expected = tcp ? Table[name].Tcp : Table[name].Udp;
+                var client = await OpenAsync();
+                var toSend = bytes;
+                // Over UDP the answer goes to the Via's sent-by port (§18.2.2): point it here. TCP answers on the connection.
+                if (!tcp) Assert.That(client.TryAimVia(bytes, out toSend), Is.True, $"{name} has a Via to point at the test");
+                await client.SendAsync(toSend);
+
+                // The pool must still serve: a ping on the same socket, or on a new connection when the vector's is closed
+                // or still holds an incomplete message.
+                var other = expected is "close" or "wait" ? await OpenAsync() : null;
+                var pinger = other ?? client;
+                var pingId = $"ping-{++pings}-{name}";
+                await pinger.SendAsync(pinger.Ping(pingId));
+                Assert.That((await pinger.WaitForAsync(r => r.CallId == pingId, Bound))?.Status, Is.EqualTo(200), $"ping after {name}");
+
+                var wanted = expected.Split('+').Where(s => int.TryParse(s, out _)).Select(int.Parse).ToArray();
+                if (wanted.Length > 0) await client.WaitForAsync(r => r.CallId != pingId && client.Responses.Count(x => x.CallId != pingId && x.Status >= 200) >= wanted.Length, Bound);
+                if (expected == "close") await client.Closed.WaitAsync(Bound);
+                var finals = client.Responses.Where(r => r.CallId != pingId && r.Status >= 200).Select(r => r.Status.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+                var seen = finals.Length > 0 ? string.Join("+", finals)
+                    : client.IsStream && client.Closed.IsCompleted ? "close"
+                    : expected is "drop" or "ignore" or "wait" ? expected   // no answer: which kind is told by the log below
+                    : "nothing";
+                outcomes.Add((name, expected, seen, $"{transport}:127.0.0.1:{client.Local.Port}"));
             }
-        });
-        TestContext.Out.WriteLine(report.ToString());
-        TestContext.Out.WriteLine($"{outcomes.Count(o => o.Seen == o.Expected)} of {outcomes.Count} vectors as expected over {transport}");
+
+            // Log lines are written before the answer is sent; one more broken request whose line we wait for proves
+            // every earlier line has reached the pool's output.
+            {
+                var last = await OpenAsync();
+                var marker = $"{transport}:127.0.0.1:{last.Local.Port}";
+                var broken = Encoding.ASCII.GetBytes($"OPTIONS sip:{setup.SipEndPoint} SIP/2.0\r\nVia: SIP/2.0/{transport.ToUpperInvariant()} 127.0.0.1:{last.Local.Port};branch=z9hG4bKend\r\n" +
+                                                     "Max-Forwards: 70\r\nTo: <sip:x@callpark.lab>\r\nCall-ID: end\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n");
+                await last.SendAsync(broken);
+                Assert.That((await last.WaitForAsync(r => r.CallId == "end", Bound))?.Status, Is.EqualTo(400), "a request without From");
+                var deadline = DateTime.UtcNow + Bound;
+                while (!pool.Output.Contains(marker, StringComparison.Ordinal) && DateTime.UtcNow < deadline) await Task.Delay(20);
+                Assert.That(pool.Output, Does.Contain(marker), "the last rejection was logged");
+            }
+
+            var log = pool.Output.Split('\n');
+            var report = new StringBuilder();
+            if (outcomes.Any(o => o.Seen != o.Expected)) TestContext.Out.WriteLine(pool.Output);
+            Assert.Multiple(() =>
+            {
+                foreach (var (name, expected, seen, endpoint) in outcomes)
+                {
+                    var lines = log.Where(l => l.Contains(endpoint, StringComparison.Ordinal)).ToArray();
+                    var rejected = expected is "drop" or "close" || expected.Split('+').Any(s => s is "400" or "416" or "505");
+                    report.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"{name,-11} expected {expected,-8} seen {seen,-8} log lines {lines.Length}");
+                    Assert.That(seen, Is.EqualTo(expected), $"{name} over {transport}");
+                    Assert.That(lines, Has.Length.EqualTo(rejected ? 1 : 0), $"{name} over {transport}: log lines naming {endpoint}");
+                    if (rejected && lines.Length == 1)
+                        Assert.That(lines[0], Does.Contain("Rejected a request").Or.Contain("Dropped a message").Or.Contain("Closed TCP connection"), name);
+                }
+            });
+            TestContext.Out.WriteLine(report.ToString());
+            TestContext.Out.WriteLine($"{outcomes.Count(o => o.Seen == o.Expected)} of {outcomes.Count} vectors as expected over {transport}");
+        }
+        finally
+        {
+            foreach (var socket in sockets) await socket.DisposeAsync();
+        }
     }
 }
