@@ -58,31 +58,32 @@ public sealed class PoolDispatcher : ITransactionUser
     }
 
     /// <summary>
-    /// A request over its source's rate gets 503 with Retry-After (RFC 3261 §21.5.4). CANCEL is never counted: it only
-    /// ends a transaction the source already holds, and refusing it would keep the INVITE ringing.
+    /// Requests neither the rate limit nor load shedding ever refuse: a CANCEL only ends a transaction the source
+    /// already holds (refusing it would keep the INVITE ringing), and the partner pool's requests carry calls and
+    /// health probes.
     /// </summary>
-    private bool OverRateLimit(SipRequest request, SipEndPoint source) =>
-        RateLimiter is { } limiter && request.Method != SipMethods.Cancel && IsFromPartner?.Invoke(request, source) != true
-        && !limiter.TryAcquire(source.Address.Address);
+    private bool IsExempt(SipRequest request, SipEndPoint source) =>
+        request.Method == SipMethods.Cancel || IsFromPartner?.Invoke(request, source) == true;
 
-    /// <summary>
-    /// Only a new request may be shed: refusing an in-dialog request (a BYE, a re-INVITE), a CANCEL or the partner
-    /// pool's traffic would leave calls up and save nothing.
-    /// </summary>
-    private bool MayShed(SipRequest request, SipEndPoint source) =>
-        request.To.Tag is null && request.Method != SipMethods.Cancel && IsFromPartner?.Invoke(request, source) != true;
+    /// <summary>A request over its source's rate gets 503 with Retry-After (RFC 3261 §21.5.4).</summary>
+    private bool OverRateLimit(SipEndPoint source, bool exempt) =>
+        RateLimiter is { } limiter && !exempt && !limiter.TryAcquire(source.Address.Address);
 
     private async Task RouteAsync(ServerTransaction transaction)
     {
+        var exempt = IsExempt(transaction.Request, transaction.Incoming.Remote);
         if (Overload is not { } overload)
         {
-            await RouteAdmittedAsync(transaction).ConfigureAwait(false);
+            await RouteAdmittedAsync(transaction, exempt).ConfigureAwait(false);
             return;
         }
         try
         {
-            var reason = overload.Enter(transaction.Incoming.ReceivedAt, MayShed(transaction.Request, transaction.Incoming.Remote));
-            if (reason == RateLimiting.OverloadReason.None) await RouteAdmittedAsync(transaction).ConfigureAwait(false);
+            // Only a new request may be shed: refusing an in-dialog one (a BYE, a re-INVITE) would leave a call up
+            // and save nothing.
+            var mayShed = !exempt && transaction.Request.To.Tag is null;
+            var reason = overload.Enter(transaction.Incoming.ReceivedAt, mayShed);
+            if (reason == RateLimiting.OverloadReason.None) await RouteAdmittedAsync(transaction, exempt).ConfigureAwait(false);
             else await RefuseBusyAsync(transaction, overload.Options.RetryAfter, "the pool is overloaded").ConfigureAwait(false);
         }
         finally
@@ -107,12 +108,12 @@ public sealed class PoolDispatcher : ITransactionUser
         }
     }
 
-    private async Task RouteAdmittedAsync(ServerTransaction transaction)
+    private async Task RouteAdmittedAsync(ServerTransaction transaction, bool exempt)
     {
         var request = transaction.Request;
         try
         {
-            if (OverRateLimit(request, transaction.Incoming.Remote))
+            if (OverRateLimit(transaction.Incoming.Remote, exempt))
             {
                 await RefuseBusyAsync(transaction, RateLimiter!.Options.RetryAfter, "too many requests from this address").ConfigureAwait(false);
                 return;
