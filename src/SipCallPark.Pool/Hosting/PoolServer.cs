@@ -31,6 +31,7 @@ public sealed class PoolServer : IAsyncDisposable
     private SqliteBindingStore? _sqliteBindings;
     private SqliteParkJournal? _sqliteJournal;
     private PcapTraceWriter? _pcap;
+    private HepTraceExporter? _hep;
     private PoolReplication? _replication;
     private readonly List<PartnerWatch> _partners = [];
 
@@ -181,6 +182,8 @@ public sealed class PoolServer : IAsyncDisposable
             pcap = new PcapTraceWriter(new PcapOptions { Path = pcapPath }, time, loggers.CreateLogger<PcapTraceWriter>());
             stack.Transport.MessageTraced += pcap.Observe;
         }
+        HepTraceExporter? hep = settings.Hep is { } hepOptions ? new HepTraceExporter(hepOptions, time, loggers.CreateLogger<HepTraceExporter>()) : null;
+        if (hep is not null) stack.Transport.MessageTraced += hep.Observe;
         var self = new PoolIdentity(settings.Name, channels.Select(c => c.LocalEndPoint).Distinct().ToArray());
         var users = new UserDirectory(settings.Users);
         var auth = new DigestAuthenticator(settings.Digest ?? new DigestOptions { Realm = settings.Domain }, users, time);
@@ -216,12 +219,14 @@ public sealed class PoolServer : IAsyncDisposable
             Trace = trace,
             _database = database,
             _pcap = pcap,
+            _hep = hep,
             _sqliteBindings = ownBindings as SqliteBindingStore,
             _replication = replication,
         };
         server._sqliteJournal = server.StartPark(database, loggers);
         replication.Start();
         server.RegisterGauges(stack, bindings, proxy, dispatcher.Overload);
+        if (hep is not null) server._disposables.AddRange(HepTraceMetrics.Register(metrics, hep));
         // Watch the pools this one backs up (Lync pairs pools both ways, so usually the one partner).
         foreach (var partner in settings.Topology.Pools.Where(p => string.Equals(p.Backup, settings.Name, StringComparison.OrdinalIgnoreCase)
                                                                    && !string.Equals(p.Name, settings.Name, StringComparison.OrdinalIgnoreCase)))
@@ -376,6 +381,7 @@ public sealed class PoolServer : IAsyncDisposable
         await Stack.DisposeAsync().ConfigureAwait(false);
         if (_sqliteJournal is not null) await _sqliteJournal.DisposeAsync().ConfigureAwait(false);
         if (_pcap is not null) await _pcap.DisposeAsync().ConfigureAwait(false);
+        if (_hep is not null) await _hep.DisposeAsync().ConfigureAwait(false);
         if (_sqliteBindings is not null) await _sqliteBindings.DisposeAsync().ConfigureAwait(false);
         _database?.Dispose();
         _stopping.Dispose();

@@ -60,6 +60,9 @@ public sealed class PoolSettings
     /// <summary>With <see cref="PcapPath"/>: the music-on-hold RTP goes into the pcap too.</summary>
     public bool PcapIncludeRtp { get; init; }
 
+    /// <summary>When set, the SIP trace is mirrored to this Homer capture server as HEP3.</summary>
+    public SipCallPark.Sip.Tracing.HepOptions? Hep { get; init; }
+
     /// <summary>Messages a live-trace subscriber may fall behind before the oldest are dropped.</summary>
     public int TraceCapacity { get; init; } = Tracing.LiveTrace.DefaultCapacity;
 

@@ -35,6 +35,13 @@ internal sealed record PoolCommandLine(string ConfigFile, LogEventLevel? LogLeve
         Description = "Also write the music-on-hold RTP the pool sends into the pcap file; same as --Pool:PcapIncludeRtp=true.",
     };
 
+    /// <summary><c>--hep ENDPOINT</c>: the same as <c>--Pool:Trace:Hep:Endpoint=ENDPOINT</c>.</summary>
+    public static Option<string?> HepOption { get; } = new("--hep")
+    {
+        Description = "Mirror every SIP message sent and received to a Homer capture server as HEP3 (udp:HOST:PORT or tcp:HOST:PORT); same as --Pool:Trace:Hep:Endpoint.",
+        HelpName = "endpoint",
+    };
+
     /// <summary>The command with its options; key overrides arrive as unmatched tokens and are checked by <see cref="TryRead"/>.</summary>
     public static RootCommand CreateCommand()
     {
@@ -47,6 +54,7 @@ internal sealed record PoolCommandLine(string ConfigFile, LogEventLevel? LogLeve
         command.Options.Add(LogLevelOption);
         command.Options.Add(PcapOption);
         command.Options.Add(PcapRtpOption);
+        command.Options.Add(HepOption);
         return command;
     }
 
@@ -62,6 +70,11 @@ internal sealed record PoolCommandLine(string ConfigFile, LogEventLevel? LogLeve
         if (result.GetValue(PcapOption) is { } pcap)
         {
             overrides.Add($"--Pool:PcapFile={pcap}");
+        }
+
+        if (result.GetValue(HepOption) is { } hep)
+        {
+            overrides.Add($"--Pool:Trace:Hep:Endpoint={hep}");
         }
 
         if (result.GetValue(PcapRtpOption))

@@ -37,6 +37,9 @@ internal sealed class PoolOptions
     /// datagrams from the pool's media port to the parked phone (off by default: 50 packets a second per parked call).</summary>
     public bool PcapIncludeRtp { get; set; }
 
+    /// <summary>Where else the SIP trace goes: <c>Trace:Hep</c> mirrors it to a Homer capture server as HEP3.</summary>
+    public TraceOptions Trace { get; set; } = new();
+
     /// <summary>The call park application (Lync's Set-CsCpsConfiguration names): timeouts, ringbacks, music, orbit choice.</summary>
     public SipCallPark.Pool.Park.ParkOptions Park { get; set; } = new() { Aliases = [] };
 

@@ -31,6 +31,8 @@ internal sealed partial class PoolOptionsValidator : IValidateOptions<PoolOption
             failures.Add($"{Prefix}PcapIncludeRtp needs {Prefix}PcapFile (or --pcap FILE): there is no trace to add RTP to (was true)");
         }
 
+        ValidateHep(options.Trace?.Hep, failures);
+
         foreach (var algorithm in options.Auth?.Algorithms ?? [])
         {
             if (!SipCallPark.Pool.Auth.DigestAlgorithm.IsKnown(algorithm) || string.IsNullOrEmpty(algorithm))
@@ -168,6 +170,31 @@ internal sealed partial class PoolOptionsValidator : IValidateOptions<PoolOption
             && (adminAddress.Equals(sipAddress) || sipAddress.Equals(IPAddress.Any) || sipAddress.Equals(IPAddress.IPv6Any)))
         {
             failures.Add($"{key} must not use port {url.Port}, which {Prefix}Sip:Port already takes for SIP over TCP (was {Show(admin.Url)})");
+        }
+    }
+
+    private static void ValidateHep(HepTraceOptions? hep, List<string> failures)
+    {
+        const string key = Prefix + "Trace:Hep:";
+        if (hep is null) return;
+        if (!string.IsNullOrEmpty(hep.Endpoint) && !SipCallPark.Sip.Tracing.HepEndpoint.TryParse(hep.Endpoint, out _, out var reason))
+        {
+            failures.Add($"{key}Endpoint must be udp:HOST:PORT or tcp:HOST:PORT, such as udp:127.0.0.1:9060 ({reason}; was {Show(hep.Endpoint)})");
+        }
+
+        if (hep.AgentId is < 0 or > uint.MaxValue)
+        {
+            failures.Add($"{key}AgentId must be between 0 and {uint.MaxValue} (was {hep.AgentId})");
+        }
+
+        if (hep.Password is not null && (hep.Password.Length == 0 || System.Text.Encoding.UTF8.GetByteCount(hep.Password) > 1024))
+        {
+            failures.Add($"{key}Password must be 1 to 1024 bytes; leave it out to send no auth key");
+        }
+
+        if (string.IsNullOrEmpty(hep.Endpoint) && (hep.Password is not null || hep.AgentId != 0))
+        {
+            failures.Add($"{key}AgentId and {key}Password need {key}Endpoint (or --hep ENDPOINT): there is no capture server to send them to");
         }
     }
 

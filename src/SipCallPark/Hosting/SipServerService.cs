@@ -7,6 +7,7 @@ using SipCallPark.Pool.Admin;
 using SipCallPark.Pool.Auth;
 using SipCallPark.Pool.Hosting;
 using SipCallPark.Pool.Registrar;
+using SipCallPark.Sip.Tracing;
 using SipCallPark.Sip.Transport;
 
 namespace SipCallPark.Hosting;
@@ -42,6 +43,9 @@ internal sealed partial class SipServerService(IOptions<PoolOptions> options, IL
             Admin = new AdminOptions { Url = _pool.Admin.Url, Token = _pool.Admin.Token },
             PcapPath = _pool.PcapFile is { Length: > 0 } pcap ? Path.GetFullPath(pcap) : null,
             PcapIncludeRtp = _pool.PcapIncludeRtp,
+            Hep = _pool.Trace.Hep.Endpoint is { Length: > 0 } hep
+                ? new HepOptions { Endpoint = HepEndpoint.Parse(hep), AgentId = (uint)_pool.Trace.Hep.AgentId, Password = _pool.Trace.Hep.Password }
+                : null,
             Park = _pool.Park,
             Dr = _pool.Dr,
             Health = _pool.Health,
