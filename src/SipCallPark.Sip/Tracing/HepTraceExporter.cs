@@ -207,17 +207,18 @@ public sealed class HepTraceExporter : IAsyncDisposable
                     return;
                 }
             }
-            Interlocked.Increment(ref _connectAttempts);
             try
             {
                 using var timeout = new CancellationTokenSource(_options.SendTimeout, _time);
                 _link = await _connect(_options.Endpoint, timeout.Token).ConfigureAwait(false);
+                Interlocked.Increment(ref _connectAttempts);
             }
             catch (Exception e) // whatever the failure, the sender task must live on: count, log once, back off
             {
                 Failed(e is OperationCanceledException ? "connecting timed out" : e.Message);
                 _nextAttempt = _time.GetTimestamp() + _backoff.Ticks * _time.TimestampFrequency / TimeSpan.TicksPerSecond;
                 _backoff = TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, _options.MaxReconnectDelay.Ticks));
+                Interlocked.Increment(ref _connectAttempts); // counted once the next attempt's time is set
             }
         }
 
