@@ -57,6 +57,12 @@ public class PoolCommandLineTests
     }
 
     [Test]
+    public void Hep_becomes_the_hep_endpoint_key()
+    {
+        Assert.That(Read("--hep", "udp:127.0.0.1:9060").KeyOverrides, Is.EqualTo(new[] { "--Pool:Trace:Hep:Endpoint=udp:127.0.0.1:9060" }));
+    }
+
+    [Test]
     public void Pcap_and_pcap_rtp_become_the_pool_keys()
     {
         Assert.That(Read("--pcap", "/tmp/t.pcap", "--pcap-rtp").KeyOverrides,

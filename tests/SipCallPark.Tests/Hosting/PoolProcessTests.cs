@@ -26,6 +26,17 @@ public class PoolProcessTests
     }
 
     [Test]
+    public async Task A_malformed_hep_endpoint_stops_the_pool_with_exit_code_2_and_the_key_named()
+    {
+        using var pool = PoolProcess.Start(ShippedConfig, "--hep", "udp:homer");
+
+        var exitCode = await pool.WaitForExitAsync(StartTimeout);
+
+        Assert.That(exitCode, Is.EqualTo(2), pool.Output + pool.Error);
+        Assert.That(pool.Error.Trim(), Does.StartWith("Configuration error: Pool:Trace:Hep:Endpoint must be udp:HOST:PORT or tcp:HOST:PORT"));
+    }
+
+    [Test]
     public async Task A_missing_config_file_stops_the_pool_with_exit_code_2()
     {
         using var pool = PoolProcess.Start(configJson: null, "--config", "config/missing.json");
