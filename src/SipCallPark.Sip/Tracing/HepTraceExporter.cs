@@ -127,7 +127,15 @@ public sealed class HepTraceExporter : IAsyncDisposable
         }
 
         byte[] packet = new byte[length];
-        HepFormat.Write(packet, source, target, protocol, _time.GetUtcNow(), _options.AgentId, _authKey, callId, message.Bytes.Span);
+        try
+        {
+            HepFormat.Write(packet, source, target, protocol, _time.GetUtcNow(), _options.AgentId, _authKey, callId, message.Bytes.Span);
+        }
+        catch (ArgumentException) // an address the chunks cannot carry: the trace loses the message, the SIP path never sees it
+        {
+            CountDrop();
+            return;
+        }
         if (!_queue.Writer.TryWrite(packet)) CountDrop();
     }
 
