@@ -200,7 +200,7 @@ public sealed class PoolServer : IAsyncDisposable
         var partnerRouting = new PartnerRouting(settings.Name, settings.Topology, Phase);
         // docs/design.md §11: the key of our Record-Route tokens outlives a restart, so calls set up before it go on.
         var tokens = settings.DatabasePath is { } dataPath
-            ? RecordRouteToken.LoadOrCreate(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(dataPath))!, $"{settings.Name}.route-key"))
+            ? RecordRouteToken.LoadOrCreate(Path.ChangeExtension(Path.GetFullPath(dataPath), ".route-key"))
             : RecordRouteToken.Random();
         var router = new ProxyRouter(self, settings.Topology, bindings, auth,
             new ParkAddressBook(settings.Name, settings.Park, pool => Phase(pool) != DrPhase.Normal), partnerRouting, tokens,
