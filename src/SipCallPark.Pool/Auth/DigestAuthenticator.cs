@@ -35,8 +35,14 @@ public sealed class DigestAuthenticator
     private readonly byte[] _secret;
     private readonly ConcurrentDictionary<string, long> _lastNonceCount = new();
 
-    public DigestAuthenticator(DigestOptions options, IUserDirectory users, TimeProvider time, byte[]? secret = null)
+    private readonly Func<SipUri, bool> _isOwnAddress;
+
+    /// <param name="isOwnAddress">Names this pool's own SIP address: a digest uri may name it instead of the
+    /// Request-URI (sipp 3.6 writes <c>sip:pool-ip:port</c> there for every request it authenticates).</param>
+    public DigestAuthenticator(DigestOptions options, IUserDirectory users, TimeProvider time, byte[]? secret = null,
+        Func<SipUri, bool>? isOwnAddress = null)
     {
+        _isOwnAddress = isOwnAddress ?? (_ => false);
         _options = options;
         _users = users;
         _time = time;
@@ -95,8 +101,9 @@ public sealed class DigestAuthenticator
         if (qop is null && !_options.AllowRfc2069) return new DigestResult(DigestOutcome.Rejected, username, "no qop (RFC 2069 digest is not accepted)");
         if (qop is not null && !string.Equals(qop, "auth", StringComparison.OrdinalIgnoreCase))
             return new DigestResult(DigestOutcome.Rejected, username, $"unsupported qop {qop}");
-        // RFC 3261 §22.4: the digest-uri is the Request-URI; a response computed for another URI proves nothing here.
-        if (!SameUri(uri, request.RequestUri)) return new DigestResult(DigestOutcome.Rejected, username, "digest uri differs from the Request-URI");
+        // RFC 3261 §22.4: the digest-uri is the Request-URI; a response computed for another target proves nothing
+        // here. This pool's own address (no user) is taken too: it is where the phone sends, and sipp writes it.
+        if (!SameUri(uri, request.RequestUri) && !NamesThisPool(uri)) return new DigestResult(DigestOutcome.Rejected, username, "digest uri differs from the Request-URI");
         var ha2 = DigestAlgorithm.Hash(algorithm, $"{request.Method}:{uri}");
         var expected = qop is null
             ? DigestAlgorithm.Hash(algorithm, $"{ha1}:{nonce}:{ha2}")
@@ -125,6 +132,8 @@ public sealed class DigestAuthenticator
     private static bool SameUri(string digestUri, SipUri requestUri) =>
         string.Equals(digestUri, requestUri.ToString(), StringComparison.Ordinal)
         || (SipUri.TryParse(digestUri, out var parsed) && parsed.Equals(requestUri));
+
+    private bool NamesThisPool(string digestUri) => SipUri.TryParse(digestUri, out var parsed) && parsed.User is null && _isOwnAddress(parsed);
 
     private string? Ha1(LabUser user, string algorithm)
     {

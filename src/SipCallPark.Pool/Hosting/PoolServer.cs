@@ -186,7 +186,7 @@ public sealed class PoolServer : IAsyncDisposable
         }
         var self = new PoolIdentity(settings.Name, channels.Select(c => c.LocalEndPoint).Distinct().ToArray());
         var users = new UserDirectory(settings.Users);
-        var auth = new DigestAuthenticator(settings.Digest ?? new DigestOptions { Realm = settings.Domain }, users, time);
+        var auth = new DigestAuthenticator(settings.Digest ?? new DigestOptions { Realm = settings.Domain }, users, time, isOwnAddress: self.IsMe);
 
         var ownBindings = bindings;
         var replication = StartReplication(settings, database, metrics, time, loggers);

@@ -76,6 +76,20 @@ public class DigestAuthenticatorTests
     }
 
     [Test]
+    public void A_response_computed_for_the_pools_own_address_as_sipp_writes_it_authenticates_but_not_for_another_host()
+    {
+        var auth = new DigestAuthenticator(new DigestOptions { Realm = "callpark.lab", Algorithms = [DigestAlgorithm.Md5] }, Users, _time, Secret,
+            isOwnAddress: uri => uri.Host == "127.0.0.1" && uri.Port == 5060);
+        var ours = Message();
+        Sign(ours, auth, uri: "sip:127.0.0.1:5060");
+        var other = Message();
+        Sign(other, auth, uri: "sip:127.0.0.1:9999");
+
+        Assert.That(auth.Verify(ours, HeaderNames.ProxyAuthorization).Outcome, Is.EqualTo(DigestOutcome.Authenticated));
+        Assert.That(auth.Verify(other, HeaderNames.ProxyAuthorization).Outcome, Is.EqualTo(DigestOutcome.Rejected));
+    }
+
+    [Test]
     public void The_same_nonce_count_twice_is_a_replay_answered_with_a_fresh_challenge_never_accepted()
     {
         var auth = Create();
