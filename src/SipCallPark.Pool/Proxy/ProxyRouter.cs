@@ -72,6 +72,8 @@ public sealed class ProxyRouter
                 ? new ProxyDecision.Local(LocalService.Options)
                 : new ProxyDecision.Respond(483);
 
+        // A scheme we do not route says nothing about who asks: answered before any credentials are asked for.
+        if (!request.RequestUri.IsSip) return new ProxyDecision.Respond(416);
         var fromPartner = IsFromPartnerPool(request, source);
         var inDialog = request.To.Tag is not null;
         if (!inDialog)

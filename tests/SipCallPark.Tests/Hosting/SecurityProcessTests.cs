@@ -67,6 +67,30 @@ public class SecurityProcessTests
         }
     }
 
+    [TestCase(null, "SipCallPark pool-a", TestName = "The_Server_header_of_an_OPTIONS_answer_is_SipCallPark_and_the_pool_by_default")]
+    [TestCase("", null, TestName = "An_empty_Pool_Sip_ServerHeader_sends_no_Server_header")]
+    [TestCase("Lab PBX", "Lab PBX", TestName = "Pool_Sip_ServerHeader_names_what_the_Server_header_says")]
+    public async Task Server_header(string? configured, string? expected)
+    {
+        using var setup = new ParkPoolSetup();
+        using var pool = configured is null ? setup.Start() : setup.Start($"--Pool:Sip:ServerHeader={configured}");
+        Assert.That(await pool.WaitUntilStartedAsync(StartTimeout), Is.True, pool.Output + pool.Error);
+        using var socket = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        var port = ((IPEndPoint)socket.Client.LocalEndPoint!).Port;
+        var ping = $"OPTIONS sip:ping@127.0.0.1:{setup.SipPort} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bKserver1;rport\r\n" +
+                   "Max-Forwards: 70\r\nFrom: <sip:tester@callpark.lab>;tag=t1\r\nTo: <sip:ping@127.0.0.1>\r\nCall-ID: server-1\r\nCSeq: 1 OPTIONS\r\n" +
+                   "Content-Length: 0\r\n\r\n";
+
+        await socket.SendAsync(Encoding.ASCII.GetBytes(ping), setup.SipEndPoint);
+        using var timeout = new CancellationTokenSource(Bound);
+        var answer = Encoding.ASCII.GetString((await socket.ReceiveAsync(timeout.Token)).Buffer);
+        var server = answer.Split("\r\n").FirstOrDefault(l => l.StartsWith("Server:", StringComparison.OrdinalIgnoreCase))?["Server:".Length..].Trim();
+
+        Assert.That(answer, Does.StartWith("SIP/2.0 200"));
+        Assert.That(server, Is.EqualTo(expected));
+        await pool.StopAsync(StopTimeout);
+    }
+
     private static async Task<int?> FinalStatusAsync(UdpClient socket, TimeSpan bound)
     {
         using var timeout = new CancellationTokenSource(bound);
