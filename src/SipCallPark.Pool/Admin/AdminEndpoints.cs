@@ -31,8 +31,12 @@ internal static class AdminEndpoints
             }
             catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted)
             {
-                logger.LogError(ex, "Admin request {Method} {Path} failed", context.Request.Method, context.Request.Path.Value);
-                await Error(StatusCodes.Status500InternalServerError, ex.Message).ExecuteAsync(context);
+                // The exception's text stays in the log (it may name files, keys, internals); the caller gets an id
+                // to quote that finds the log line.
+                var correlation = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+                logger.LogError(ex, "Admin request {Method} {Path} failed (correlation id {CorrelationId})", context.Request.Method,
+                    context.Request.Path.Value, correlation);
+                await Error(StatusCodes.Status500InternalServerError, $"internal error (correlation id {correlation})").ExecuteAsync(context);
             }
         });
 
@@ -68,7 +72,7 @@ internal static class AdminEndpoints
         }
         catch (JsonException ex)
         {
-            return Error(StatusCodes.Status400BadRequest, $"the body must be JSON like {{\"pool\":\"pool-a\"}}: {ex.Message}");
+            return Error(StatusCodes.Status400BadRequest, $"the body must be JSON like {{\"pool\":\"pool-a\"}} ({Where(ex)})");
         }
         if (string.IsNullOrWhiteSpace(body?.Pool))
             return Error(StatusCodes.Status400BadRequest, "the body must name the pool: {\"pool\":\"pool-a\"}");
@@ -93,7 +97,7 @@ internal static class AdminEndpoints
         }
         catch (JsonException ex)
         {
-            return Error(StatusCodes.Status400BadRequest, $"the body must be a replication {typeof(T).Name} in JSON: {ex.Message}");
+            return Error(StatusCodes.Status400BadRequest, $"the body must be a replication {typeof(T).Name} in JSON ({Where(ex)})");
         }
         if (body is null) return Error(StatusCodes.Status400BadRequest, $"the body must be a replication {typeof(T).Name} in JSON");
 
@@ -114,6 +118,10 @@ internal static class AdminEndpoints
         CommandOutcome.NotFound => Error(StatusCodes.Status404NotFound, result.Message),
         _ => Error(StatusCodes.Status409Conflict, result.Message),
     };
+
+    /// <summary>Where a JSON body went wrong, without the parser's message (which may quote types and internals).</summary>
+    private static string Where(JsonException ex) =>
+        $"invalid at line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}{(ex.Path is { Length: > 0 } path ? $", path {path}" : "")}";
 
     private static IResult Json<T>(T value) => Results.Json(value, AdminJson.Options);
 

@@ -35,8 +35,14 @@ public sealed class DigestAuthenticator
     private readonly byte[] _secret;
     private readonly ConcurrentDictionary<string, long> _lastNonceCount = new();
 
-    public DigestAuthenticator(DigestOptions options, IUserDirectory users, TimeProvider time, byte[]? secret = null)
+    private readonly Func<SipUri, bool> _isOwnAddress;
+
+    /// <param name="isOwnAddress">Names this pool's own SIP address: a digest uri may name it instead of the
+    /// Request-URI (sipp 3.6 writes <c>sip:pool-ip:port</c> there for every request it authenticates).</param>
+    public DigestAuthenticator(DigestOptions options, IUserDirectory users, TimeProvider time, byte[]? secret = null,
+        Func<SipUri, bool>? isOwnAddress = null)
     {
+        _isOwnAddress = isOwnAddress ?? (_ => false);
         _options = options;
         _users = users;
         _time = time;
@@ -92,6 +98,12 @@ public sealed class DigestAuthenticator
         var qop = credentials.Get("qop");
         var nc = credentials.Get("nc");
         var cnonce = credentials.Get("cnonce");
+        if (qop is null && !_options.AllowRfc2069) return new DigestResult(DigestOutcome.Rejected, username, "no qop (RFC 2069 digest is not accepted)");
+        if (qop is not null && !string.Equals(qop, "auth", StringComparison.OrdinalIgnoreCase))
+            return new DigestResult(DigestOutcome.Rejected, username, $"unsupported qop {qop}");
+        // RFC 3261 §22.4: the digest-uri is the Request-URI; a response computed for another target proves nothing
+        // here. This pool's own address (no user) is taken too: it is where the phone sends, and sipp writes it.
+        if (!SameUri(uri, request.RequestUri) && !NamesThisPool(uri)) return new DigestResult(DigestOutcome.Rejected, username, "digest uri differs from the Request-URI");
         var ha2 = DigestAlgorithm.Hash(algorithm, $"{request.Method}:{uri}");
         var expected = qop is null
             ? DigestAlgorithm.Hash(algorithm, $"{ha1}:{nonce}:{ha2}")
@@ -106,16 +118,22 @@ public sealed class DigestAuthenticator
             case NonceState.Expired:
                 return new DigestResult(DigestOutcome.Stale, username, "nonce expired");
         }
-        if (qop is not null)
-        {
-            if (!long.TryParse(nc, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var count))
-                return new DigestResult(DigestOutcome.Rejected, username, "malformed nonce count");
-            // A replay (or a retransmission the transaction layer did not absorb) proves nothing: answer it with a fresh
-            // nonce, as for a stale one (RFC 7616 §3.4.5, RFC 3261 §22.4), so an honest phone simply retries.
-            if (!Advance(nonce, count)) return new DigestResult(DigestOutcome.Stale, username, "replayed nonce count");
-        }
+        long count = 1;
+        if (qop is not null && !long.TryParse(nc, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out count))
+            return new DigestResult(DigestOutcome.Rejected, username, "malformed nonce count");
+        // A replay (or a retransmission the transaction layer did not absorb) proves nothing: answer it with a fresh
+        // nonce, as for a stale one (RFC 7616 §3.4.5, RFC 3261 §22.4), so an honest phone simply retries. Without qop
+        // there is no count: such a nonce serves once.
+        if (!Advance(nonce, count)) return new DigestResult(DigestOutcome.Stale, username, "replayed nonce count");
         return new DigestResult(DigestOutcome.Authenticated, user.User);
     }
+
+    /// <summary>The credentials' uri names the Request-URI: the same text, or the same URI by RFC 3261 §19.1.4.</summary>
+    private static bool SameUri(string digestUri, SipUri requestUri) =>
+        string.Equals(digestUri, requestUri.ToString(), StringComparison.Ordinal)
+        || (SipUri.TryParse(digestUri, out var parsed) && parsed.Equals(requestUri));
+
+    private bool NamesThisPool(string digestUri) => SipUri.TryParse(digestUri, out var parsed) && parsed.User is null && _isOwnAddress(parsed);
 
     private string? Ha1(LabUser user, string algorithm)
     {
@@ -166,6 +184,7 @@ public sealed class DigestAuthenticator
         return age > _options.NonceLifetime || age < -TimeSpan.FromMinutes(1) ? NonceState.Expired : NonceState.Valid;
     }
 
+    /// <summary>The nonce's signature covers the realm too: a nonce issued for one realm is foreign to any other.</summary>
     private string Sign(string issued, string salt) =>
-        Convert.ToHexStringLower(HMACSHA256.HashData(_secret, Encoding.ASCII.GetBytes($"{issued}.{salt}")))[..24];
+        Convert.ToHexStringLower(HMACSHA256.HashData(_secret, Encoding.UTF8.GetBytes($"{_options.Realm}\n{issued}.{salt}")))[..24];
 }

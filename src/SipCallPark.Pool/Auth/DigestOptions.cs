@@ -11,6 +11,12 @@ public sealed class DigestOptions
     /// <summary>Algorithms offered, strongest first (RFC 8760 §2.4: one challenge per algorithm).</summary>
     public IReadOnlyList<string> Algorithms { get; init; } = [DigestAlgorithm.Sha256, DigestAlgorithm.Md5];
 
+    /// <summary>
+    /// Accept responses without <c>qop</c> (RFC 2069): they carry no nonce count, so a captured one can be replayed
+    /// while its nonce lives. Off unless a phone needs it; such a nonce then serves one request only.
+    /// </summary>
+    public bool AllowRfc2069 { get; init; }
+
     public void Validate(string prefix)
     {
         if (string.IsNullOrWhiteSpace(Realm)) throw new OptionsValidationError($"{prefix}:Realm", "must not be empty");

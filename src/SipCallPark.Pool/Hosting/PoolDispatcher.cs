@@ -39,6 +39,9 @@ public sealed class PoolDispatcher : ITransactionUser
     /// <summary>The DR phases this pool drives, announced in <c>X-DR-Phase</c> of its OPTIONS answers.</summary>
     public Func<IEnumerable<(string Pool, Resiliency.DrPhase Phase)>>? DrivenPhases { get; set; }
 
+    /// <summary>The <c>Server</c> header of the pool's own answers: null for <c>SipCallPark &lt;pool&gt;</c>, empty for none.</summary>
+    public string? ServerHeader { get; init; }
+
     /// <summary>The park service; until one is attached, requests for it get 503.</summary>
     public ITransactionUser? ParkService { get; set; }
 
@@ -146,7 +149,7 @@ public sealed class PoolDispatcher : ITransactionUser
                     var ok = SipResponse.CreateFor(request, 200, toTag: _stack.Ids.NewTag());
                     ok.Headers.Add(HeaderNames.Allow, Allow);
                     ok.Headers.Add(HeaderNames.Accept, "application/sdp");
-                    ok.Headers.Add(HeaderNames.Server, $"SipCallPark {_self.Name}");
+                    if (ServerHeader is not "") ok.Headers.Add(HeaderNames.Server, ServerHeader ?? $"SipCallPark {_self.Name}");
                     if (DrivenPhases?.Invoke().ToArray() is { Length: > 0 } phases)
                         ok.Headers.Add(PartnerWatch.PhaseHeader, string.Join(", ", phases.Select(p => $"{p.Pool}={p.Phase}")));
                     await transaction.SendResponseAsync(ok).ConfigureAwait(false);

@@ -63,6 +63,9 @@ public sealed class PoolServer : IAsyncDisposable
 
     internal ProxyRouter Router { get; private init; } = null!;
 
+    /// <summary>The calls proxied here lately, which a park REFER's Replaces may name.</summary>
+    internal ProxiedDialogs Dialogs { get; private init; } = null!;
+
     /// <summary>The live SIP trace the admin API's <c>GET /trace</c> subscribes to.</summary>
     internal LiveTrace Trace { get; private init; } = null!;
 
@@ -186,7 +189,7 @@ public sealed class PoolServer : IAsyncDisposable
         if (hep is not null) stack.Transport.MessageTraced += hep.Observe;
         var self = new PoolIdentity(settings.Name, channels.Select(c => c.LocalEndPoint).Distinct().ToArray());
         var users = new UserDirectory(settings.Users);
-        var auth = new DigestAuthenticator(settings.Digest ?? new DigestOptions { Realm = settings.Domain }, users, time);
+        var auth = new DigestAuthenticator(settings.Digest ?? new DigestOptions { Realm = settings.Domain }, users, time, isOwnAddress: self.IsMe);
 
         var ownBindings = bindings;
         var replication = StartReplication(settings, database, metrics, time, loggers);
@@ -198,9 +201,16 @@ public sealed class PoolServer : IAsyncDisposable
             new PairedPoolPolicy(settings.Name, settings.Topology, Phase), settings.Domain, settings.Name, time,
             loggers.CreateLogger<Registrar.Registrar>(), self.IsMe);
         var partnerRouting = new PartnerRouting(settings.Name, settings.Topology, Phase);
+        // docs/design.md §11: the key of our Record-Route tokens outlives a restart, so calls set up before it go on.
+        var tokens = settings.DatabasePath is { } dataPath
+            ? RecordRouteToken.LoadOrCreate(Path.ChangeExtension(Path.GetFullPath(dataPath), ".route-key"))
+            : RecordRouteToken.Random();
         var router = new ProxyRouter(self, settings.Topology, bindings, auth,
-            new ParkAddressBook(settings.Name, settings.Park, pool => Phase(pool) != DrPhase.Normal), partnerRouting, time);
-        var proxy = new StatefulProxy(stack, self, loggers.CreateLogger<StatefulProxy>());
+            new ParkAddressBook(settings.Name, settings.Park, pool => Phase(pool) != DrPhase.Normal), partnerRouting, tokens,
+            settings.Registrar.MaxContactsPerAor, time);
+        var proxy = new StatefulProxy(stack, self, tokens, loggers.CreateLogger<StatefulProxy>());
+        var dialogs = new ProxiedDialogs(time);
+        proxy.InviteSucceeded += dialogs.Add;
         var dispatcher = new PoolDispatcher(stack, router, proxy, registrar, auth, self, loggers.CreateLogger<PoolDispatcher>())
         {
             RateLimiter = settings.RateLimit.Enabled
@@ -210,12 +220,14 @@ public sealed class PoolServer : IAsyncDisposable
                 ? new RateLimiting.OverloadGuard(settings.Overload, time, loggers.CreateLogger<RateLimiting.OverloadGuard>())
                 : null,
             IsFromPartner = partnerRouting.IsFromPartner,
+            ServerHeader = settings.ServerHeader,
         };
         stack.User = dispatcher;
 
         server = new PoolServer(settings, stack, bindings, metrics, dispatcher, proxy, time, loggers)
         {
             Router = router,
+            Dialogs = dialogs,
             Trace = trace,
             _database = database,
             _pcap = pcap,
@@ -279,7 +291,10 @@ public sealed class PoolServer : IAsyncDisposable
             ServesOwnUsers = pool => string.Equals(pool, Settings.Name, StringComparison.OrdinalIgnoreCase) || PhaseOf(pool) == DrPhase.Normal,
         };
         Park = new ParkApplication(Stack, Settings.Name, Settings.Domain, options, orbits, journal,
-            Routes, media, Metrics, Time, loggers);
+            Routes, media, Metrics, Time, loggers)
+        {
+            ReferPolicy = new ParkReferPolicy(Settings.Topology, Bindings, Dialogs, Time),
+        };
         Park.ParkerInResiliencyMode = Router.InResiliencyMode;
         Router.Replicas = Replicas;
         Routes.Replicas = Replicas;

@@ -25,6 +25,9 @@ public sealed class PoolSettings
 
     public IReadOnlyList<SipProtocol> Transports { get; init; } = [SipProtocol.Udp, SipProtocol.Tcp];
 
+    /// <summary>The <c>Server</c> header of the pool's own answers: null for <c>SipCallPark &lt;pool&gt;</c>, empty for none.</summary>
+    public string? ServerHeader { get; init; }
+
     /// <summary>The SQLite file; null keeps state in memory only (tests).</summary>
     public string? DatabasePath { get; init; }
 

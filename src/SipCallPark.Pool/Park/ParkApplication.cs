@@ -78,6 +78,9 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
     /// <summary>The park's Contact (<c>sip:park@pool-address</c>): in-dialog requests of parked calls come back here.</summary>
     public SipUri Contact => _agent.Contact;
 
+    /// <summary>Whom a park REFER may make the pool call (docs/design.md §11): checked before an orbit is taken.</summary>
+    public required ParkReferPolicy ReferPolicy { get; init; }
+
     /// <summary>Whether a parker (an AOR) is in resiliency mode now; such a parker may not park (DESIGN §7). Set by the pool.</summary>
     public Func<SipUri, bool> ParkerInResiliencyMode { get; set; } = _ => false;
 
@@ -124,6 +127,13 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
             await refer.RejectAsync(400, Warning("Refer-To must name the call to park: <party?Replaces=call-id;to-tag=...;from-tag=...>")).ConfigureAwait(false);
             return;
         }
+        if (ReferPolicy.Refusal(parker.Uri, refer.ReferTo.Uri, replaces) is { } refusal)
+        {
+            _logger.LogWarning("Park REFER {CallId} from {Parker} refused: Refer-To {ReferTo} ({Reason})", request.CallId, parker.Uri,
+                refer.ReferTo.Uri.WithoutHeaders(), refusal);
+            await refer.RejectAsync(403, Warning(refusal)).ConfigureAwait(false);
+            return;
+        }
         var claim = TakeOrbit(IsServiceName(request.RequestUri.UnescapedUser) ? null : request.RequestUri.UnescapedUser);
         if (claim.Orbit is not { } orbit)
         {
@@ -149,7 +159,8 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
         _logger.LogInformation("Parking {Party} for {Parker} on orbit {Orbit} (REFER {CallId}, replacing {Replaced})",
             call.PartyText, parker.Uri, orbit, request.CallId, replaces.CallId);
         await notifier.NotifyAsync(100).ConfigureAwait(false);
-        var (status, reason) = await InviteToOrbitAsync(call, refer.ReferTo.Uri, replaces, refer.ReferredBy ?? parker).ConfigureAwait(false);
+        // Referred-By names the authenticated REFERring user, never what the request claims (docs/design.md §11).
+        var (status, reason) = await InviteToOrbitAsync(call, refer.ReferTo.Uri, replaces, parker).ConfigureAwait(false);
         await notifier.NotifyAsync(status, reason).ConfigureAwait(false);
     }
 

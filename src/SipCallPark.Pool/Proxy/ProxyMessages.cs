@@ -30,14 +30,17 @@ internal static class ProxyMessages
     }
 
     /// <summary>
-    /// A Record-Route value naming us on one interface: <c>&lt;sip:ip:port;transport=tcp;lr&gt;</c>, the transport only
-    /// when it is not UDP, so that in-dialog requests come back over the transport the dialog was set up on.
+    /// A Record-Route value naming us on one interface: <c>&lt;sip:ip:port;transport=tcp;lr;cpt=token&gt;</c>, the
+    /// transport only when it is not UDP, so that in-dialog requests come back over the transport the dialog was set
+    /// up on, and the dialog's <see cref="RecordRouteToken"/> (when given) that lets them through.
     /// </summary>
-    public static string RecordRoute(SipProtocol protocol, IPEndPoint local)
+    public static string RecordRoute(SipProtocol protocol, IPEndPoint local, string? token = null)
     {
         var uri = SipUri.Create("sip", null, HostText(local.Address), local.Port);
         if (protocol != SipProtocol.Udp) uri = uri.WithParameter("transport", ProtocolName(protocol));
-        return new NameAddress(uri.WithParameter("lr", null)).ToString();
+        uri = uri.WithParameter("lr", null);
+        if (token is not null) uri = uri.WithParameter(RecordRouteToken.Parameter, token);
+        return new NameAddress(uri).ToString();
     }
 
     /// <summary>

@@ -10,7 +10,8 @@ namespace SipCallPark.Pool.Proxy;
 
 /// <summary>
 /// The routing half of the stateful proxy (RFC 3261 §16.3–16.5): validates Max-Forwards, consumes our own
-/// Route, authenticates users' dialog-creating requests, and resolves the Request-URI: the pool itself, the park
+/// Route, authenticates every new request of a user before any routing (docs/design.md §11), lets an in-dialog request
+/// through only along our own token-bearing Record-Route (or to a dialog of the pool itself), and resolves the Request-URI: the pool itself, the park
 /// application, a registered user's contacts (all of them, to fork), a user or orbit of the paired pool, or nothing
 /// (404/480). Foreign domains get 403: the pool is not an open relay. Loops (§16.3 step 4) are the caller's to check
 /// first, with <see cref="StatefulProxy.IsLoop"/>; a <see cref="ProxyDecision.Forward"/> goes to
@@ -18,7 +19,6 @@ namespace SipCallPark.Pool.Proxy;
 /// </summary>
 public sealed class ProxyRouter
 {
-    private static readonly HashSet<string> AuthenticatedMethods = [SipMethods.Invite, SipMethods.Refer, SipMethods.Message];
     private static readonly HashSet<string> DialogCreating = [SipMethods.Invite, SipMethods.Subscribe, SipMethods.Refer];
 
     private readonly PoolIdentity _self;
@@ -27,11 +27,18 @@ public sealed class ProxyRouter
     private readonly DigestAuthenticator _auth;
     private readonly IParkAddressBook _park;
     private readonly IPartnerRouting _partner;
+    private readonly RecordRouteToken _tokens;
+    private readonly int _maxForkTargets;
     private readonly TimeProvider _time;
 
+    /// <param name="tokens">Verifies the token of our Record-Route in an in-dialog request's Route set.</param>
+    /// <param name="maxForkTargets">The most contacts one request is forked to (Pool:Registrar:MaxContactsPerAor).</param>
     public ProxyRouter(PoolIdentity self, PoolTopology topology, IBindingStore bindings, DigestAuthenticator auth,
-        IParkAddressBook park, IPartnerRouting partner, TimeProvider time)
+        IParkAddressBook park, IPartnerRouting partner, RecordRouteToken tokens, int maxForkTargets, TimeProvider time)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxForkTargets, 1);
+        _tokens = tokens;
+        _maxForkTargets = maxForkTargets;
         _self = self;
         _topology = topology;
         _bindings = bindings;
@@ -49,12 +56,13 @@ public sealed class ProxyRouter
 
     public ProxyDecision Decide(SipRequest request, SipEndPoint source)
     {
-        // §16.4: a Route naming us is ours to consume; what follows decides the next hop.
-        var consumedOwnRoute = false;
+        // §16.4: a Route naming us is ours to consume; the token it carries decides below whether an in-dialog request
+        // belongs to a dialog set up through us.
+        List<SipUri>? ownRoutes = null;
         while (request.Routes.Count > 0 && _self.IsMe(request.Routes[0].Uri))
         {
+            (ownRoutes ??= []).Add(request.Routes[0].Uri);
             request.Headers.RemoveFirstValue(HeaderNames.Route);
-            consumedOwnRoute = true;
         }
         if (request.Method == SipMethods.Register && (request.RequestUri.User is null || request.Routes.Count == 0) && IsOurDomainOrAddress(request.RequestUri))
             return new ProxyDecision.Local(LocalService.Register);
@@ -63,52 +71,120 @@ public sealed class ProxyRouter
             return request.Method == SipMethods.Options && IsOurDomainOrAddress(request.RequestUri) && request.RequestUri.User is null
                 ? new ProxyDecision.Local(LocalService.Options)
                 : new ProxyDecision.Respond(483);
-        // An in-dialog REFER that transfers to the park passes here unauthenticated (it follows the dialog's route):
-        // refuse it now for a parker in resiliency mode. A REFER to the park server itself is authenticated first
-        // and refused by the park application.
-        if (request.Method == SipMethods.Refer && request.To.Tag is not null && ParksCall(request))
+
+        // A scheme we do not route says nothing about who asks: answered before any credentials are asked for.
+        if (!request.RequestUri.IsSip) return new ProxyDecision.Respond(416);
+        var fromPartner = IsFromPartnerPool(request, source);
+        var inDialog = request.To.Tag is not null;
+        if (!inDialog)
         {
-            if (InResiliencyMode(request.From.Uri)) return new ProxyDecision.Respond(403, ResiliencyParkRefusal);
-            // The transferee may not name its transferor (no Referred-By): remember who it is.
-            ParkTransferSeen?.Invoke(request);
+            // docs/design.md §11: a request that may open a dialog or stands alone is authenticated before any routing,
+            // whatever its Route set says. An OPTIONS ping to the pool itself (sipsak, the partner's probe) is answered.
+            if (request.Routes.Count == 0 && IsPing(request)) return new ProxyDecision.Local(LocalService.Options);
+            if (!fromPartner && request.Method != SipMethods.Ack && Authenticate(request) is { } refusal) return refusal;
+            if (request.Routes.Count > 0)
+            {
+                // A pre-loaded route past this pool may lead only to a pool of the topology: anywhere else is relaying.
+                if (!fromPartner && !IsPoolAddress(request.Routes[0].Uri))
+                    return new ProxyDecision.Respond(403, "this pool routes only requests whose route set starts at it");
+                return FollowRoute(request);
+            }
         }
-        if (request.Routes.Count > 0)
+        else if (ownRoutes is not null)
+        {
+            // The Record-Route we put in the dialog's route set, with a token we minted for this very dialog.
+            if (!ownRoutes.Any(r => _tokens.Verifies(r, request.CallId, request.From.Tag, request.To.Tag)))
+                return new ProxyDecision.Respond(403, NotOurDialog);
+            if (CheckParkTransfer(request) is { } refused) return refused;
+            if (request.Routes.Count > 0) return FollowRoute(request);
+            // Following a route set the dialog's parties agreed on through us is not relaying for strangers.
+            if (!IsOurDomainOrAddress(request.RequestUri))
+            {
+                return request.RequestUri.IsSip && SipTargetResolver.Resolve(request.RequestUri) is { } target
+                    ? new ProxyDecision.Forward([new ProxyTarget(request.RequestUri, target)], false, true)
+                    : new ProxyDecision.Respond(502, $"cannot resolve {request.RequestUri}");
+            }
+        }
+        else if (request.Routes.Count > 0)
         {
             // A route set that did not start at this pool was not built through it: following it for anyone but the
             // partner would relay strangers' requests anywhere (an open relay by loose routing, §16.4).
-            if (!consumedOwnRoute && !_partner.IsFromPartner(request, source))
-                return new ProxyDecision.Respond(403, "this pool routes only requests whose route set starts at it");
-            var next = request.Routes[0].Uri;
-            return SipTargetResolver.Resolve(next) is { } hop
-                ? new ProxyDecision.Forward([new ProxyTarget(request.RequestUri, hop)], false, true)
-                : new ProxyDecision.Respond(502, $"cannot resolve route {next}");
+            if (!fromPartner) return new ProxyDecision.Respond(403, "this pool routes only requests whose route set starts at it");
+            if (CheckParkTransfer(request) is { } refused) return refused;
+            return FollowRoute(request);
         }
 
+        var decision = Resolve(request, fromPartner);
+        // An in-dialog request that did not come along our Record-Route is for a dialog of the pool itself (a park
+        // dialog, a bridged call: the park application answers 481 for one it does not hold) or for nobody here.
+        if (inDialog && ownRoutes is null && !fromPartner && decision is ProxyDecision.Forward)
+            return new ProxyDecision.Respond(403, NotOurDialog);
+        return decision;
+    }
+
+    private const string NotOurDialog = "this request belongs to no dialog set up through this pool";
+
+    /// <summary>
+    /// The one place that decides whether a request comes from the paired pool (not challenged, may route onwards).
+    /// </summary>
+    private bool IsFromPartnerPool(SipRequest request, SipEndPoint source) => _partner.IsFromPartner(request, source);
+
+    /// <summary>An OPTIONS addressed to this pool itself: its address, or the domain without a user.</summary>
+    private bool IsPing(SipRequest request) =>
+        request.Method == SipMethods.Options && (_self.IsMe(request.RequestUri) || (IsOurDomainOrAddress(request.RequestUri) && request.RequestUri.User is null));
+
+    /// <summary>
+    /// Digest authentication of a user's request (RFC 3261 §22.3): null when the credentials are good and name the
+    /// From user; a challenge when they are missing or stale; 403 otherwise. Checked once per request: a nonce count
+    /// seen twice counts as a replay.
+    /// </summary>
+    private ProxyDecision? Authenticate(SipRequest request)
+    {
+        var result = _auth.Verify(request, HeaderNames.ProxyAuthorization);
+        if (result.Outcome is DigestOutcome.Missing or DigestOutcome.Stale) return new ProxyDecision.Challenge(result.Outcome == DigestOutcome.Stale);
+        if (result.Outcome == DigestOutcome.Rejected) return new ProxyDecision.Respond(403, "authentication failed");
+        if (!string.Equals(result.User, request.From.Uri.UnescapedUser, StringComparison.OrdinalIgnoreCase))
+            return new ProxyDecision.Respond(403, $"{result.User} may not send as {request.From.Uri.AddressOfRecord}");
+        return null;
+    }
+
+    /// <summary>The next hop is the (remaining) top Route; the Request-URI stays as it is.</summary>
+    private static ProxyDecision FollowRoute(SipRequest request)
+    {
+        var next = request.Routes[0].Uri;
+        return SipTargetResolver.Resolve(next) is { } hop
+            ? new ProxyDecision.Forward([new ProxyTarget(request.RequestUri, hop)], false, true)
+            : new ProxyDecision.Respond(502, $"cannot resolve route {next}");
+    }
+
+    /// <summary>A URI naming the SIP address of one of the topology's pools.</summary>
+    private bool IsPoolAddress(SipUri uri) =>
+        IPAddress.TryParse(uri.HostWithoutBrackets, out var host)
+        && _topology.Pools.Any(p => IPEndPoint.TryParse(p.Sip, out var pool) && pool.Address.Equals(host) && pool.Port == (uri.Port ?? 5060));
+
+    /// <summary>
+    /// An in-dialog REFER that transfers a call to the park follows the dialog's route unauthenticated: refuse it now
+    /// for a parker in resiliency mode, and note who transfers whom (the transferee may not name its transferor).
+    /// A REFER to the park server itself is authenticated first and refused by the park application.
+    /// </summary>
+    private ProxyDecision? CheckParkTransfer(SipRequest request)
+    {
+        if (request.Method != SipMethods.Refer || !ParksCall(request)) return null;
+        if (InResiliencyMode(request.From.Uri)) return new ProxyDecision.Respond(403, ResiliencyParkRefusal);
+        ParkTransferSeen?.Invoke(request);
+        return null;
+    }
+
+    /// <summary>Where a request for our domain or address goes: the pool itself, the park, a user's contacts, the partner.</summary>
+    private ProxyDecision Resolve(SipRequest request, bool fromPartner)
+    {
         var uri = request.RequestUri;
         if (!uri.IsSip) return new ProxyDecision.Respond(416);
-        // An in-dialog request that reached us by the Record-Route we put in its route set goes to its target:
-        // following a route set the dialog's parties agreed on is not relaying for strangers.
-        if (consumedOwnRoute && request.To.Tag is not null && !IsOurDomainOrAddress(uri))
-        {
-            return SipTargetResolver.Resolve(uri) is { } target
-                ? new ProxyDecision.Forward([new ProxyTarget(uri, target)], false, true)
-                : new ProxyDecision.Respond(502, $"cannot resolve {uri}");
-        }
-        if (!IsOurDomainOrAddress(uri)) return DecideForeign(request, source, uri);
+        if (!IsOurDomainOrAddress(uri)) return DecideForeign(request, fromPartner, uri);
         // An OPTIONS addressed to this pool's own address is a ping (sipsak, the partner's health probe).
         if (request.Method == SipMethods.Options && _self.IsMe(uri)) return new ProxyDecision.Local(LocalService.Options);
         if (uri.User is null)
             return request.Method == SipMethods.Options ? new ProxyDecision.Local(LocalService.Options) : new ProxyDecision.Respond(404, "no user in the Request-URI");
-
-        var fromPartner = _partner.IsFromPartner(request, source);
-        if (AuthenticatedMethods.Contains(request.Method) && request.To.Tag is null && !fromPartner)
-        {
-            var result = _auth.Verify(request, HeaderNames.ProxyAuthorization);
-            if (result.Outcome is DigestOutcome.Missing or DigestOutcome.Stale) return new ProxyDecision.Challenge(result.Outcome == DigestOutcome.Stale);
-            if (result.Outcome == DigestOutcome.Rejected) return new ProxyDecision.Respond(403, "authentication failed");
-            if (!string.Equals(result.User, request.From.Uri.UnescapedUser, StringComparison.OrdinalIgnoreCase))
-                return new ProxyDecision.Respond(403, $"{result.User} may not send as {request.From.Uri.AddressOfRecord}");
-        }
 
         var user = uri.UnescapedUser!;
         if (_park.IsParkAddress(user)) return new ProxyDecision.Local(LocalService.Park);
@@ -132,7 +208,8 @@ public sealed class ProxyRouter
         }
         if (bindings.Count == 0) return new ProxyDecision.Respond(480, $"{known.User} has no registered contact");
         var targets = new List<ProxyTarget>();
-        foreach (var b in bindings.OrderByDescending(b => b.Q))
+        // Forking is bounded by the contacts one address of record may hold (Pool:Registrar:MaxContactsPerAor).
+        foreach (var b in bindings.OrderByDescending(b => b.Q).Take(_maxForkTargets))
         {
             if (!SipUri.TryParse(b.Contact, out var contact)) continue;
             var destination = SourceOf(b) ?? SipTargetResolver.Resolve(contact);
@@ -147,18 +224,12 @@ public sealed class ProxyRouter
     /// A Request-URI outside our domain. Only one such target is served: a contact registered here, asked for by an
     /// authenticated user of ours — what a phone sends when it follows a transfer to another phone's Contact (the park
     /// app's transfer out puts the retriever's Contact in Refer-To). Anything else is relaying for strangers: 403.
+    /// The caller has authenticated the request (or it comes from the partner pool).
     /// </summary>
-    private ProxyDecision DecideForeign(SipRequest request, SipEndPoint source, SipUri uri)
+    private ProxyDecision DecideForeign(SipRequest request, bool fromPartner, SipUri uri)
     {
         var refused = new ProxyDecision.Respond(403, $"{uri.Host} is not served here");
         if (!string.Equals(request.From.Uri.Host, _topology.Domain, StringComparison.OrdinalIgnoreCase) || !DialogCreating.Contains(request.Method)) return refused;
-        if (!_partner.IsFromPartner(request, source))
-        {
-            var result = _auth.Verify(request, HeaderNames.ProxyAuthorization);
-            if (result.Outcome is DigestOutcome.Missing or DigestOutcome.Stale) return new ProxyDecision.Challenge(result.Outcome == DigestOutcome.Stale);
-            if (result.Outcome == DigestOutcome.Rejected || !string.Equals(result.User, request.From.Uri.UnescapedUser, StringComparison.OrdinalIgnoreCase))
-                return refused;
-        }
         var target = uri;
         foreach (var binding in _bindings.All(_time.GetUtcNow()))
         {

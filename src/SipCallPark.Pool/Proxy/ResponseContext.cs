@@ -26,8 +26,13 @@ internal sealed class ResponseContext
     private bool _cancelled;
     private bool _isComplete;
 
-    public ResponseContext(ServerTransaction server, SipStack stack, TimeSpan timerC, ILogger logger, Action<ResponseContext> completed)
+    private readonly Action<ServerTransaction, SipResponse>? _successForwarded;
+
+    /// <param name="successForwarded">Told of each 2xx to an INVITE that went upstream.</param>
+    public ResponseContext(ServerTransaction server, SipStack stack, TimeSpan timerC, ILogger logger, Action<ResponseContext> completed,
+        Action<ServerTransaction, SipResponse>? successForwarded = null)
     {
+        _successForwarded = successForwarded;
         Server = server;
         _stack = stack;
         _timerC = timerC;
@@ -110,6 +115,7 @@ internal sealed class ResponseContext
             _logger.LogDebug("Best response {Status} for {Method} {CallId} from {Branch}: a 2xx goes upstream at once",
                 response.StatusCode, Server.Method, Server.CallId, branch?.ToString() ?? "a fork");
         if (forward) await ForwardSuccessAsync(response).ConfigureAwait(false);
+        if (forward && IsInvite) _successForwarded?.Invoke(Server, response);
         foreach (var other in cancel) CancelBranch(other);
         if (complete) _completed(this);
     }

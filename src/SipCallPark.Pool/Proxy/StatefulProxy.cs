@@ -25,13 +25,16 @@ public sealed class StatefulProxy
     private readonly ConcurrentDictionary<ClientTransaction, (ResponseContext Context, ProxyBranch Branch)> _branches = new();
     private readonly SipStack _stack;
     private readonly PoolIdentity _self;
+    private readonly RecordRouteToken _tokens;
     private readonly ILogger _logger;
 
+    /// <param name="tokens">Mints the token our Record-Route carries, which lets the dialog's later requests through.</param>
     /// <param name="timerC">Timer C per INVITE branch; more than 3 minutes (§16.8). Default 181 s.</param>
-    public StatefulProxy(SipStack stack, PoolIdentity self, ILogger logger, TimeSpan? timerC = null)
+    public StatefulProxy(SipStack stack, PoolIdentity self, RecordRouteToken tokens, ILogger logger, TimeSpan? timerC = null)
     {
         _stack = stack ?? throw new ArgumentNullException(nameof(stack));
         _self = self ?? throw new ArgumentNullException(nameof(self));
+        _tokens = tokens ?? throw new ArgumentNullException(nameof(tokens));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
         TimerC = timerC ?? TimeSpan.FromSeconds(DefaultTimerCSeconds);
         if (TimerC <= TimeSpan.FromMinutes(3))
@@ -42,6 +45,21 @@ public sealed class StatefulProxy
 
     /// <summary>Response contexts still running: forwarded requests whose branches have not all ended.</summary>
     public int ActiveContexts => _contexts.Count;
+
+    /// <summary>Raised for each 2xx to an INVITE that went upstream: a dialog set up through this pool.</summary>
+    public event Action<SipRequest, SipResponse>? InviteSucceeded;
+
+    private void OnInviteSucceeded(ServerTransaction server, SipResponse success)
+    {
+        try
+        {
+            InviteSucceeded?.Invoke(server.Request, success);
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "Noting the dialog of {CallId} failed", server.CallId);
+        }
+    }
 
     /// <summary>Raised when a response context ends, with the status of the final it sent upstream (0 for none).</summary>
     internal event Action<ServerTransaction, int>? ContextCompleted;
@@ -83,7 +101,7 @@ public sealed class StatefulProxy
             return;
         }
 
-        var context = new ResponseContext(serverTransaction, _stack, TimerC, _logger, OnContextCompleted);
+        var context = new ResponseContext(serverTransaction, _stack, TimerC, _logger, OnContextCompleted, OnInviteSucceeded);
         context.SetBranches([.. branches]);
         if (!_contexts.TryAdd(serverTransaction, context))
             throw new InvalidOperationException($"{request.Method} {request.CallId} is already being forwarded");
@@ -197,9 +215,11 @@ public sealed class StatefulProxy
         var outbound = target.Destination;
         if (decision.RecordRoute)
         {
-            var inbound = ProxyMessages.RecordRoute(incoming.Remote.Protocol, incoming.Local);
+            // docs/design.md §11: the token proves later in-dialog requests belong to a dialog set up through us.
+            var token = _tokens.Mint(original.CallId, original.From.Tag);
+            var inbound = ProxyMessages.RecordRoute(incoming.Remote.Protocol, incoming.Local, token);
             var outLocal = _stack.Transport.ChannelFor(outbound.Protocol, outbound.Address.AddressFamily)!.LocalEndPoint;
-            var outgoing = ProxyMessages.RecordRoute(outbound.Protocol, outLocal);
+            var outgoing = ProxyMessages.RecordRoute(outbound.Protocol, outLocal, token);
             // RFC 5658: leaving by another transport or interface, the UAC's side and the UAS's side each get theirs.
             copy.Headers.Prepend(HeaderNames.RecordRoute, inbound);
             if (outgoing != inbound) copy.Headers.Prepend(HeaderNames.RecordRoute, outgoing);

@@ -57,7 +57,13 @@ public sealed class Registrar
 
         var aorUri = request.To.Uri;
         var user = aorUri.IsSip && string.Equals(aorUri.Host, _domain, StringComparison.OrdinalIgnoreCase) ? _users.Find(aorUri.UnescapedUser ?? "") : null;
-        if (user is null) return Reply(request, 404, $"no user {aorUri.AddressOfRecord} in {_domain}");
+        if (user is null)
+        {
+            // No user enumeration: the requester proves who it is first. An unknown name cannot, so it hears the same
+            // challenge and the same 403 as a wrong password; only an authenticated user learns that the AoR is unknown.
+            if (_options.RequireAuthentication && Challenge(request) is { } refused) return refused;
+            return Reply(request, 404, $"no user {aorUri.AddressOfRecord} in {_domain}");
+        }
 
         // A user this pool does not serve now is redirected before any challenge: the 301 says no more than the 404
         // above does (who is homed where), and a phone that authenticated here and is then challenged by the pool it
@@ -116,6 +122,12 @@ public sealed class Registrar
                 }
                 if (!Ordered(current, request)) return Reply(request, 500, "out-of-order REGISTER");
                 foreach (var contact in contacts) Apply(current, contact, request, source, mode, now);
+                // docs/design.md §11: one user may not make one call fork without bound.
+                if (current.Count > _options.MaxContactsPerAor)
+                {
+                    _logger.LogWarning("REGISTER for {Aor} refused: {Count} contacts, at most {Max}", aor, current.Count, _options.MaxContactsPerAor);
+                    return Reply(request, 403, $"too many contacts for {aor}: at most {_options.MaxContactsPerAor}");
+                }
             }
             await _store.SetAsync(aor, current, cancellationToken).ConfigureAwait(false);
             _logger.LogDebug("Registered {Aor}: {Count} binding(s), mode {Mode}", aor, current.Count, mode);
@@ -133,6 +145,24 @@ public sealed class Registrar
         ok.Headers.Add(HeaderNames.Date, now.ToString("r", CultureInfo.InvariantCulture));
         AddMode(ok, mode);
         return ok;
+    }
+
+    /// <summary>401 when the request carries no (or stale) credentials, 403 when they are wrong, null when they are good.</summary>
+    private SipResponse? Challenge(SipRequest request)
+    {
+        var result = _auth.Verify(request, HeaderNames.Authorization);
+        switch (result.Outcome)
+        {
+            case DigestOutcome.Missing or DigestOutcome.Stale:
+                var challenge = SipResponse.CreateFor(request, 401, toTag: ToTag());
+                _auth.AddChallenges(challenge, result.Outcome == DigestOutcome.Stale);
+                return challenge;
+            case DigestOutcome.Rejected:
+                _logger.LogInformation("REGISTER for {Aor} refused: {Reason}", request.To.Uri.AddressOfRecord, result.Reason);
+                return Reply(request, 403, "authentication failed");
+            default:
+                return null;
+        }
     }
 
     /// <summary>Marks a response with the registration mode (and, in resiliency mode, Lync's warning).</summary>

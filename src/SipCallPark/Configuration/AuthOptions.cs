@@ -11,4 +11,7 @@ internal sealed class AuthOptions
 
     /// <summary>Lab-only switch for benchmarks: accept REGISTER without credentials.</summary>
     public bool RequireRegisterAuthentication { get; set; } = true;
+
+    /// <summary>Accept digest responses without qop (RFC 2069, no nonce count); off by default.</summary>
+    public bool AllowRfc2069 { get; set; }
 }

@@ -30,6 +30,9 @@ internal sealed class PoolOptions
 
     public AuthOptions Auth { get; set; } = new();
 
+    /// <summary>Registrar limits: <c>Pool:Registrar:MaxContactsPerAor</c>.</summary>
+    public SipCallPark.Pool.Registrar.RegistrarOptions Registrar { get; set; } = new();
+
     /// <summary>When set, every SIP message in and out is also written to this pcap file (Wireshark, tshark, sngrep -I).</summary>
     public string? PcapFile { get; set; }
 

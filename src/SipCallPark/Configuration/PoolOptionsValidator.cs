@@ -44,6 +44,7 @@ internal sealed partial class PoolOptionsValidator : IValidateOptions<PoolOption
         foreach (var (validate, section) in new (Action<string>?, string)[]
                  {
                      (options.Park is { } park ? park.Validate : null, "Park"),
+                     (options.Registrar is { } registrar ? registrar.Validate : null, "Registrar"),
                      (options.Dr is { } dr ? dr.Validate : null, "Dr"),
                      (options.Health is { } health ? health.Validate : null, "Health"),
                      (options.RateLimit is { } rateLimit ? rateLimit.Validate : null, "RateLimit"),
@@ -113,6 +114,11 @@ internal sealed partial class PoolOptionsValidator : IValidateOptions<PoolOption
         if (sip.Port is < 1 or > 65535)
         {
             failures.Add($"{key}Port must be between 1 and 65535 (was {sip.Port})");
+        }
+
+        if (sip.ServerHeader is { } server && server.Any(char.IsControl))
+        {
+            failures.Add($"{key}ServerHeader must be one line of text without control characters (was {Show(server)})");
         }
 
         var seen = new HashSet<string>(StringComparer.Ordinal);

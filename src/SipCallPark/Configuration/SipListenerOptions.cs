@@ -15,6 +15,12 @@ internal sealed class SipListenerOptions
     public int Port { get; set; } = 5060;
 
     /// <summary>
+    /// The <c>Server</c> header of the pool's own answers (OPTIONS); null (absent) keeps <c>SipCallPark &lt;pool&gt;</c>,
+    /// an empty string sends none.
+    /// </summary>
+    public string? ServerHeader { get; set; }
+
+    /// <summary>
     /// Lower-case transport names from <see cref="SupportedTransports"/>. Empty (or absent) means
     /// <see cref="DefaultTransports"/>; the default is applied after binding, see <see cref="PoolOptions.ApplyDefaults"/>.
     /// </summary>

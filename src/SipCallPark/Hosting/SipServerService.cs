@@ -38,8 +38,16 @@ internal sealed partial class SipServerService(IOptions<PoolOptions> options, IL
             SipEndPoint = endpoint,
             Transports = _pool.Sip.Transports.Select(t => Enum.Parse<SipProtocol>(t, ignoreCase: true)).ToArray(),
             DatabasePath = Path.Combine(Path.GetFullPath(_pool.DataDirectory), $"{_pool.Name}.db"),
-            Digest = new DigestOptions { Realm = _pool.Domain, Algorithms = _pool.Auth.Algorithms.Select(a => DigestAlgorithm.Normalize(a)!).ToArray() },
-            Registrar = new RegistrarOptions { RequireAuthentication = _pool.Auth.RequireRegisterAuthentication },
+            Digest = new DigestOptions
+            {
+                Realm = _pool.Domain, Algorithms = _pool.Auth.Algorithms.Select(a => DigestAlgorithm.Normalize(a)!).ToArray(),
+                AllowRfc2069 = _pool.Auth.AllowRfc2069,
+            },
+            ServerHeader = _pool.Sip.ServerHeader,
+            Registrar = new RegistrarOptions
+            {
+                RequireAuthentication = _pool.Auth.RequireRegisterAuthentication, MaxContactsPerAor = _pool.Registrar.MaxContactsPerAor,
+            },
             Admin = new AdminOptions { Url = _pool.Admin.Url, Token = _pool.Admin.Token },
             PcapPath = _pool.PcapFile is { Length: > 0 } pcap ? Path.GetFullPath(pcap) : null,
             PcapIncludeRtp = _pool.PcapIncludeRtp,

@@ -244,13 +244,35 @@ public class AdminServerTests
     }
 
     [Test]
-    public async Task A_backend_that_throws_answers_500_as_json()
+    public async Task A_backend_that_throws_answers_500_as_json_with_a_correlation_id_never_the_exception_text_which_only_the_log_keeps()
     {
-        await using var server = await AdminServer.StartAsync(new AdminOptions { Url = "http://127.0.0.1:0" }, new ThrowingBackend(), _metrics, NullLogger.Instance);
+        var log = new SipCallPark.Pool.Tests.Proxy.ListLogger();
+        await using var server = await AdminServer.StartAsync(new AdminOptions { Url = "http://127.0.0.1:0" }, new ThrowingBackend(), _metrics, log);
         using var http = new HttpClient { BaseAddress = server.Url };
         var response = await http.GetAsync("/status");
-        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.InternalServerError));
-        Assert.That((await Json(response)).GetProperty("error").GetString(), Is.EqualTo("store is closed"));
+        var error = (await Json(response)).GetProperty("error").GetString()!;
+        var logged = log.With("Admin request {Method} {Path} failed").Single();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.InternalServerError));
+            Assert.That(error, Does.Not.Contain("store is closed"));
+            Assert.That(error, Does.StartWith("internal error (correlation id ").And.Contain((string)logged["CorrelationId"]!));
+        });
+    }
+
+    [Test]
+    public async Task A_malformed_json_body_is_answered_with_where_it_broke_not_the_parsers_message()
+    {
+        var response = await _http.PostAsync("/dr/failover", new StringContent("{\"pool\": [1,", System.Text.Encoding.UTF8, "application/json"));
+        var error = (await Json(response)).GetProperty("error").GetString()!;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(error, Does.Contain("invalid at line 1"));
+            Assert.That(error, Does.Not.Contain("System.").And.Not.Contain("LineNumber:"), "no parser internals");
+        });
     }
 
     [Test]

@@ -102,8 +102,9 @@ internal sealed class LabPools : IAsyncDisposable
                 RateLimit = rateLimit ?? new Pool.RateLimiting.RateLimitOptions(),
                 Overload = overload ?? new Pool.RateLimiting.OverloadOptions(),
             };
-            if (databasePath is not null) lab._files.Add(databasePath);
-            if (databaseB is not null) lab._files.Add(databaseB);
+            // The pool keeps its Record-Route key next to its database.
+            if (databasePath is not null) lab._files.AddRange([databasePath, Path.ChangeExtension(databasePath, ".route-key")]);
+            if (databaseB is not null) lab._files.AddRange([databaseB, Path.ChangeExtension(databaseB, ".route-key")]);
             try
             {
                 lab.A = await lab.StartPoolAsync("pool-a", databasePath);

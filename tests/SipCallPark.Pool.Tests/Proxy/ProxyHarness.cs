@@ -20,6 +20,9 @@ internal sealed class ProxyHarness : IAsyncDisposable
     public static readonly IPEndPoint ProxyAddress = new(IPAddress.Loopback, 5060);
     public static readonly SipUri BobAor = SipUri.Parse("sip:bob@callpark.lab");
 
+    /// <summary>The proxy's Record-Route key: fixed, so a test can compute the token a dialog's Record-Route carries.</summary>
+    public static readonly RecordRouteToken Tokens = new(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
+
     private readonly Channel<(ServerTransaction Transaction, int Status)> _completed = Channel.CreateUnbounded<(ServerTransaction, int)>();
     private int _calls;
 
@@ -61,7 +64,7 @@ internal sealed class ProxyHarness : IAsyncDisposable
         var stack = await SipStack.StartAsync([network.Attach(ProxyAddress), network.Attach(ProxyAddress, SipProtocol.Tcp)], time: clock);
         var log = new ListLogger();
         var self = new PoolIdentity("pool-a", [ProxyAddress]);
-        var proxy = new StatefulProxy(stack, self, log);
+        var proxy = new StatefulProxy(stack, self, Tokens, log);
         var alice = await TestPhone.StartAsync(network, "alice", new IPEndPoint(IPAddress.Parse("127.0.0.2"), 5060), clock);
         var bob1 = await TestPhone.StartAsync(network, "bob1", new IPEndPoint(IPAddress.Parse("127.0.0.3"), 5060), clock, bobProtocol);
         var bob2 = await TestPhone.StartAsync(network, "bob2", new IPEndPoint(IPAddress.Parse("127.0.0.4"), 5060), clock, bobProtocol);

@@ -9,7 +9,9 @@ namespace SipCallPark.Pool.Tests.Proxy;
 
 public class StatefulProxyTests
 {
-    private const string OurRecordRoute = "<sip:127.0.0.1:5060;lr>";
+    /// <summary>Our Record-Route for the dialog <paramref name="invite"/> opens: the harness's token for its Call-ID and From tag.</summary>
+    private static string OurRecordRoute(SipRequest invite, string transport = "") =>
+        $"<sip:127.0.0.1:5060{transport};lr;{RecordRouteToken.Parameter}={Tokens.Mint(invite.CallId, invite.From.Tag)}>";
 
     [Test]
     public async Task An_invite_reaches_the_callee_and_180_and_200_come_back_without_our_via_with_record_route_then_ack_and_bye_follow_it()
@@ -29,7 +31,7 @@ public class StatefulProxyTests
             Assert.That(forwarded.TopVia!.SentBy, Is.EqualTo("127.0.0.1:5060"));
             Assert.That(forwarded.TopVia.HasRPort, Is.True);
             Assert.That(ProxyMessages.LoopHashOf(forwarded.TopVia.Branch), Is.Not.Null, "the branch carries the loop hash");
-            Assert.That(forwarded.Headers.GetAll(HeaderNames.RecordRoute), Is.EqualTo(new[] { OurRecordRoute }));
+            Assert.That(forwarded.Headers.GetAll(HeaderNames.RecordRoute), Is.EqualTo(new[] { OurRecordRoute(invite) }));
             Assert.That(h.Log.With("Forwarding {Method} {CallId} to {Targets}").Single()["CallId"], Is.EqualTo(invite.CallId));
         });
 
@@ -43,7 +45,7 @@ public class StatefulProxyTests
             Assert.That(ringing.Vias.Select(v => v.Branch), Is.EqualTo(new[] { invite.TopVia!.Branch }), "our Via is removed");
             Assert.That(ok.StatusCode, Is.EqualTo(200));
             Assert.That(ok.Vias.Select(v => v.Branch), Is.EqualTo(new[] { invite.TopVia!.Branch }));
-            Assert.That(ok.Headers.GetAll(HeaderNames.RecordRoute), Is.EqualTo(new[] { OurRecordRoute }));
+            Assert.That(ok.Headers.GetAll(HeaderNames.RecordRoute), Is.EqualTo(new[] { OurRecordRoute(invite) }));
             Assert.That(ok.To.Tag, Is.EqualTo(h.Bob1.Tag));
         });
         Assert.That((await h.NextCompletedAsync()).Status, Is.EqualTo(200));
@@ -288,7 +290,7 @@ public class StatefulProxyTests
         var call = await h.SendFromAliceAsync(invite);
         var atBob = await h.Bob1.NextRequestAsync();
         Assert.That(atBob.Request.Headers.GetAll(HeaderNames.RecordRoute),
-            Is.EqualTo(new[] { "<sip:127.0.0.1:5060;transport=tcp;lr>", OurRecordRoute }), "RFC 5658: the callee's side on top");
+            Is.EqualTo(new[] { OurRecordRoute(invite, ";transport=tcp"), OurRecordRoute(invite) }), "RFC 5658: the callee's side on top");
 
         await h.Bob1.AnswerAsync(atBob, 200);
         var ok = (await FinalAsync(call)).Response!;
@@ -303,6 +305,6 @@ public class StatefulProxyTests
     {
         await using var h = await StartAsync();
         Assert.Throws<ArgumentOutOfRangeException>(() =>
-            _ = new StatefulProxy(h.ProxyStack, new PoolIdentity("p", [ProxyAddress]), h.Log, TimeSpan.FromMinutes(3)));
+            _ = new StatefulProxy(h.ProxyStack, new PoolIdentity("p", [ProxyAddress]), RecordRouteToken.Random(), h.Log, TimeSpan.FromMinutes(3)));
     }
 }

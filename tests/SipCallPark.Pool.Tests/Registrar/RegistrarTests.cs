@@ -205,10 +205,56 @@ public class RegistrarTests
     }
 
     [Test]
-    public async Task An_unknown_user_is_not_found()
+    public async Task An_unknown_user_is_challenged_like_a_known_one_and_refused_like_a_wrong_password_so_names_cannot_be_enumerated()
     {
-        var response = await _registrar.HandleAsync(Register("mallory", "<sip:m@127.0.0.1:5070>"), Source);
-        Assert.That(response.StatusCode, Is.EqualTo(404));
+        var challenge = await _registrar.HandleAsync(Register("mallory", "<sip:m@127.0.0.1:5070>"), Source);
+        var retry = Register("mallory", "<sip:m@127.0.0.1:5070>");
+        new DigestClient("mallory", "guess").Authorize(retry, challenge);
+        var answer = await _registrar.HandleAsync(retry, Source);
+        var wrong = Register("alice", "<sip:a@127.0.0.1:5070>");
+        new DigestClient("alice", "guess").Authorize(wrong, await _registrar.HandleAsync(Register("alice", "<sip:a@127.0.0.1:5070>"), Source));
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(challenge.StatusCode, Is.EqualTo(401), "no 404 before the requester authenticates");
+            Assert.That(answer.StatusCode, Is.EqualTo(403));
+            Assert.That(answer.Headers.Get(HeaderNames.Warning), Is.EqualTo((await _registrar.HandleAsync(wrong, Source)).Headers.Get(HeaderNames.Warning)),
+                "the same answer as a known user with a wrong password");
+        });
+    }
+
+    [Test]
+    public async Task An_authenticated_user_registering_an_unknown_address_of_record_learns_it_is_not_found()
+    {
+        var challenge = await _registrar.HandleAsync(Register("mallory", "<sip:m@127.0.0.1:5070>"), Source);
+        var retry = Register("mallory", "<sip:m@127.0.0.1:5070>");
+        new DigestClient("alice", "alice-secret").Authorize(retry, challenge);
+
+        Assert.That((await _registrar.HandleAsync(retry, Source)).StatusCode, Is.EqualTo(404));
+    }
+
+    [Test]
+    public async Task A_register_that_would_give_an_address_of_record_more_contacts_than_the_maximum_gets_403_with_a_warning_and_binds_none()
+    {
+        _registrar = Create(new RegistrarOptions { MaxContactsPerAor = 3 }, new StandalonePolicy());
+        Assert.That((await RegisterWithAuth("alice", "alice-secret", "<sip:a1@127.0.0.1:5071>, <sip:a2@127.0.0.1:5072>", callId: "r1")).StatusCode,
+            Is.EqualTo(200));
+
+        var response = await RegisterWithAuth("alice", "alice-secret", "<sip:a3@127.0.0.1:5073>, <sip:a4@127.0.0.1:5074>", callId: "r2");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(403));
+            Assert.That(response.Headers.Get(HeaderNames.Warning), Does.Contain("too many contacts").And.Contain("at most 3"));
+            Assert.That(_store.Get("sip:alice@callpark.lab", _time.GetUtcNow()), Has.Count.EqualTo(2), "the refused REGISTER bound nothing");
+        });
+    }
+
+    [Test]
+    public void A_maximum_of_contacts_per_address_of_record_outside_1_to_1000_is_refused_naming_the_key()
+    {
+        var e = Assert.Throws<OptionsValidationError>(() => new RegistrarOptions { MaxContactsPerAor = 0 }.Validate("Pool:Registrar"));
+        Assert.That(e!.Message, Does.Contain("Pool:Registrar:MaxContactsPerAor"));
     }
 
     [Test]

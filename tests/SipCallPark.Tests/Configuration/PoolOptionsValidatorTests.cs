@@ -20,6 +20,26 @@ public class PoolOptionsValidatorTests
     }
 
     [TestCase(0)]
+    [TestCase(1001)]
+    public void A_maximum_of_contacts_per_address_of_record_outside_1_to_1000_is_rejected_naming_the_key(int max)
+    {
+        Assert.That(Failures(o => o.Registrar = new SipCallPark.Pool.Registrar.RegistrarOptions { MaxContactsPerAor = max }),
+            Is.EqualTo(new[] { $"Pool:Registrar:MaxContactsPerAor must be between 1 and 1000 (was {max})" }));
+    }
+
+    [Test]
+    public void A_server_header_with_a_line_break_is_rejected_naming_the_key()
+    {
+        Assert.That(Failures(o => o.Sip.ServerHeader = "SipCallPark\r\nX-Injected: 1"), Has.Count.EqualTo(1).And.All.StartWith("Pool:Sip:ServerHeader"));
+    }
+
+    [Test]
+    public void An_empty_server_header_is_valid_and_means_none()
+    {
+        Assert.That(Failures(o => o.Sip.ServerHeader = ""), Is.Empty);
+    }
+
+    [TestCase(0)]
     [TestCase(-1)]
     [TestCase(70000)]
     public void A_sip_port_outside_1_to_65535_is_rejected(int port)

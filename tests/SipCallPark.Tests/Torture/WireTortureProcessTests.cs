@@ -22,34 +22,35 @@ public class WireTortureProcessTests
     /// (a well-formed stray response, discarded as RFC 3261 §18.1.2 says); <c>close</c> is the TCP connection closed
     /// with one line (a stream without a usable Content-Length cannot be resynchronised, §18.3); <c>wait</c> is a TCP
     /// message still waiting for the rest of its body. 400, 416 and 505 come from the transport and are logged once;
-    /// 403 (the pool serves callpark.lab only, and routes only route sets that start at it), 420 (Proxy-Require) and
-    /// 483 are the proxy's ordinary answers, seen in the SIP trace rather than the log.
+    /// 407 (every new request is authenticated before any routing, docs/design.md §11), 403 (an in-dialog request
+    /// that did not come along the pool's own Record-Route), 420 (Proxy-Require) and 483 are the proxy's ordinary
+    /// answers, seen in the SIP trace rather than the log.
     /// </summary>
     public static readonly IReadOnlyDictionary<string, (string Udp, string Tcp)> Table = new Dictionary<string, (string, string)>
     {
-        // §3.1.1 valid messages: parsed, then refused by policy (foreign domain lab.test, or a foreign Route).
-        ["wsinv"] = ("403", "403"), ["intmeth"] = ("403", "403"), ["esc01"] = ("403", "403"), ["escnull"] = ("403", "403"),
-        ["esc02"] = ("403", "403"), ["lwsdisp"] = ("403", "403"), ["longreq"] = ("403", "403"),
-        ["dblreq"] = ("403", "403+403"),   // a datagram is one message (the rest is ignored); a stream carries both
-        ["semiuri"] = ("403", "403"), ["transports"] = ("403", "403"), ["mpart01"] = ("403", "403"),
+        // §3.1.1 valid messages: parsed, then challenged (no credentials) or, in a dialog, refused (not the pool's dialog).
+        ["wsinv"] = ("403", "403"), ["intmeth"] = ("407", "407"), ["esc01"] = ("407", "407"), ["escnull"] = ("407", "407"),
+        ["esc02"] = ("407", "407"), ["lwsdisp"] = ("407", "407"), ["longreq"] = ("407", "407"),
+        ["dblreq"] = ("407", "407+407"),   // a datagram is one message (the rest is ignored); a stream carries both
+        ["semiuri"] = ("407", "407"), ["transports"] = ("407", "407"), ["mpart01"] = ("407", "407"),
         ["unreason"] = ("ignore", "ignore"), ["noreason"] = ("ignore", "ignore"),
         // §3.1.2 invalid messages and §3.2 transaction-layer traps.
         ["badinv01"] = ("drop", "drop"),   // RFC: 400; its Via is unusable, so there is no address to answer
         ["clerr"] = ("400", "wait"),
         ["scalar02"] = ("400", "400"), ["scalarlg"] = ("drop", "drop"), ["quotbal"] = ("400", "400"),
         ["ltgtruri"] = ("400", "400"), ["lwsruri"] = ("400", "400"), ["lwsstart"] = ("400", "400"),
-        ["trws"] = ("403", "403"),         // §3.1.2.9 allows accepting it: parsed, then foreign domain
-        ["escruri"] = ("400", "400"), ["baddate"] = ("403", "403"), ["regbadct"] = ("400", "400"),
+        ["trws"] = ("407", "407"),         // §3.1.2.9 allows accepting it: parsed, then challenged
+        ["escruri"] = ("400", "400"), ["baddate"] = ("407", "407"), ["regbadct"] = ("400", "400"),
         ["badaspec"] = ("400", "400"), ["baddn"] = ("400", "400"), ["badvers"] = ("505", "505"),
         ["mismatch01"] = ("400", "400"), ["mismatch02"] = ("400", "400"), ["bigcode"] = ("drop", "drop"),
-        ["ncl"] = ("400", "close"), ["badbranch"] = ("403", "403"),
+        ["ncl"] = ("400", "close"), ["badbranch"] = ("407", "407"),
         // §3.3 application-layer semantics.
         ["insuf"] = ("400", "400"), ["unkscm"] = ("416", "416"), ["novelsc"] = ("416", "416"),
-        ["unksm2"] = ("403", "403"), ["bext01"] = ("420", "420"), ["invut"] = ("403", "403"),
-        ["regaut01"] = ("403", "403"), ["multi01"] = ("400", "400"), ["mcl01"] = ("400", "close"),
-        ["bcast"] = ("ignore", "ignore"), ["zeromf"] = ("483", "483"), ["cparam01"] = ("403", "403"),
-        ["cparam02"] = ("403", "403"), ["regescrt"] = ("403", "403"), ["sdp01"] = ("403", "403"),
-        ["inv2543"] = ("403", "close"),
+        ["unksm2"] = ("407", "407"), ["bext01"] = ("420", "420"), ["invut"] = ("407", "407"),
+        ["regaut01"] = ("407", "407"), ["multi01"] = ("400", "400"), ["mcl01"] = ("400", "close"),
+        ["bcast"] = ("ignore", "ignore"), ["zeromf"] = ("483", "483"), ["cparam01"] = ("407", "407"),
+        ["cparam02"] = ("407", "407"), ["regescrt"] = ("407", "407"), ["sdp01"] = ("407", "407"),
+        ["inv2543"] = ("407", "close"),
     };
 
     private static IEnumerable<(string Name, byte[] Bytes)> AllVectors =>
