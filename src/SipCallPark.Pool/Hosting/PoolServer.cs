@@ -62,6 +62,9 @@ public sealed class PoolServer : IAsyncDisposable
 
     internal ProxyRouter Router { get; private init; } = null!;
 
+    /// <summary>Where each binding is reached (Pool:Registrar:NatTraversal), as the proxy and the park app send.</summary>
+    internal Registrar.BindingTargets Targets { get; private init; } = null!;
+
     /// <summary>The live SIP trace the admin API's <c>GET /trace</c> subscribes to.</summary>
     internal LiveTrace Trace { get; private init; } = null!;
 
@@ -195,8 +198,9 @@ public sealed class PoolServer : IAsyncDisposable
             new PairedPoolPolicy(settings.Name, settings.Topology, Phase), settings.Domain, settings.Name, time,
             loggers.CreateLogger<Registrar.Registrar>(), self.IsMe);
         var partnerRouting = new PartnerRouting(settings.Name, settings.Topology, Phase);
+        var targets = new Registrar.BindingTargets(settings.Registrar.NatTraversal);
         var router = new ProxyRouter(self, settings.Topology, bindings, auth,
-            new ParkAddressBook(settings.Name, settings.Park, pool => Phase(pool) != DrPhase.Normal), partnerRouting, time);
+            new ParkAddressBook(settings.Name, settings.Park, pool => Phase(pool) != DrPhase.Normal), partnerRouting, targets, time);
         var proxy = new StatefulProxy(stack, self, loggers.CreateLogger<StatefulProxy>());
         var dispatcher = new PoolDispatcher(stack, router, proxy, registrar, auth, self, loggers.CreateLogger<PoolDispatcher>())
         {
@@ -213,6 +217,7 @@ public sealed class PoolServer : IAsyncDisposable
         server = new PoolServer(settings, stack, bindings, metrics, dispatcher, proxy, time, loggers)
         {
             Router = router,
+            Targets = targets,
             Trace = trace,
             _database = database,
             _pcap = pcap,
@@ -269,7 +274,7 @@ public sealed class PoolServer : IAsyncDisposable
             : null;
         if (streamer is not null && _pcap is not null && Settings.PcapIncludeRtp) streamer.PacketSent = _pcap.ObserveMedia;
         var media = new HoldMedia(streamer, address, Random.Shared);
-        Routes = new ParkRoutes(Settings.Topology, Settings.Name, Bindings, Time)
+        Routes = new ParkRoutes(Settings.Topology, Settings.Name, Bindings, Targets, Time)
         {
             ServesOwnUsers = pool => string.Equals(pool, Settings.Name, StringComparison.OrdinalIgnoreCase) || PhaseOf(pool) == DrPhase.Normal,
         };

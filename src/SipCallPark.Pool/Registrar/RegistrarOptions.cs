@@ -12,11 +12,16 @@ public sealed class RegistrarOptions
     /// <summary>Lab-only switch for benchmarks: accept REGISTER without digest authentication.</summary>
     public bool RequireAuthentication { get; init; } = true;
 
+    /// <summary>Whether requests go to a binding's Contact or to its REGISTER's source (<see cref="Registrar.NatTraversal"/>).</summary>
+    public NatTraversal NatTraversal { get; init; } = NatTraversal.Auto;
+
     public void Validate(string prefix)
     {
         if (MinExpires is < 1 or > 86400) throw new OptionsValidationError($"{prefix}:MinExpires", $"must be between 1 and 86400 (was {MinExpires})");
         if (MaxExpires < MinExpires) throw new OptionsValidationError($"{prefix}:MaxExpires", $"must not be below MinExpires (was {MaxExpires})");
         if (DefaultExpires < MinExpires || DefaultExpires > MaxExpires)
             throw new OptionsValidationError($"{prefix}:DefaultExpires", $"must be between MinExpires and MaxExpires (was {DefaultExpires})");
+        if (!Enum.IsDefined(NatTraversal))
+            throw new OptionsValidationError($"{prefix}:NatTraversal", $"must be Auto, Always or Never (was {(int)NatTraversal})");
     }
 }

@@ -30,6 +30,9 @@ internal sealed class PoolOptions
 
     public AuthOptions Auth { get; set; } = new();
 
+    /// <summary>The registrar: where calls for a registered contact go (NatTraversal).</summary>
+    public PoolRegistrarOptions Registrar { get; set; } = new();
+
     /// <summary>When set, every SIP message in and out is also written to this pcap file (Wireshark, tshark, sngrep -I).</summary>
     public string? PcapFile { get; set; }
 

@@ -39,6 +39,11 @@ internal sealed partial class PoolOptionsValidator : IValidateOptions<PoolOption
             }
         }
 
+        if (options.Registrar is { } registrar && registrar.ParseNatTraversal() is null)
+        {
+            failures.Add($"{Prefix}Registrar:NatTraversal must be Auto, Always or Never (was {Show(registrar.NatTraversal)})");
+        }
+
         foreach (var (validate, section) in new (Action<string>?, string)[]
                  {
                      (options.Park is { } park ? park.Validate : null, "Park"),

@@ -38,7 +38,11 @@ internal sealed partial class SipServerService(IOptions<PoolOptions> options, IL
             Transports = _pool.Sip.Transports.Select(t => Enum.Parse<SipProtocol>(t, ignoreCase: true)).ToArray(),
             DatabasePath = Path.Combine(Path.GetFullPath(_pool.DataDirectory), $"{_pool.Name}.db"),
             Digest = new DigestOptions { Realm = _pool.Domain, Algorithms = _pool.Auth.Algorithms.Select(a => DigestAlgorithm.Normalize(a)!).ToArray() },
-            Registrar = new RegistrarOptions { RequireAuthentication = _pool.Auth.RequireRegisterAuthentication },
+            Registrar = new RegistrarOptions
+            {
+                RequireAuthentication = _pool.Auth.RequireRegisterAuthentication,
+                NatTraversal = _pool.Registrar.ParseNatTraversal() ?? NatTraversal.Auto,
+            },
             Admin = new AdminOptions { Url = _pool.Admin.Url, Token = _pool.Admin.Token },
             PcapPath = _pool.PcapFile is { Length: > 0 } pcap ? Path.GetFullPath(pcap) : null,
             PcapIncludeRtp = _pool.PcapIncludeRtp,

@@ -220,4 +220,21 @@ public class PoolOptionsValidatorTests
         options.ApplyDefaults();
         Assert.That(options.Park.Aliases, Is.EqualTo(new[] { "*70" }));
     }
+
+    [TestCase("Auto")]
+    [TestCase("always")]
+    [TestCase("NEVER")]
+    public void Each_nat_traversal_mode_is_accepted_in_any_case(string mode)
+    {
+        Assert.That(Failures(o => o.Registrar.NatTraversal = mode), Is.Empty);
+    }
+
+    [TestCase("Sometimes")]
+    [TestCase("1")]
+    [TestCase("")]
+    public void An_unknown_nat_traversal_mode_is_rejected_naming_the_key(string mode)
+    {
+        Assert.That(Failures(o => o.Registrar.NatTraversal = mode),
+            Is.EqualTo(new[] { $"Pool:Registrar:NatTraversal must be Auto, Always or Never (was '{mode}')" }));
+    }
 }
