@@ -426,8 +426,9 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
         }
         try
         {
+            // The Request-URI is the phone's contact; To names the parker as a user, by its address of record.
             var result = await _agent.SendMessageAsync(route.RequestUri, text, [(OrbitHeader, orbit)], route.Destination,
-                from: OrbitAddress(orbit)).ConfigureAwait(false);
+                from: OrbitAddress(orbit), recipient: new NameAddress(parker.WithoutHeaders())).ConfigureAwait(false);
             _logger.LogInformation("Told {Parker} \"{Text}\": {Status}", parker, text, result.StatusCode);
         }
         catch (Exception e) when (e is not OperationCanceledException)
