@@ -120,6 +120,15 @@ public class CallParkCtlTests
     }
 
     [Test]
+    public async Task Registrations_show_where_calls_go_and_why()
+    {
+        var run = await CliRun.Start("registrations", "--admin", AdminA);
+        Succeeded(run);
+        Assert.That(Row(run.Output, "sip:alice@callpark.lab"), Does.Contain("contact udp:127.0.0.1:5070").And.Contain("no NAT sign"));
+        Assert.That(Row(run.Output, "sip:erin@callpark.lab"), Does.Contain("source tcp:127.0.0.1:40002").And.Contain("registered over a connection"));
+    }
+
+    [Test]
     public async Task Parked_calls_are_listed_by_orbit()
     {
         var run = await CliRun.Start("parked", "--admin", AdminA);

@@ -1,7 +1,8 @@
 using SipCallPark.CallParkCtl;
-using Spectre.Console;
 
-return await CallParkCtlApp.RunAsync(args, new CliEnvironment(AnsiConsole.Console, Console.Out, Console.Error, Environment.GetEnvironmentVariable)
+var terminal = !Console.IsOutputRedirected;
+return await CallParkCtlApp.RunAsync(args, new CliEnvironment(CliConsole.Create(terminal, Console.Out), Console.Out, Console.Error,
+    Environment.GetEnvironmentVariable)
 {
-    OutputIsTerminal = !Console.IsOutputRedirected,
+    OutputIsTerminal = terminal,
 });

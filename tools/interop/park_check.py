@@ -297,11 +297,17 @@ def check_bridge(args, c):
                      and m.call_id == park.call_id and m.cseq_number > park.cseq_number)
     if c.check(reinvite is not None, "bob got a re-INVITE in the park dialog (the bridge)",
                "requests bob received in it: %s" % [m.start for m in b if m.direction == "received" and m.call_id == park.call_id]):
-        c.check(sdp_field(reinvite.body, "o") == sdp_field(offer.body, "o")
-                and sdp_field(reinvite.body, "m") == sdp_field(offer.body, "m"),
-                "the re-INVITE carries carol's SDP offer (o= and m= lines)",
-                "re-INVITE o=%s m=%s, carol's o=%s m=%s" % (sdp_field(reinvite.body, "o"), sdp_field(reinvite.body, "m"),
-                                                           sdp_field(offer.body, "o"), sdp_field(offer.body, "m")))
+        c.check(sdp_field(reinvite.body, "m") == sdp_field(offer.body, "m")
+                and sdp_field(reinvite.body, "c") == sdp_field(offer.body, "c"),
+                "the re-INVITE carries carol's SDP offer (c= and m= lines)",
+                "re-INVITE c=%s m=%s, carol's c=%s m=%s" % (sdp_field(reinvite.body, "c"), sdp_field(reinvite.body, "m"),
+                                                           sdp_field(offer.body, "c"), sdp_field(offer.body, "m")))
+        # RFC 3264 §8: within bob's dialog the park's origin stays, one version higher (not carol's o= line).
+        before, after = (sdp_field(park.body, "o") or "").split(), (sdp_field(reinvite.body, "o") or "").split()
+        c.check(len(before) == 6 and len(after) == 6 and before[:2] + before[3:] == after[:2] + after[3:]
+                and after[2].isdigit() and before[2].isdigit() and int(after[2]) == int(before[2]) + 1,
+                "the re-INVITE keeps the park dialog's origin, version + 1 (RFC 3264 §8)",
+                "park INVITE o=%s, re-INVITE o=%s" % (sdp_field(park.body, "o"), sdp_field(reinvite.body, "o")))
         answer_b = first(b, lambda m: m.direction == "sent" and m.status == 200 and m.call_id == park.call_id
                          and m.cseq_number == reinvite.cseq_number and m.cseq_method == "INVITE")
         if answer_b is not None:

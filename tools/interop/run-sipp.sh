@@ -4,7 +4,7 @@
 # INTEROP_POOL_A_SIP=127.0.0.1:5060. Results: tools/interop/results.tsv (see README.md).
 #
 #   tools/interop/run-sipp.sh                   all scenarios
-#   tools/interop/run-sipp.sh register call     only these (register, call, uac-unauth, options, cross-pool)
+#   tools/interop/run-sipp.sh register call     only these (register, call, third-party, uac-unauth, options, cross-pool)
 # cross-pool (alice on pool-a calls erin registered on pool-b) runs when INTEROP_POOL_B_SIP names pool-b.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -37,16 +37,24 @@ scenario_register() {
     fi
 }
 
-# call_test NAME CALLEE PASSWORD REGISTRAR CALLS RATE: CALLEE's sipp UAS registers at REGISTRAR (host:port) from
-# the port it then listens on (the pool sends calls to a binding's source address); alice's sipp UAC places CALLS
-# calls at RATE/s to sip:CALLEE@callpark.lab through pool-a. Passes when both sipp processes exit 0.
+# call_test NAME CALLEE PASSWORD REGISTRAR CALLS RATE [third-party]: CALLEE's sipp UAS is registered at REGISTRAR
+# (host:port) with a Contact on the port it then listens on: by a REGISTER from that same port, or with
+# "third-party" by a separate sipp REGISTER from another port (the pool must send calls to the Contact, not to where
+# the REGISTER came from). alice's sipp UAC places CALLS calls at RATE/s to sip:CALLEE@callpark.lab through pool-a.
+# Passes when both sipp processes exit 0.
 call_test() {
-    local name=$1 callee=$2 pass=$3 registrar=$4 calls=$5 rate=$6 rc=0 uas_rc=0
-    local uas_port
+    local name=$1 callee=$2 pass=$3 registrar=$4 calls=$5 rate=$6 mode=${7:-} rc=0 uas_rc=0
+    local uas_port reg_port
     uas_port=$(free_port 15080) || { record "$name" fail "no free port for $callee"; return; }
+    local register=(-sf "$SIPP_DIR/register.xml")
+    reg_port=$uas_port
+    if [[ "$mode" == third-party ]]; then
+        reg_port=$(free_port $((uas_port + 10))) || { record "$name" fail "no free port for the REGISTER tool"; return; }
+        register=(-sf "$SIPP_DIR/register-third-party.xml" -key contact_port "$uas_port")
+    fi
 
-    if ! run_sipp "$name-register-$callee" 30 -sf "$SIPP_DIR/register.xml" -s "$callee" -au "$callee" -ap "$pass" \
-        -p "$uas_port" -m 1 -recv_timeout 5000 "$registrar"; then
+    if ! run_sipp "$name-register-$callee" 30 "${register[@]}" -s "$callee" -au "$callee" -ap "$pass" \
+        -p "$reg_port" -m 1 -recv_timeout 5000 "$registrar"; then
         record "$name" fail "$callee's REGISTER at $registrar failed ($(counts "$name-register-$callee")) $(first_error "$name-register-$callee")"
         return
     fi
@@ -73,6 +81,7 @@ call_test() {
     fi
 
     local detail="uac $(counts "$name"), uas $(counts "$name-uas")"
+    [[ "$mode" == third-party ]] && detail="registered from port $reg_port for a Contact on port $uas_port; $detail"
     if ((rc == 0 && uas_rc == 0)); then
         record "$name" pass "$calls calls at $rate/s: INVITE/407/ACK/INVITE/180/200/ACK/BYE/200, $detail"
     else
@@ -81,6 +90,10 @@ call_test() {
 }
 
 scenario_call() { call_test sipp-call-alice-bob bob bob-lab-pw "$POOL" "$CALLS" "$RATE"; }
+
+# carol's sipp UAS listens on one port and a separate sipp registers it from another (third-party registration,
+# RFC 3261 §10.2): every one of alice's 20 calls must reach the UAS at its Contact (Pool:Registrar:NatTraversal=Auto).
+scenario_third_party() { call_test sipp-third-party-register carol carol-lab-pw "$POOL" 20 10 third-party; }
 
 # erin's home is pool-b: she registers there, and alice's call through pool-a must be forwarded to pool-b.
 scenario_cross_pool() {
@@ -123,17 +136,18 @@ scenario_options() {
 
 scenarios=("$@")
 if ((${#scenarios[@]} == 0)); then
-    scenarios=(register call uac-unauth options)
+    scenarios=(register call third-party uac-unauth options)
     [[ -n "${INTEROP_POOL_B_SIP:-}" ]] && scenarios+=(cross-pool)
 fi
 for s in "${scenarios[@]}"; do
     case $s in
         register) scenario_register ;;
         call) scenario_call ;;
+        third-party) scenario_third_party ;;
         uac-unauth) scenario_uac_unauth ;;
         options) scenario_options ;;
         cross-pool) scenario_cross_pool ;;
-        *) echo "unknown scenario '$s' (register, call, uac-unauth, options, cross-pool)" >&2; exit 2 ;;
+        *) echo "unknown scenario '$s' (register, call, third-party, uac-unauth, options, cross-pool)" >&2; exit 2 ;;
     esac
 done
 ((INTEROP_FAILURES == 0))

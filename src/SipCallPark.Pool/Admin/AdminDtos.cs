@@ -24,7 +24,11 @@ public sealed record StatusCountsDto(int Registrations, int Dialogs, int Transac
 /// </summary>
 public sealed record DrPhaseDto(string Pool, string Phase, string? BackupPool, bool? Healthy, DateTimeOffset? Since);
 
-/// <summary>One binding of <c>GET /registrations</c>.</summary>
+/// <summary>
+/// One binding of <c>GET /registrations</c>. <see cref="Target"/> is the transport address requests for it go to,
+/// <see cref="TargetKind"/> says whether that is its <c>contact</c> or its REGISTER's <c>source</c> (or <c>none</c>),
+/// and <see cref="TargetReason"/> why (Pool:Registrar:NatTraversal and the NAT signs its REGISTER showed).
+/// </summary>
 public sealed record RegistrationDto(
     string Aor,
     string Contact,
@@ -33,10 +37,14 @@ public sealed record RegistrationDto(
     RegistrationMode Mode,
     string? Source,
     string? Instance,
-    string Pool)
+    string Pool,
+    string? Target = null,
+    string? TargetKind = null,
+    string? TargetReason = null)
 {
-    public static RegistrationDto From(Binding binding, DateTimeOffset now) =>
-        new(binding.Aor, binding.Contact, binding.RemainingSeconds(now), binding.Q, binding.Mode, binding.Source, binding.InstanceId, binding.Pool);
+    public static RegistrationDto From(Binding binding, BindingTarget target, DateTimeOffset now) =>
+        new(binding.Aor, binding.Contact, binding.RemainingSeconds(now), binding.Q, binding.Mode, binding.Source, binding.InstanceId, binding.Pool,
+            target.Destination?.ToString(), target.Kind, target.Reason);
 }
 
 /// <summary>One call of <c>GET /parked</c>: who sits on which orbit, who parked it, when it rings back.</summary>

@@ -21,7 +21,7 @@ internal sealed class PoolAdminBackend(PoolServer server) : IAdminBackend
     public IReadOnlyList<RegistrationDto> Registrations()
     {
         var now = server.Time.GetUtcNow();
-        return server.Bindings.All(now).OrderBy(b => b.Aor).Select(b => RegistrationDto.From(b, now)).ToArray();
+        return server.Bindings.All(now).OrderBy(b => b.Aor).Select(b => RegistrationDto.From(b, server.Targets.Choose(b), now)).ToArray();
     }
 
     public IReadOnlyList<ParkedCallDto> Parked() =>

@@ -65,6 +65,8 @@ public sealed class PoolServer : IAsyncDisposable
 
     /// <summary>The calls proxied here lately, which a park REFER's Replaces may name.</summary>
     internal ProxiedDialogs Dialogs { get; private init; } = null!;
+    /// <summary>Where each binding is reached (Pool:Registrar:NatTraversal), as the proxy and the park app send.</summary>
+    internal Registrar.BindingTargets Targets { get; private init; } = null!;
 
     /// <summary>The live SIP trace the admin API's <c>GET /trace</c> subscribes to.</summary>
     internal LiveTrace Trace { get; private init; } = null!;
@@ -201,12 +203,13 @@ public sealed class PoolServer : IAsyncDisposable
             new PairedPoolPolicy(settings.Name, settings.Topology, Phase), settings.Domain, settings.Name, time,
             loggers.CreateLogger<Registrar.Registrar>(), self.IsMe);
         var partnerRouting = new PartnerRouting(settings.Name, settings.Topology, Phase);
+        var targets = new Registrar.BindingTargets(settings.Registrar.NatTraversal);
         // docs/design.md §11: the key of our Record-Route tokens outlives a restart, so calls set up before it go on.
         var tokens = settings.DatabasePath is { } dataPath
             ? RecordRouteToken.LoadOrCreate(Path.ChangeExtension(Path.GetFullPath(dataPath), ".route-key"))
             : RecordRouteToken.Random();
         var router = new ProxyRouter(self, settings.Topology, bindings, auth,
-            new ParkAddressBook(settings.Name, settings.Park, pool => Phase(pool) != DrPhase.Normal), partnerRouting, tokens,
+            new ParkAddressBook(settings.Name, settings.Park, pool => Phase(pool) != DrPhase.Normal), partnerRouting, tokens, targets,
             settings.Registrar.MaxContactsPerAor, time);
         var proxy = new StatefulProxy(stack, self, tokens, loggers.CreateLogger<StatefulProxy>());
         var dialogs = new ProxiedDialogs(time);
@@ -228,6 +231,7 @@ public sealed class PoolServer : IAsyncDisposable
         {
             Router = router,
             Dialogs = dialogs,
+            Targets = targets,
             Trace = trace,
             _database = database,
             _pcap = pcap,
@@ -286,7 +290,7 @@ public sealed class PoolServer : IAsyncDisposable
             : null;
         if (streamer is not null && _pcap is not null && Settings.PcapIncludeRtp) streamer.PacketSent = _pcap.ObserveMedia;
         var media = new HoldMedia(streamer, address, Random.Shared);
-        Routes = new ParkRoutes(Settings.Topology, Settings.Name, Bindings, Time)
+        Routes = new ParkRoutes(Settings.Topology, Settings.Name, Bindings, Targets, Time)
         {
             ServesOwnUsers = pool => string.Equals(pool, Settings.Name, StringComparison.OrdinalIgnoreCase) || PhaseOf(pool) == DrPhase.Normal,
         };

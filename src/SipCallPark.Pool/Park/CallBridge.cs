@@ -7,16 +7,19 @@ namespace SipCallPark.Pool.Park;
 /// <summary>
 /// A retrieved call joined by third-party call control (RFC 3725): the park app stays in the signalling path of two
 /// legs as a back-to-back user agent while their media flows directly. A re-INVITE on one leg is offered to the other
-/// and answered with its answer; INFO and MESSAGE are passed across; a BYE on one leg ends the other. If the pool
+/// and answered with its answer, each leg keeping the park's own SDP session (<see cref="SdpLegs"/>); INFO and MESSAGE
+/// are passed across; a BYE on one leg ends the other. If the pool
 /// loses this state (a crash), the phones keep talking: their media never touched it (DESIGN §5).
 /// </summary>
 internal sealed class CallBridge
 {
     private readonly ILogger _logger;
+    private readonly SdpLegs _sdp;
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private CallBridge(SipCall parked, SipCall retriever, string orbit, ILogger logger)
+    private CallBridge(SipCall parked, SipCall retriever, string orbit, SdpLegs sdp, ILogger logger)
     {
+        _sdp = sdp;
         Parked = parked;
         Retriever = retriever;
         Orbit = orbit;
@@ -32,9 +35,9 @@ internal sealed class CallBridge
     /// <summary>Completes once both legs are over.</summary>
     public Task Ended => _ended.Task;
 
-    public static CallBridge Join(SipCall parked, SipCall retriever, string orbit, ILogger logger)
+    public static CallBridge Join(SipCall parked, SipCall retriever, string orbit, SdpLegs sdp, ILogger logger)
     {
-        var bridge = new CallBridge(parked, retriever, orbit, logger);
+        var bridge = new CallBridge(parked, retriever, orbit, sdp, logger);
         bridge.Wire(parked, retriever);
         bridge.Wire(retriever, parked);
         _ = bridge.WatchAsync();
@@ -49,14 +52,16 @@ internal sealed class CallBridge
 
     private async Task RelayReInviteAsync(IncomingReInvite reInvite, SipCall other)
     {
+        var from = reInvite.Call;
         if (reInvite.Offer is null)
         {
             // An offerless re-INVITE asks for our offer: the other leg's current session description is it.
-            await reInvite.AcceptAsync(other.RemoteSdp).ConfigureAwait(false);
+            await reInvite.AcceptAsync(other.RemoteSdp is { } current ? _sdp.Offer(from, current).Sdp : null).ConfigureAwait(false);
             return;
         }
-        var result = await other.ReInviteAsync(reInvite.Offer).ConfigureAwait(false);
-        if (result.IsSuccess) await reInvite.AcceptAsync(other.RemoteSdp).ConfigureAwait(false);
+        var (offer, placement) = _sdp.Offer(other, reInvite.Offer);
+        var result = await other.ReInviteAsync(offer).ConfigureAwait(false);
+        if (result.IsSuccess) await reInvite.AcceptAsync(_sdp.Answer(from, SdpLegs.AnswerBack(other.RemoteSdp, placement))).ConfigureAwait(false);
         else await reInvite.RejectAsync(result.StatusCode is >= 300 and < 700 ? result.StatusCode : 500).ConfigureAwait(false);
     }
 

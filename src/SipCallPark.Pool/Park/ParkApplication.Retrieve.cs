@@ -83,13 +83,16 @@ internal sealed partial class ParkApplication
         Sip.Transactions.ClientTransactionResult result;
         if (incoming.Offer is { } offer)
         {
-            result = await parkedLeg.ReInviteAsync(offer).ConfigureAwait(false);
+            // The parked party hears the park's own session change (RFC 3264 §8), not a stranger's origin.
+            var (toParty, placement) = _sdp.Offer(parkedLeg, offer);
+            result = await parkedLeg.ReInviteAsync(toParty).ConfigureAwait(false);
             if (result.IsSuccess)
             {
                 call.StopMusic();
                 try
                 {
-                    retrieverLeg = await incoming.AnswerAsync(parkedLeg.RemoteSdp, r => r.Headers.Add(OrbitHeader, call.Orbit)).ConfigureAwait(false);
+                    retrieverLeg = await incoming.AnswerAsync(SdpLegs.AnswerBack(parkedLeg.RemoteSdp, placement), r => r.Headers.Add(OrbitHeader, call.Orbit))
+                        .ConfigureAwait(false);
                 }
                 catch (InvalidOperationException)
                 {
@@ -105,7 +108,7 @@ internal sealed partial class ParkApplication
                 call.StopMusic();
                 retrieverLeg = await incoming.AnswerAsync(partyOffer, r => r.Headers.Add(OrbitHeader, call.Orbit)).ConfigureAwait(false);
                 await retrieverLeg.Confirmed.WaitAsync(_options.CompletionTimeout, _time).ConfigureAwait(false);
-                return retrieverLeg.RemoteSdp;
+                return _sdp.Answer(parkedLeg, retrieverLeg.RemoteSdp);
             }).ConfigureAwait(false);
         }
         if (!result.IsSuccess)
@@ -130,9 +133,10 @@ internal sealed partial class ParkApplication
         var moved = false;
         var result = await retrieverLeg.ReInviteForOfferAsync(async retrieverOffer =>
         {
-            var toParty = await parkedLeg.ReInviteAsync(retrieverOffer).ConfigureAwait(false);
+            var (offer, placement) = retrieverOffer is null ? (null, MediaPlacement.Identity) : _sdp.Offer(parkedLeg, retrieverOffer);
+            var toParty = await parkedLeg.ReInviteAsync(offer).ConfigureAwait(false);
             moved = toParty.IsSuccess;
-            return moved ? parkedLeg.RemoteSdp : null;
+            return moved ? _sdp.Answer(retrieverLeg, SdpLegs.AnswerBack(parkedLeg.RemoteSdp, placement)) : null;
         }).ConfigureAwait(false);
         call.StopMusic();
         if (!result.IsSuccess || !moved)
@@ -150,7 +154,7 @@ internal sealed partial class ParkApplication
         // The park's own handlers on the parked leg give way to the bridge's.
         parkedLeg.OnReInvite = null;
         _metrics.Increment("park_retrieves_total", "Parked calls picked up", ("how", "bridge"));
-        var bridge = CallBridge.Join(parkedLeg, retrieverLeg, call.Orbit, _logger);
+        var bridge = CallBridge.Join(parkedLeg, retrieverLeg, call.Orbit, _sdp, _logger);
         _bridges[bridge] = 0;
         _ = bridge.Ended.ContinueWith(_ => _bridges.TryRemove(bridge, out byte _), TaskScheduler.Default);
         _logger.LogInformation("Orbit {Orbit} bridged: {Party} and the retriever talk directly, signalling through the park ({ParkedCallId} / {RetrieverCallId})",
@@ -172,7 +176,7 @@ internal sealed partial class ParkApplication
         {
             // The music was stopped for a move that then failed: offer it again.
             var (offer, music) = _media.Offer();
-            var result = await leg.ReInviteAsync(offer).ConfigureAwait(false);
+            var result = await leg.ReInviteAsync(_sdp.Offer(leg, offer).Sdp).ConfigureAwait(false);
             if (result.IsSuccess) HoldMedia.Apply(music, leg.RemoteSdp);
             else music?.Stop();
             call.Music = result.IsSuccess ? music : null;

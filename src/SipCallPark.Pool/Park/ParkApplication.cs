@@ -35,6 +35,7 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, ParkedCall> _parked = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<CallBridge, byte> _bridges = new();
+    private readonly SdpLegs _sdp = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly ITimer _keepalive;
     private readonly ConcurrentDictionary<string, (NameAddress Transferor, DateTimeOffset Until)> _transfers = new(StringComparer.OrdinalIgnoreCase);
@@ -346,7 +347,7 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
     {
         var (answer, music) = _media.Answer(reInvite.Offer, call.Music);
         call.Music = music;
-        await reInvite.AcceptAsync(answer).ConfigureAwait(false);
+        await reInvite.AcceptAsync(_sdp.Answer(reInvite.Call, answer)).ConfigureAwait(false);
     }
 
     private async Task OnLegEndedAsync(ParkedCall call, CallEndReason reason)
@@ -436,8 +437,9 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
         }
         try
         {
+            // The Request-URI is the phone's contact; To names the parker as a user, by its address of record.
             var result = await _agent.SendMessageAsync(route.RequestUri, text, [(OrbitHeader, orbit)], route.Destination,
-                from: OrbitAddress(orbit)).ConfigureAwait(false);
+                from: OrbitAddress(orbit), recipient: new NameAddress(parker.WithoutHeaders())).ConfigureAwait(false);
             _logger.LogInformation("Told {Parker} \"{Text}\": {Status}", parker, text, result.StatusCode);
         }
         catch (Exception e) when (e is not OperationCanceledException)

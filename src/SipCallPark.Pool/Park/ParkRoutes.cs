@@ -12,7 +12,7 @@ namespace SipCallPark.Pool.Park;
 /// the domain registered here is reached at its binding's contact, one homed on another pool through that pool, and
 /// any other URI at its own address. The park app sits inside the proxy, so it looks the location up itself.
 /// </summary>
-internal sealed class ParkRoutes(PoolTopology topology, string self, IBindingStore bindings, TimeProvider time)
+internal sealed class ParkRoutes(PoolTopology topology, string self, IBindingStore bindings, Registrar.BindingTargets targets, TimeProvider time)
 {
     /// <summary>Whether a pool serves its own users now (DR phase Normal); when not, the replicas stand in for its bindings.</summary>
     public Func<string, bool> ServesOwnUsers { get; init; } = _ => true;
@@ -30,7 +30,7 @@ internal sealed class ParkRoutes(PoolTopology topology, string self, IBindingSto
             if (current.Count == 0 && home is not null && !ServesOwnUsers(home) && Replicas is { } replicas) current = replicas.Get(aor, time.GetUtcNow());
             var binding = current.OrderByDescending(b => b.Q).ThenByDescending(b => b.ExpiresAt).FirstOrDefault();
             if (binding is not null && SipUri.TryParse(binding.Contact, out var contact)
-                && (ProxyRouter.SourceOf(binding) ?? SipTargetResolver.Resolve(contact)) is { } reached)
+                && targets.Choose(binding).Destination is { } reached)
                 return (contact, reached);
             if (home is not null && !string.Equals(home, self, StringComparison.OrdinalIgnoreCase) && topology.FindPool(home) is { } pool
                 && IPEndPoint.TryParse(pool.Sip, out var address))

@@ -29,15 +29,18 @@ public sealed class ProxyRouter
     private readonly IPartnerRouting _partner;
     private readonly RecordRouteToken _tokens;
     private readonly int _maxForkTargets;
+    private readonly BindingTargets _targets;
     private readonly TimeProvider _time;
 
     /// <param name="tokens">Verifies the token of our Record-Route in an in-dialog request's Route set.</param>
     /// <param name="maxForkTargets">The most contacts one request is forked to (Pool:Registrar:MaxContactsPerAor).</param>
     public ProxyRouter(PoolIdentity self, PoolTopology topology, IBindingStore bindings, DigestAuthenticator auth,
-        IParkAddressBook park, IPartnerRouting partner, RecordRouteToken tokens, int maxForkTargets, TimeProvider time)
+        IParkAddressBook park, IPartnerRouting partner, RecordRouteToken tokens, BindingTargets targets, int maxForkTargets,
+        TimeProvider time)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxForkTargets, 1);
         _tokens = tokens;
+        _targets = targets;
         _maxForkTargets = maxForkTargets;
         _self = self;
         _topology = topology;
@@ -212,8 +215,8 @@ public sealed class ProxyRouter
         foreach (var b in bindings.OrderByDescending(b => b.Q).Take(_maxForkTargets))
         {
             if (!SipUri.TryParse(b.Contact, out var contact)) continue;
-            var destination = SourceOf(b) ?? SipTargetResolver.Resolve(contact);
-            if (destination is { } d) targets.Add(new ProxyTarget(contact, d, b.Mode));
+            // §16.5: the Contact, unless the phone needs NAT help (Pool:Registrar:NatTraversal).
+            if (_targets.Choose(b).Destination is { } d) targets.Add(new ProxyTarget(contact, d, b.Mode));
         }
         return targets.Count == 0
             ? new ProxyDecision.Respond(480, $"{known.User} has no reachable contact")
@@ -236,7 +239,7 @@ public sealed class ProxyRouter
             // User, host and port decide: phones add or drop parameters such as transport or ob when they copy a Contact.
             if (!SipUri.TryParse(binding.Contact, out var contact) || contact.UnescapedUser != target.UnescapedUser
                 || !string.Equals(contact.Host, target.Host, StringComparison.OrdinalIgnoreCase) || contact.Port != target.Port) continue;
-            if ((SourceOf(binding) ?? SipTargetResolver.Resolve(contact)) is { } destination)
+            if (_targets.Choose(binding).Destination is { } destination)
                 return new ProxyDecision.Forward([new ProxyTarget(uri, destination, binding.Mode)], DialogCreating.Contains(request.Method), false);
         }
         return refused;
@@ -276,15 +279,4 @@ public sealed class ProxyRouter
 
     private bool IsOurDomainOrAddress(SipUri uri) =>
         string.Equals(uri.Host, _topology.Domain, StringComparison.OrdinalIgnoreCase) || _self.IsMe(uri);
-
-    /// <summary>A binding's source address (where its REGISTER came from) reaches a phone behind NAT.</summary>
-    /// <summary>The address a binding's REGISTER came from (where its phone is reached), or null when unknown.</summary>
-    internal static SipEndPoint? SourceOf(Binding binding)
-    {
-        if (binding.Source is not { } source) return null;
-        var colon = source.IndexOf(':');
-        if (colon < 0 || !Enum.TryParse<SipProtocol>(source[..colon], true, out var protocol)) return null;
-        return IPEndPoint.TryParse(source[(colon + 1)..], out var ep) ? new SipEndPoint(protocol, ep) : null;
-    }
-
 }

@@ -185,7 +185,7 @@ public sealed class Registrar
         if (expires == 0) return;
         var q = double.TryParse(contact.Parameters.Get("q"), NumberStyles.Float, CultureInfo.InvariantCulture, out var qv) ? Math.Clamp(qv, 0, 1) : 1.0;
         current.Add(new Binding($"sip:{request.To.Uri.UnescapedUser}@{_domain}".ToLowerInvariant(), uri, now.AddSeconds(expires), q,
-            request.CallId, request.CSeq.Number, instance, regId, source.ToString(), mode, _pool));
+            request.CallId, request.CSeq.Number, instance, regId, source.ToString(), mode, _pool, NatTest.Detect(request, contact, source)));
     }
 
     private int ExpiresOf(NameAddress contact, SipRequest request)

@@ -18,6 +18,9 @@ public sealed class RegistrarOptions
     /// </summary>
     public int MaxContactsPerAor { get; init; } = 10;
 
+    /// <summary>Whether requests go to a binding's Contact or to its REGISTER's source (<see cref="Registrar.NatTraversal"/>).</summary>
+    public NatTraversal NatTraversal { get; init; } = NatTraversal.Auto;
+
     public void Validate(string prefix)
     {
         if (MaxContactsPerAor is < 1 or > 1000)
@@ -26,5 +29,7 @@ public sealed class RegistrarOptions
         if (MaxExpires < MinExpires) throw new OptionsValidationError($"{prefix}:MaxExpires", $"must not be below MinExpires (was {MaxExpires})");
         if (DefaultExpires < MinExpires || DefaultExpires > MaxExpires)
             throw new OptionsValidationError($"{prefix}:DefaultExpires", $"must be between MinExpires and MaxExpires (was {DefaultExpires})");
+        if (!Enum.IsDefined(NatTraversal))
+            throw new OptionsValidationError($"{prefix}:NatTraversal", $"must be Auto, Always or Never (was {(int)NatTraversal})");
     }
 }

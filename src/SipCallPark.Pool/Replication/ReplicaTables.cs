@@ -25,7 +25,7 @@ internal static class ReplicaTables
         using (var command = connection.CreateCommand())
         {
             command.CommandText = """
-                SELECT pool, aor, contact, expires_at, q, call_id, cseq, instance_id, reg_id, source, mode
+                SELECT pool, aor, contact, expires_at, q, call_id, cseq, instance_id, reg_id, source, mode, nat
                 FROM replica_bindings ORDER BY pool, aor
                 """;
             using var reader = command.ExecuteReader();
@@ -34,7 +34,7 @@ internal static class ReplicaTables
                 bindings.Add(new Binding(reader.GetString(1), reader.GetString(2), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)),
                     reader.GetDouble(4), reader.GetString(5), reader.GetInt64(6), reader.IsDBNull(7) ? null : reader.GetString(7),
                     reader.IsDBNull(8) ? null : reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetString(9),
-                    (RegistrationMode)reader.GetInt32(10), reader.GetString(0)));
+                    (RegistrationMode)reader.GetInt32(10), reader.GetString(0), BindingRows.ReadNat(reader, 11)));
             }
         }
         var parks = new List<ParkedDialogRecord>();

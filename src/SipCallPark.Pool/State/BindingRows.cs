@@ -13,8 +13,8 @@ internal static class BindingRows
     public static void Upsert(SqliteCommand command, string table, string pool, Binding binding)
     {
         command.CommandText = $"""
-            INSERT OR REPLACE INTO {table} (pool, aor, contact, expires_at, q, call_id, cseq, instance_id, reg_id, source, mode)
-            VALUES ($pool, $aor, $contact, $exp, $q, $cid, $cseq, $inst, $reg, $src, $mode)
+            INSERT OR REPLACE INTO {table} (pool, aor, contact, expires_at, q, call_id, cseq, instance_id, reg_id, source, mode, nat)
+            VALUES ($pool, $aor, $contact, $exp, $q, $cid, $cseq, $inst, $reg, $src, $mode, $nat)
             """;
         var p = command.Parameters;
         p.AddWithValue("$pool", pool);
@@ -28,5 +28,9 @@ internal static class BindingRows
         p.AddWithValue("$reg", (object?)binding.RegId ?? DBNull.Value);
         p.AddWithValue("$src", (object?)binding.Source ?? DBNull.Value);
         p.AddWithValue("$mode", (int)binding.Mode);
+        p.AddWithValue("$nat", binding.Nat is { } nat ? (int)nat : DBNull.Value);
     }
+
+    /// <summary>The <c>nat</c> column at <paramref name="ordinal"/>: null for a row written before migration 5.</summary>
+    public static NatSigns? ReadNat(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : (NatSigns)reader.GetInt32(ordinal);
 }

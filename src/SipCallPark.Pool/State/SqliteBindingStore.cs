@@ -43,7 +43,7 @@ public sealed class SqliteBindingStore : InMemoryBindingStore, IAsyncDisposable
     {
         using var connection = _database.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT aor, contact, expires_at, q, call_id, cseq, instance_id, reg_id, source, mode, pool FROM bindings ORDER BY aor";
+        command.CommandText = "SELECT aor, contact, expires_at, q, call_id, cseq, instance_id, reg_id, source, mode, pool, nat FROM bindings ORDER BY aor";
         using var reader = command.ExecuteReader();
         var byAor = new Dictionary<string, List<Binding>>(StringComparer.OrdinalIgnoreCase);
         while (reader.Read())
@@ -51,7 +51,7 @@ public sealed class SqliteBindingStore : InMemoryBindingStore, IAsyncDisposable
             var binding = new Binding(reader.GetString(0), reader.GetString(1), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)),
                 reader.GetDouble(3), reader.GetString(4), reader.GetInt64(5), reader.IsDBNull(6) ? null : reader.GetString(6),
                 reader.IsDBNull(7) ? null : reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8),
-                (RegistrationMode)reader.GetInt32(9), reader.GetString(10));
+                (RegistrationMode)reader.GetInt32(9), reader.GetString(10), BindingRows.ReadNat(reader, 11));
             if (!byAor.TryGetValue(binding.Aor, out var list)) byAor[binding.Aor] = list = [];
             list.Add(binding);
         }

@@ -44,6 +44,11 @@ public sealed class StateDatabase : IDisposable
             parked_at INTEGER NOT NULL, timeout_due INTEGER, attempts INTEGER NOT NULL, state INTEGER NOT NULL,
             PRIMARY KEY (pool, orbit));
         """,
+        // 5: what the registrar's NAT test saw (Registrar/NatSigns); NULL for bindings stored before, reached at their source.
+        """
+        ALTER TABLE bindings ADD COLUMN nat INTEGER;
+        ALTER TABLE replica_bindings ADD COLUMN nat INTEGER;
+        """,
     ];
 
     private readonly string _connectionString;

@@ -147,6 +147,13 @@ public sealed class SessionDescription
 
     public SessionDescription WithConnection(SdpConnection? connection) => new(this) { Connection = connection };
 
+    /// <summary>A copy with another <c>o=</c> line: a back-to-back agent presents what it relays as its own session.</summary>
+    public SessionDescription WithOrigin(SdpOrigin origin)
+    {
+        ArgumentNullException.ThrowIfNull(origin);
+        return new SessionDescription(this) { Origin = origin };
+    }
+
     /// <summary>A copy with the origin's session version one higher, as each changed re-offer needs (RFC 3264 §8).</summary>
     public SessionDescription IncrementVersion() =>
         new(this) { Origin = Origin with { SessionVersion = unchecked(Origin.SessionVersion + 1) } };

@@ -122,11 +122,19 @@ public sealed partial class SipUserAgent : ITransactionUser
         }
     }
 
-    /// <summary>Sends a MESSAGE (text/plain) outside any dialog.</summary>
+    /// <summary>
+    /// Sends a MESSAGE (text/plain) outside any dialog. <paramref name="recipient"/> names the recipient when the Request-URI is
+    /// where it is reached rather than who it is (a registered contact): To carries the address of record (RFC 3261 §8.1.1.2).
+    /// </summary>
     public Task<ClientTransactionResult> SendMessageAsync(SipUri target, string text, IEnumerable<(string Name, string Value)>? headers = null,
-        SipEndPoint? destination = null, NameAddress? from = null)
+        SipEndPoint? destination = null, NameAddress? from = null, NameAddress? recipient = null)
     {
         var message = NewRequest(SipMethods.Message, target, from);
+        if (recipient is not null)
+        {
+            message.Headers.Remove(HeaderNames.To);
+            message.Headers.Add(HeaderNames.To, recipient.WithoutParameter("tag").ToString());
+        }
         foreach (var (name, value) in headers ?? []) message.Headers.Add(name, value);
         message.SetBody("text/plain;charset=utf-8", text);
         var to = destination ?? _options.OutboundProxy ?? SipTargetResolver.Resolve(target);

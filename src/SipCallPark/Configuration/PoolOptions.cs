@@ -30,8 +30,8 @@ internal sealed class PoolOptions
 
     public AuthOptions Auth { get; set; } = new();
 
-    /// <summary>Registrar limits: <c>Pool:Registrar:MaxContactsPerAor</c>.</summary>
-    public SipCallPark.Pool.Registrar.RegistrarOptions Registrar { get; set; } = new();
+    /// <summary>The registrar: where calls for a registered contact go (NatTraversal) and how many contacts an address may hold.</summary>
+    public PoolRegistrarOptions Registrar { get; set; } = new();
 
     /// <summary>When set, every SIP message in and out is also written to this pcap file (Wireshark, tshark, sngrep -I).</summary>
     public string? PcapFile { get; set; }

@@ -41,6 +41,11 @@ internal sealed partial class PoolOptionsValidator : IValidateOptions<PoolOption
             }
         }
 
+        if (options.Registrar is { } natRegistrar && natRegistrar.ParseNatTraversal() is null)
+        {
+            failures.Add($"{Prefix}Registrar:NatTraversal must be Auto, Always or Never (was {Show(natRegistrar.NatTraversal)})");
+        }
+
         foreach (var (validate, section) in new (Action<string>?, string)[]
                  {
                      (options.Park is { } park ? park.Validate : null, "Park"),

@@ -47,6 +47,7 @@ internal sealed partial class SipServerService(IOptions<PoolOptions> options, IL
             Registrar = new RegistrarOptions
             {
                 RequireAuthentication = _pool.Auth.RequireRegisterAuthentication, MaxContactsPerAor = _pool.Registrar.MaxContactsPerAor,
+                NatTraversal = _pool.Registrar.ParseNatTraversal() ?? NatTraversal.Auto,
             },
             Admin = new AdminOptions { Url = _pool.Admin.Url, Token = _pool.Admin.Token },
             PcapPath = _pool.PcapFile is { Length: > 0 } pcap ? Path.GetFullPath(pcap) : null,

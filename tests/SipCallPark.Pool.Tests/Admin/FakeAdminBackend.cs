@@ -44,8 +44,10 @@ internal sealed class FakeAdminBackend : IAdminBackend
 
     public IReadOnlyList<RegistrationDto> Registrations() =>
     [
-        new("sip:alice@callpark.lab", "<sip:alice@127.0.0.1:5070>", 3599, 1.0, RegistrationMode.Normal, "udp:127.0.0.1:5070", "<urn:uuid:00000000-0000-0000-0000-00000000a11c>", Pool),
-        new("sip:erin@callpark.lab", "<sip:erin@127.0.0.1:5072>", 120, 0.5, RegistrationMode.Resiliency, "tcp:127.0.0.1:40002", null, Pool),
+        new("sip:alice@callpark.lab", "<sip:alice@127.0.0.1:5070>", 3599, 1.0, RegistrationMode.Normal, "udp:127.0.0.1:5070", "<urn:uuid:00000000-0000-0000-0000-00000000a11c>", Pool,
+            "udp:127.0.0.1:5070", "contact", "no NAT sign"),
+        new("sip:erin@callpark.lab", "<sip:erin@127.0.0.1:5072>", 120, 0.5, RegistrationMode.Resiliency, "tcp:127.0.0.1:40002", null, Pool,
+            "tcp:127.0.0.1:40002", "source", "registered over a connection, reused"),
     ];
 
     public IReadOnlyList<ParkedCallDto> Parked()

@@ -30,4 +30,24 @@ public sealed partial class ParkTests
         Assert.That(attempt.IsSuccess, Is.True, attempt.ToString());
         Assert.That(attempt.Response!.Headers.Get(Pool.Park.ParkApplication.OrbitHeader), Is.EqualTo("7000"));
     }
+
+    [Test]
+    public async Task The_parks_message_reaches_the_parkers_phone_addressed_to_the_parkers_address_of_record()
+    {
+        var lab = await StartLabAsync();
+        var (alice, bob) = await RegisteredAsync(lab, "alice", "bob");
+
+        var (aliceCall, bobCall) = await ConnectAsync(alice, bob);
+        var following = FollowReferAsync(bobCall, bob);
+        Assert.That((await aliceCall.ReferAsync(new NameAddress(ParkUri), alice.Agent.Identity).WaitAsync(Bound)).Succeeded, Is.True);
+        await following;
+        var notice = await alice.NextMessageAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(notice.RequestUri.Port, Is.EqualTo(alice.Contact.Port), "sent to where alice's phone is");
+            Assert.That(notice.To.Uri.ToString(), Is.EqualTo("sip:alice@callpark.lab"), "To names alice, not her phone's contact");
+            Assert.That(notice.To.Tag, Is.Null);
+        });
+    }
 }

@@ -152,7 +152,7 @@ public sealed partial class ParkTests : IntegrationTest
         var daveCall = (await dave.CallAsync(SipUri.Parse("sip:7000@callpark.lab"))).Call!;
 
         Assert.That(daveCall.RemoteSdp, Is.EqualTo(bob.Sdp), "dave got bob's media description: media flows directly");
-        Assert.That(bobParkLeg.RemoteSdp, Is.EqualTo(dave.Sdp), "bob was re-INVITEd with dave's offer");
+        Assert.That(WithoutOrigin(bobParkLeg.RemoteSdp), Is.EqualTo(WithoutOrigin(dave.Sdp)), "bob was re-INVITEd with dave's offer (in the park's origin)");
         Assert.That(lab.A.Park.Parked(), Is.Empty, "the orbit is free at once");
         await WaitUntilAsync(() => lab.A.Park.ActiveBridges == 1);
         await daveCall.HangUpAsync().WaitAsync(Bound);
@@ -239,8 +239,8 @@ public sealed partial class ParkTests : IntegrationTest
         await referRefused.Task.WaitAsync(Bound);
         await WaitUntilAsync(() => lab.A.Park.ActiveBridges == 1);
 
-        Assert.That(bobParkLeg.RemoteSdp, Is.EqualTo(carol.Sdp), "bob was re-INVITEd with carol's new offer");
-        await WaitUntilAsync(() => carolCall.RemoteSdp == bob.Sdp); // the ACK with bob's answer is on its way to carol
+        Assert.That(WithoutOrigin(bobParkLeg.RemoteSdp), Is.EqualTo(WithoutOrigin(carol.Sdp)), "bob was re-INVITEd with carol's new offer (in the park's origin)");
+        await WaitUntilAsync(() => WithoutOrigin(carolCall.RemoteSdp) == WithoutOrigin(bob.Sdp)); // the ACK with bob's answer is on its way to carol
         Assert.That(lab.A.Metrics.Count("park_retrieves_total", ("how", "bridge")), Is.EqualTo(1));
         await bobParkLeg.HangUpAsync().WaitAsync(Bound);
         Assert.That(await carolCall.Ended.WaitAsync(Bound), Is.EqualTo(CallEndReason.RemoteHangUp));
@@ -277,7 +277,7 @@ public sealed partial class ParkTests : IntegrationTest
         var carolCall = (await carol.CallAsync(SipUri.Parse("sip:7100@callpark.lab"))).Call!;
 
         Assert.That(carolCall.RemoteSdp, Is.EqualTo(frank.Sdp));
-        Assert.That(frankParkLeg.RemoteSdp, Is.EqualTo(carol.Sdp));
+        Assert.That(WithoutOrigin(frankParkLeg.RemoteSdp), Is.EqualTo(WithoutOrigin(carol.Sdp)));
         Assert.That(lab.B.Park.Parked(), Is.Empty);
     }
 

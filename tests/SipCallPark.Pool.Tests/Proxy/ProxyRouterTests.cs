@@ -32,7 +32,7 @@ public class ProxyRouterTests
         _partner = new FakePartner();
         var users = new UserDirectory([new LabUser("alice", "pool-a", Password: "alice-lab-pw"), new LabUser("bob", "pool-a", Password: "bob-lab-pw")]);
         _router = new ProxyRouter(new PoolIdentity("pool-a", [PoolA]), LabPools.CreateTopology(PoolA, PoolB), _bindings,
-            new DigestAuthenticator(new DigestOptions { Realm = "callpark.lab" }, users, _time), new FakeParkBook(), _partner, Tokens, 10, _time);
+            new DigestAuthenticator(new DigestOptions { Realm = "callpark.lab" }, users, _time), new FakeParkBook(), _partner, Tokens, new BindingTargets(NatTraversal.Auto), 10, _time);
     }
 
     private static SipRequest Parse(string text) => (SipRequest)SipParser.Parse(Encoding.UTF8.GetBytes(text)).Message!;

@@ -296,6 +296,18 @@ public class RegistrarTests
         });
     }
 
+    [Test]
+    public async Task Each_binding_records_what_the_nat_test_saw_of_its_register()
+    {
+        await RegisterWithAuth("alice", "alice-secret", "<sip:alice@127.0.0.1:5080>, <sip:alice@127.0.0.7:5070>");
+        var bindings = _store.Get("sip:alice@callpark.lab", _time.GetUtcNow()).ToDictionary(b => b.Contact, b => b.Nat);
+        Assert.That(bindings, Is.EquivalentTo(new Dictionary<string, NatSigns?>
+        {
+            ["sip:alice@127.0.0.1:5080"] = NatSigns.None,
+            ["sip:alice@127.0.0.7:5070"] = NatSigns.ContactAddress,
+        }));
+    }
+
     private sealed class FixedPolicy(RegistrationDecision decision) : IHomePoolPolicy
     {
         public RegistrationDecision Decide(LabUser user) => decision;

@@ -288,4 +288,17 @@ public class SessionDescriptionTests
 
         Assert.That(sdp.Connection!.IsUnspecified, Is.True);
     }
+
+    [Test]
+    public void WithOrigin_replaces_the_o_line_and_leaves_every_other_line_as_it_was()
+    {
+        var offer = SessionDescription.Parse(SdpSamples.LinphoneOffer);
+        var origin = new SdpOrigin("callpark", 4242, 7, "IN", "IP4", "127.0.0.1");
+
+        var text = offer.WithOrigin(origin).ToString();
+
+        Assert.That(text.Split("\r\n").Where(l => !l.StartsWith("o=", StringComparison.Ordinal)),
+            Is.EqualTo(offer.ToString().Split("\r\n").Where(l => !l.StartsWith("o=", StringComparison.Ordinal))));
+        Assert.That(text, Does.Contain("\r\no=callpark 4242 7 IN IP4 127.0.0.1\r\n"));
+    }
 }

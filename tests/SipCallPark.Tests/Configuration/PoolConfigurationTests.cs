@@ -84,6 +84,23 @@ public class PoolConfigurationTests
     }
 
     [Test]
+    public void Nat_traversal_is_read_from_the_registrar_section_and_defaults_to_auto()
+    {
+        Assert.That(PoolConfiguration.BindAndValidate(FromPairs()).Registrar.ParseNatTraversal(), Is.EqualTo(SipCallPark.Pool.Registrar.NatTraversal.Auto));
+        Assert.That(PoolConfiguration.BindAndValidate(FromPairs(("Pool:Registrar:NatTraversal", "Always"))).Registrar.ParseNatTraversal(),
+            Is.EqualTo(SipCallPark.Pool.Registrar.NatTraversal.Always));
+    }
+
+    [Test]
+    public void A_misspelt_registrar_key_is_rejected_by_its_full_path()
+    {
+        var error = Assert.Throws<PoolConfigurationException>(
+            () => PoolConfiguration.BindAndValidate(FromPairs(("Pool:Registrar:NatTravesal", "Never"))));
+
+        Assert.That(error!.Errors.Single(), Does.StartWith("Pool:Registrar:NatTravesal is not a known key"));
+    }
+
+    [Test]
     public void A_value_of_the_wrong_type_is_rejected_naming_the_key()
     {
         var error = Assert.Throws<PoolConfigurationException>(

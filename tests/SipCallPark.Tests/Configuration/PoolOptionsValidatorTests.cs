@@ -23,7 +23,7 @@ public class PoolOptionsValidatorTests
     [TestCase(1001)]
     public void A_maximum_of_contacts_per_address_of_record_outside_1_to_1000_is_rejected_naming_the_key(int max)
     {
-        Assert.That(Failures(o => o.Registrar = new SipCallPark.Pool.Registrar.RegistrarOptions { MaxContactsPerAor = max }),
+        Assert.That(Failures(o => o.Registrar.MaxContactsPerAor = max),
             Is.EqualTo(new[] { $"Pool:Registrar:MaxContactsPerAor must be between 1 and 1000 (was {max})" }));
     }
 
@@ -239,5 +239,22 @@ public class PoolOptionsValidatorTests
         var options = new PoolOptions();
         options.ApplyDefaults();
         Assert.That(options.Park.Aliases, Is.EqualTo(new[] { "*70" }));
+    }
+
+    [TestCase("Auto")]
+    [TestCase("always")]
+    [TestCase("NEVER")]
+    public void Each_nat_traversal_mode_is_accepted_in_any_case(string mode)
+    {
+        Assert.That(Failures(o => o.Registrar.NatTraversal = mode), Is.Empty);
+    }
+
+    [TestCase("Sometimes")]
+    [TestCase("1")]
+    [TestCase("")]
+    public void An_unknown_nat_traversal_mode_is_rejected_naming_the_key(string mode)
+    {
+        Assert.That(Failures(o => o.Registrar.NatTraversal = mode),
+            Is.EqualTo(new[] { $"Pool:Registrar:NatTraversal must be Auto, Always or Never (was '{mode}')" }));
     }
 }
