@@ -25,6 +25,12 @@ public sealed class PoolSettings
 
     public IReadOnlyList<SipProtocol> Transports { get; init; } = [SipProtocol.Udp, SipProtocol.Tcp];
 
+    /// <summary>The SIP over TLS port when <see cref="Transports"/> holds TLS (0 = any free port); same address as <see cref="SipEndPoint"/>.</summary>
+    public int TlsPort { get; init; }
+
+    /// <summary>The certificate and handshake limits of the TLS channel; required when <see cref="Transports"/> holds TLS.</summary>
+    public TlsOptions? Tls { get; init; }
+
     /// <summary>The SQLite file; null keeps state in memory only (tests).</summary>
     public string? DatabasePath { get; init; }
 

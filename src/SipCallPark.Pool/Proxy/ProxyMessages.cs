@@ -33,12 +33,19 @@ internal static class ProxyMessages
     /// A Record-Route value naming us on one interface: <c>&lt;sip:ip:port;transport=tcp;lr&gt;</c>, the transport only
     /// when it is not UDP, so that in-dialog requests come back over the transport the dialog was set up on.
     /// </summary>
-    public static string RecordRoute(SipProtocol protocol, IPEndPoint local)
+    public static string RecordRoute(SipProtocol protocol, IPEndPoint local, bool secure = false)
     {
+        // RFC 5630 §3.1.3: sips: means TLS on every hop, so it needs no transport parameter (TLS is TCP underneath);
+        // a sip: dialog set up over TLS keeps transport=tls so in-dialog requests come back over TLS.
+        if (secure && protocol == SipProtocol.Tls)
+            return new NameAddress(SipUri.Create("sips", null, HostText(local.Address), local.Port).WithParameter("lr", null)).ToString();
         var uri = SipUri.Create("sip", null, HostText(local.Address), local.Port);
         if (protocol != SipProtocol.Udp) uri = uri.WithParameter("transport", ProtocolName(protocol));
         return new NameAddress(uri.WithParameter("lr", null)).ToString();
     }
+
+    /// <summary>Transports that protect a sips: request (RFC 3261 §26.2.2; WSS per RFC 7118 §5).</summary>
+    public static bool IsSecure(SipProtocol protocol) => protocol is SipProtocol.Tls or SipProtocol.Wss;
 
     /// <summary>
     /// The loop-detection part of our branch (§16.6 step 8): a hash of what decides where the request goes — the

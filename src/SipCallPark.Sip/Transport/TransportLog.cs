@@ -64,6 +64,21 @@ internal static partial class TransportLog
     [LoggerMessage(1123, LogLevel.Warning, "Closed TCP connection {ConnectionId} with {Remote}: a write did not complete within {Timeout} (the peer stopped reading)")]
     public static partial void TcpWriteTimedOut(this ILogger logger, long connectionId, SipEndPoint remote, TimeSpan timeout);
 
+    [LoggerMessage(1124, LogLevel.Warning, "TLS handshake with {Remote} ({Direction}) failed: {Reason}")]
+    public static partial void TlsHandshakeFailed(this ILogger logger, IPEndPoint remote, string direction, string reason);
+
+    [LoggerMessage(1128, LogLevel.Warning, "Left out {Count} lines about failed TLS handshakes: more than {PerSecond} a second")]
+    public static partial void TlsFailureLinesSuppressed(this ILogger logger, long count, int perSecond);
+
+    [LoggerMessage(1125, LogLevel.Warning, "Refused TLS connection with {Remote}: {Max} handshakes already in progress")]
+    public static partial void TlsHandshakeLimitReached(this ILogger logger, IPEndPoint remote, int max);
+
+    [LoggerMessage(1126, LogLevel.Debug, "TLS connection with {Remote} ({Direction}) uses {Protocol} {Cipher}")]
+    public static partial void TlsHandshakeDone(this ILogger logger, IPEndPoint remote, string direction, System.Security.Authentication.SslProtocols protocol, System.Net.Security.TlsCipherSuite cipher);
+
+    [LoggerMessage(1127, LogLevel.Debug, "Connection {ConnectionId} with {Remote} also serves {Alias} (RFC 5923 alias)")]
+    public static partial void ConnectionAliasAdded(this ILogger logger, long connectionId, SipEndPoint remote, IPEndPoint alias);
+
     [LoggerMessage(1140, LogLevel.Debug, "Dropped a STUN packet from {Remote} ({Size} bytes)")]
     public static partial void StunDropped(this ILogger logger, SipEndPoint remote, int size);
 

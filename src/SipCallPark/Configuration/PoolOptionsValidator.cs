@@ -126,6 +126,56 @@ internal sealed partial class PoolOptionsValidator : IValidateOptions<PoolOption
                 failures.Add($"{key}Transports:{i} lists {Show(transport)} a second time");
             }
         }
+
+        ValidateTls(sip, failures);
+    }
+
+    private static void ValidateTls(SipListenerOptions sip, List<string> failures)
+    {
+        const string key = Prefix + "Sip:";
+        if (sip.TlsPort is { } port && port is < 1 or > 65535)
+        {
+            failures.Add($"{key}TlsPort must be between 1 and 65535 (was {port})");
+        }
+
+        var tls = sip.Tls;
+        if (tls is null)
+        {
+            failures.Add($"{key}Tls must be a section with Certificate, KeyLogFile, HandshakeTimeout and MaxConcurrentHandshakes");
+            return;
+        }
+
+        if (tls.HandshakeTimeout <= TimeSpan.Zero || tls.HandshakeTimeout > TimeSpan.FromMinutes(5))
+        {
+            failures.Add($"{key}Tls:HandshakeTimeout must be between 00:00:00.001 and 00:05:00 (was {tls.HandshakeTimeout})");
+        }
+
+        if (tls.MaxConcurrentHandshakes is < 1 or > 100_000)
+        {
+            failures.Add($"{key}Tls:MaxConcurrentHandshakes must be between 1 and 100000 (was {tls.MaxConcurrentHandshakes})");
+        }
+
+        var certificate = tls.Certificate ?? new CertificateFileOptions();
+        if (string.IsNullOrWhiteSpace(certificate.Path) != string.IsNullOrWhiteSpace(certificate.KeyPath))
+        {
+            failures.Add($"{key}Tls:Certificate needs both Path (the PEM certificate) and KeyPath (its PEM key), or neither for a lab certificate (was Path {Show(certificate.Path)}, KeyPath {Show(certificate.KeyPath)})");
+        }
+
+        if (tls.KeyLogFile is not null && (string.IsNullOrWhiteSpace(tls.KeyLogFile) || tls.KeyLogFile.Contains('\0')))
+        {
+            failures.Add($"{key}Tls:KeyLogFile must be a file path; leave it out to write no key log (was {Show(tls.KeyLogFile)})");
+        }
+
+        if (!sip.Serves("tls")) return;
+        var effective = sip.EffectiveTlsPort();
+        if (sip.TlsPort is null && effective > 65535)
+        {
+            failures.Add($"{key}TlsPort must be set when {key}Port is 65535: the default, Port + 1, is no port (was nothing)");
+        }
+        else if (effective == sip.Port && sip.Serves("tcp"))
+        {
+            failures.Add($"{key}TlsPort must differ from {key}Port, which SIP over TCP already takes (was {effective})");
+        }
     }
 
     private static void ValidateAdmin(AdminApiOptions? admin, SipListenerOptions? sip, List<string> failures)
@@ -159,15 +209,15 @@ internal sealed partial class PoolOptionsValidator : IValidateOptions<PoolOption
             return;
         }
 
-        // An HTTP listener and a SIP/TCP listener cannot share a port on the same address.
+        // An HTTP listener and a SIP/TCP or SIP/TLS listener cannot share a port on the same address.
         if (sip is not null
-            && sip.Transports.Contains("tcp")
-            && url.Port == sip.Port
+            && ((sip.Transports.Contains("tcp") && url.Port == sip.Port) || (sip.Transports.Contains("tls") && url.Port == sip.EffectiveTlsPort()))
             && IPAddress.TryParse(url.IdnHost, out var adminAddress)
             && IPAddress.TryParse(sip.ListenAddress, out var sipAddress)
             && (adminAddress.Equals(sipAddress) || sipAddress.Equals(IPAddress.Any) || sipAddress.Equals(IPAddress.IPv6Any)))
         {
-            failures.Add($"{key} must not use port {url.Port}, which {Prefix}Sip:Port already takes for SIP over TCP (was {Show(admin.Url)})");
+            var taker = sip.Transports.Contains("tcp") && url.Port == sip.Port ? "Sip:Port already takes for SIP over TCP" : "Sip:TlsPort already takes for SIP over TLS";
+            failures.Add($"{key} must not use port {url.Port}, which {Prefix}{taker} (was {Show(admin.Url)})");
         }
     }
 

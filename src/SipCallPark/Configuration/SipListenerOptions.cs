@@ -6,8 +6,8 @@ internal sealed class SipListenerOptions
     /// <summary>The transports the pool serves when none are configured.</summary>
     public static readonly IReadOnlyList<string> DefaultTransports = ["udp", "tcp"];
 
-    /// <summary>The transports this build can serve; TLS and WebSocket come later.</summary>
-    public static readonly IReadOnlyList<string> SupportedTransports = ["udp", "tcp"];
+    /// <summary>The transports this build can serve.</summary>
+    public static readonly IReadOnlyList<string> SupportedTransports = ["udp", "tcp", "tls"];
 
     /// <summary>An IP address literal (no host names): the pool binds it and puts it in Via and Record-Route.</summary>
     public string ListenAddress { get; set; } = "127.0.0.1";
@@ -15,8 +15,22 @@ internal sealed class SipListenerOptions
     public int Port { get; set; } = 5060;
 
     /// <summary>
+    /// The SIP over TLS port when <see cref="Transports"/> lists <c>tls</c>. Absent means <see cref="Port"/> + 1: 5061 for
+    /// pool-a (5060) and 5063 for pool-b (5062), the pair RFC 3261 §26.2.2 gives SIP and SIPS.
+    /// </summary>
+    public int? TlsPort { get; set; }
+
+    /// <summary>
     /// Lower-case transport names from <see cref="SupportedTransports"/>. Empty (or absent) means
     /// <see cref="DefaultTransports"/>; the default is applied after binding, see <see cref="PoolOptions.ApplyDefaults"/>.
     /// </summary>
     public IReadOnlyList<string> Transports { get; set; } = [];
+
+    /// <summary>The TLS certificate and its limits: <c>Pool:Sip:Tls</c>.</summary>
+    public SipTlsOptions Tls { get; set; } = new();
+
+    /// <summary>The TLS port in effect: <see cref="TlsPort"/>, else <see cref="Port"/> + 1.</summary>
+    public int EffectiveTlsPort() => TlsPort ?? Port + 1;
+
+    public bool Serves(string transport) => Transports.Contains(transport);
 }
