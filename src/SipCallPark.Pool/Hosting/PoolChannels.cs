@@ -5,7 +5,7 @@ namespace SipCallPark.Pool.Hosting;
 
 /// <summary>
 /// Binds the channels a pool listens on: UDP and TCP sharing <see cref="PoolSettings.SipEndPoint"/>'s port, and TLS on
-/// <see cref="PoolSettings.TlsPort"/> at the same address (RFC 3261 §18, §26.2.2). UDP, when served, comes first:
+/// <see cref="PoolSettings.TlsPort"/>, WebSocket and secure WebSocket on theirs (RFC 7118), at the same address. UDP, when served, comes first:
 /// <see cref="PoolServer.SipEndPoint"/> is the first channel's address.
 /// </summary>
 internal static class PoolChannels
@@ -35,6 +35,19 @@ internal static class PoolChannels
                 var tls = settings.Tls ?? throw new InvalidOperationException("PoolSettings.Tls is required for the TLS transport");
                 var at = new System.Net.IPEndPoint(settings.SipEndPoint.Address, settings.TlsPort);
                 channels.Add(new TlsChannel(at, tls, settings.Transport, loggers.CreateLogger<TlsChannel>(), time));
+            }
+
+            if (settings.Transports.Contains(SipProtocol.Ws))
+            {
+                var at = new System.Net.IPEndPoint(settings.SipEndPoint.Address, settings.WebSocketPort);
+                channels.Add(new WebSocketChannel(at, null, settings.Transport, loggers.CreateLogger<WebSocketChannel>(), time));
+            }
+
+            if (settings.Transports.Contains(SipProtocol.Wss))
+            {
+                var tls = settings.Tls ?? throw new InvalidOperationException("PoolSettings.Tls is required for the WSS transport");
+                var at = new System.Net.IPEndPoint(settings.SipEndPoint.Address, settings.SecureWebSocketPort);
+                channels.Add(new WebSocketChannel(at, tls, settings.Transport, loggers.CreateLogger<WebSocketChannel>(), time));
             }
         }
         catch

@@ -31,6 +31,12 @@ public sealed class PoolSettings
     /// <summary>The certificate and handshake limits of the TLS channel; required when <see cref="Transports"/> holds TLS.</summary>
     public TlsOptions? Tls { get; init; }
 
+    /// <summary>The SIP over WebSocket port when <see cref="Transports"/> holds WS (0 = any free port).</summary>
+    public int WebSocketPort { get; init; }
+
+    /// <summary>The SIP over secure WebSocket port when <see cref="Transports"/> holds WSS (0 = any free port); uses <see cref="Tls"/>.</summary>
+    public int SecureWebSocketPort { get; init; }
+
     /// <summary>The SQLite file; null keeps state in memory only (tests).</summary>
     public string? DatabasePath { get; init; }
 

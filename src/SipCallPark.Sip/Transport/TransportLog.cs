@@ -79,6 +79,18 @@ internal static partial class TransportLog
     [LoggerMessage(1127, LogLevel.Debug, "Connection {ConnectionId} with {Remote} also serves {Alias} (RFC 5923 alias)")]
     public static partial void ConnectionAliasAdded(this ILogger logger, long connectionId, SipEndPoint remote, IPEndPoint alias);
 
+    [LoggerMessage(1131, LogLevel.Information, "Refused WebSocket upgrade from {Remote}: {Reason}")]
+    public static partial void WebSocketUpgradeRefused(this ILogger logger, SipEndPoint remote, string reason);
+
+    [LoggerMessage(1132, LogLevel.Debug, "WebSocket connection {ConnectionId} with {Remote} ended: {Reason}")]
+    public static partial void WebSocketClosed(this ILogger logger, long connectionId, SipEndPoint remote, string reason);
+
+    [LoggerMessage(1133, LogLevel.Warning, "Closed WebSocket connection {Remote}: message over {Cap} bytes")]
+    public static partial void WebSocketMessageTooLarge(this ILogger logger, SipEndPoint remote, int cap);
+
+    [LoggerMessage(1134, LogLevel.Warning, "No open WebSocket connection to {Remote}: a browser is only reached on its own connection")]
+    public static partial void WebSocketNoConnection(this ILogger logger, SipEndPoint remote);
+
     [LoggerMessage(1140, LogLevel.Debug, "Dropped a STUN packet from {Remote} ({Size} bytes)")]
     public static partial void StunDropped(this ILogger logger, SipEndPoint remote, int size);
 

@@ -166,15 +166,35 @@ internal sealed partial class PoolOptionsValidator : IValidateOptions<PoolOption
             failures.Add($"{key}Tls:KeyLogFile must be a file path; leave it out to write no key log (was {Show(tls.KeyLogFile)})");
         }
 
-        if (!sip.Serves("tls")) return;
-        var effective = sip.EffectiveTlsPort();
-        if (sip.TlsPort is null && effective > 65535)
+        // Every stream listener takes a TCP port of its own on the listen address.
+        var taken = new List<(string Key, int Port)>();
+        if (sip.Serves("tcp")) taken.Add(("Port", sip.Port));
+        foreach (var (transport, name, configured, effective, rule) in new (string, string, int?, int, string)[]
+                 {
+                     ("tls", "TlsPort", sip.TlsPort, sip.EffectiveTlsPort(), "Port + 1"),
+                     ("ws", "WebSocketPort", sip.WebSocketPort, sip.EffectiveWebSocketPort(), "Port + 3028"),
+                     ("wss", "SecureWebSocketPort", sip.SecureWebSocketPort, sip.EffectiveSecureWebSocketPort(), "Port + 3029"),
+                 })
         {
-            failures.Add($"{key}TlsPort must be set when {key}Port is 65535: the default, Port + 1, is no port (was nothing)");
-        }
-        else if (effective == sip.Port && sip.Serves("tcp"))
-        {
-            failures.Add($"{key}TlsPort must differ from {key}Port, which SIP over TCP already takes (was {effective})");
+            if (configured is { } value && value is < 1 or > 65535)
+            {
+                if (transport != "tls") failures.Add($"{key}{name} must be between 1 and 65535 (was {value})");
+                continue;
+            }
+            if (!sip.Serves(transport)) continue;
+            if (configured is null && effective > 65535)
+            {
+                failures.Add($"{key}{name} must be set when {key}Port is {sip.Port}: the default, {rule}, is no port (was nothing)");
+                continue;
+            }
+            if (taken.FirstOrDefault(t => t.Port == effective) is { Key: not null } clash)
+            {
+                failures.Add(clash.Key == "Port"
+                    ? $"{key}{name} must differ from {key}Port, which SIP over TCP already takes (was {effective})"
+                    : $"{key}{name} must differ from {key}{clash.Key} (was {effective})");
+                continue;
+            }
+            taken.Add((name, effective));
         }
     }
 
@@ -211,15 +231,23 @@ internal sealed partial class PoolOptionsValidator : IValidateOptions<PoolOption
 
         // An HTTP listener and a SIP/TCP or SIP/TLS listener cannot share a port on the same address.
         if (sip is not null
-            && ((sip.Transports.Contains("tcp") && url.Port == sip.Port) || (sip.Transports.Contains("tls") && url.Port == sip.EffectiveTlsPort()))
+            && StreamPortTaker(sip, url.Port) is not null
             && IPAddress.TryParse(url.IdnHost, out var adminAddress)
             && IPAddress.TryParse(sip.ListenAddress, out var sipAddress)
             && (adminAddress.Equals(sipAddress) || sipAddress.Equals(IPAddress.Any) || sipAddress.Equals(IPAddress.IPv6Any)))
         {
-            var taker = sip.Transports.Contains("tcp") && url.Port == sip.Port ? "Sip:Port already takes for SIP over TCP" : "Sip:TlsPort already takes for SIP over TLS";
+            var taker = StreamPortTaker(sip, url.Port);
             failures.Add($"{key} must not use port {url.Port}, which {Prefix}{taker} (was {Show(admin.Url)})");
         }
     }
+
+    /// <summary>Which SIP stream listener (TCP, TLS, WS, WSS) takes <paramref name="port"/>, as "Sip:Key already takes for …".</summary>
+    private static string? StreamPortTaker(SipListenerOptions sip, int port) =>
+        sip.Serves("tcp") && port == sip.Port ? "Sip:Port already takes for SIP over TCP"
+        : sip.Serves("tls") && port == sip.EffectiveTlsPort() ? "Sip:TlsPort already takes for SIP over TLS"
+        : sip.Serves("ws") && port == sip.EffectiveWebSocketPort() ? "Sip:WebSocketPort already takes for SIP over WebSocket"
+        : sip.Serves("wss") && port == sip.EffectiveSecureWebSocketPort() ? "Sip:SecureWebSocketPort already takes for SIP over secure WebSocket"
+        : null;
 
     private static string Show(string? value) => value is null ? "nothing" : $"'{value}'";
 

@@ -29,7 +29,7 @@ internal sealed partial class SipServerService(IOptions<PoolOptions> options, IL
         if (!string.Equals(topology.Domain, _pool.Domain, StringComparison.OrdinalIgnoreCase))
             throw new PoolConfigurationException($"Pool:Domain '{_pool.Domain}' differs from the topology's domain '{topology.Domain}'");
         var users = LabFiles.LoadUsers(Path.GetFullPath(_pool.UsersFile), topology);
-        var tls = _pool.Sip.Serves("tls") ? StartTls() : null;
+        var tls = _pool.Sip.NeedsCertificate ? StartTls() : null;
         var settings = new PoolSettings
         {
             Name = _pool.Name,
@@ -38,6 +38,8 @@ internal sealed partial class SipServerService(IOptions<PoolOptions> options, IL
             SipEndPoint = endpoint,
             Transports = _pool.Sip.Transports.Select(t => Enum.Parse<SipProtocol>(t, ignoreCase: true)).ToArray(),
             TlsPort = _pool.Sip.EffectiveTlsPort(),
+            WebSocketPort = _pool.Sip.EffectiveWebSocketPort(),
+            SecureWebSocketPort = _pool.Sip.EffectiveSecureWebSocketPort(),
             Tls = tls,
             DatabasePath = Path.Combine(Path.GetFullPath(_pool.DataDirectory), $"{_pool.Name}.db"),
             Digest = new DigestOptions { Realm = _pool.Domain, Algorithms = _pool.Auth.Algorithms.Select(a => DigestAlgorithm.Normalize(a)!).ToArray() },

@@ -70,7 +70,7 @@ internal sealed class LabPools : IAsyncDisposable
     /// <summary>The load shedding of both pools (the pool's defaults unless a test sets it).</summary>
     public Pool.RateLimiting.OverloadOptions Overload { get; private init; } = new();
 
-    /// <summary>Both pools also serve SIP over TLS (on a free port, with <see cref="LabTls.Certificate"/>).</summary>
+    /// <summary>Both pools also serve SIP over TLS, WS and WSS (on free ports, with <see cref="LabTls.Certificate"/>).</summary>
     public bool ServesTls { get; private init; }
 
     public PoolServer A { get; private set; } = null!;
@@ -191,7 +191,9 @@ internal sealed class LabPools : IAsyncDisposable
         TraceCapacity = TraceCapacity,
         RateLimit = RateLimit,
         Overload = Overload,
-        Transports = ServesTls ? [SipProtocol.Udp, SipProtocol.Tcp, SipProtocol.Tls] : [SipProtocol.Udp, SipProtocol.Tcp],
+        Transports = ServesTls
+            ? [SipProtocol.Udp, SipProtocol.Tcp, SipProtocol.Tls, SipProtocol.Ws, SipProtocol.Wss]
+            : [SipProtocol.Udp, SipProtocol.Tcp],
         Tls = ServesTls ? new TlsOptions { Certificate = LabTls.Certificate } : null,
     };
 

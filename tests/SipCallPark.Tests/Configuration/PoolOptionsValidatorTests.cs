@@ -65,7 +65,7 @@ public class PoolOptionsValidatorTests
     public void An_unknown_transport_is_rejected()
     {
         Assert.That(Failures(o => o.Sip.Transports = ["udp", "sctp"]),
-            Is.EqualTo(new[] { "Pool:Sip:Transports:1 must be one of udp, tcp, tls (was 'sctp')" }));
+            Is.EqualTo(new[] { "Pool:Sip:Transports:1 must be one of udp, tcp, tls, ws, wss (was 'sctp')" }));
     }
 
     [Test]
@@ -112,6 +112,42 @@ public class PoolOptionsValidatorTests
             o.Sip.Transports = ["udp", "tcp", "tls"];
             o.Admin.Url = "http://127.0.0.1:5061";
         }).Single(), Does.StartWith("Pool:Admin:Url must not use port 5061, which Pool:Sip:TlsPort already takes for SIP over TLS"));
+    }
+
+    [Test]
+    public void WebSocket_ports_default_to_8088_and_8089_for_pool_a_and_8090_and_8091_for_pool_b()
+    {
+        Assert.That(Failures(o => o.Sip.Transports = ["udp", "tcp", "tls", "ws", "wss"]), Is.Empty);
+        var a = new PoolOptions();
+        var b = new PoolOptions();
+        b.Sip.Port = 5062;
+        Assert.That((a.Sip.EffectiveWebSocketPort(), a.Sip.EffectiveSecureWebSocketPort()), Is.EqualTo((8088, 8089)));
+        Assert.That((b.Sip.EffectiveWebSocketPort(), b.Sip.EffectiveSecureWebSocketPort()), Is.EqualTo((8090, 8091)));
+    }
+
+    [Test]
+    public void Two_stream_transports_on_one_port_are_rejected()
+    {
+        Assert.That(Failures(o =>
+        {
+            o.Sip.Transports = ["udp", "tcp", "tls", "ws", "wss"];
+            o.Sip.WebSocketPort = 5061;
+            o.Sip.SecureWebSocketPort = 70000;
+        }), Is.EqualTo(new[]
+        {
+            "Pool:Sip:WebSocketPort must differ from Pool:Sip:TlsPort (was 5061)",
+            "Pool:Sip:SecureWebSocketPort must be between 1 and 65535 (was 70000)",
+        }));
+    }
+
+    [Test]
+    public void An_admin_url_on_the_WebSocket_port_is_rejected()
+    {
+        Assert.That(Failures(o =>
+        {
+            o.Sip.Transports = ["udp", "tcp", "ws"];
+            o.Admin.Url = "http://127.0.0.1:8088";
+        }).Single(), Does.StartWith("Pool:Admin:Url must not use port 8088, which Pool:Sip:WebSocketPort already takes"));
     }
 
     [Test]
