@@ -11,10 +11,8 @@ namespace SipCallPark.Sip.Transport;
 /// and later requests reuse them (§18.2.2, RFC 5923). Each connection frames messages by Content-Length.
 /// The listener is bound by the constructor, so <see cref="LocalEndPoint"/> is known before anything starts.
 /// </summary>
-public sealed class TcpChannel : ISipChannel, IConnectionLookup, IConnectionAliases
+public sealed partial class TcpChannel : ISipChannel, IConnectionLookup, IConnectionAliases
 {
-    /// <summary>RFC 5923 aliases one connection may carry; more are ignored (a peer cannot grow our tables).</summary>
-    internal const int MaxAliasesPerConnection = 4;
 
     private const int ListenBacklog = 512;
     private const int ErrorsBeforeBackOff = 10;
@@ -373,39 +371,6 @@ public sealed class TcpChannel : ISipChannel, IConnectionLookup, IConnectionAlia
         finally
         {
             Forget(connection);
-        }
-    }
-
-    /// <summary>
-    /// RFC 5923 §5: requests to <paramref name="sentBy"/> may go over connection <paramref name="connectionId"/>, whose
-    /// peer put <c>alias</c> in its Via. Only an address on the connection's own peer host is taken: a peer may name
-    /// its own listening port, never another host's (nobody can pull someone else's traffic onto their connection).
-    /// </summary>
-    void IConnectionAliases.AddAlias(long connectionId, IPEndPoint sentBy)
-    {
-        sentBy = sentBy.Unmapped();
-        if (!_byId.TryGetValue(connectionId, out TcpConnection? connection) || !connection.IsOpen
-            || !connection.Remote.Address.Address.Equals(sentBy.Address) || sentBy.Equals(connection.Remote.Address))
-        {
-            return;
-        }
-
-        List<IPEndPoint> aliases = _aliases.GetOrAdd(connectionId, _ => []);
-        lock (aliases)
-        {
-            if (aliases.Contains(sentBy) || aliases.Count >= MaxAliasesPerConnection)
-            {
-                return;
-            }
-
-            aliases.Add(sentBy);
-        }
-
-        _byRemote[sentBy] = connection;
-        _logger.ConnectionAliasAdded(connectionId, connection.Remote, sentBy);
-        if (!connection.IsOpen)
-        {
-            Forget(connection); // closed meanwhile: ForgetWhenClosedAsync may already have run
         }
     }
 
