@@ -102,21 +102,20 @@ internal sealed class WebSocketConnection
 
     private async Task ReadLoopAsync(Func<ReceivedFrame, ValueTask> onFrame)
     {
-        var buffer = new byte[Math.Min(_options.MaxMessageSize, 16 * 1024) + 1];
-        var message = new MemoryStream();
+        var reader = new WebSocketMessageReader(_webSocket, _options.MaxMessageSize);
         try
         {
             while (IsOpen)
             {
-                ValueWebSocketReceiveResult result = await _webSocket.ReceiveAsync(buffer.AsMemory(), _cts.Token).ConfigureAwait(false);
-                if (result.MessageType == WebSocketMessageType.Close)
+                var (outcome, data) = await reader.ReadAsync(_cts.Token).ConfigureAwait(false);
+                if (outcome == WebSocketMessageReader.Outcome.Closed)
                 {
                     Close("the peer closed the WebSocket");
                     await CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "").ConfigureAwait(false);
                     break;
                 }
 
-                if (message.Length + result.Count > _options.MaxMessageSize)
+                if (outcome == WebSocketMessageReader.Outcome.TooLarge)
                 {
                     _logger.WebSocketMessageTooLarge(Remote, _options.MaxMessageSize);
                     Close($"message over {_options.MaxMessageSize} bytes");
@@ -124,10 +123,6 @@ internal sealed class WebSocketConnection
                     break;
                 }
 
-                message.Write(buffer, 0, result.Count);
-                if (!result.EndOfMessage) continue;
-                byte[] data = message.ToArray();
-                message.SetLength(0);
                 _idle.Change(_options.TcpIdleTimeout, Timeout.InfiniteTimeSpan);
                 if (data.Length == 0) continue; // an empty message carries no SIP
                 try
