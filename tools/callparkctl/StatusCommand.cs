@@ -75,6 +75,8 @@ internal static class StatusCommand
 
         Row("Domain", s => s.Domain);
         Row("SIP", s => string.Join("\n", s.SipEndpoints));
+        if (pools.Any(p => p.Status?.TlsCertificateSha256 is not null))
+            Row("TLS SHA-256", s => s.TlsCertificateSha256 ?? "-");
         Row("Started", s => Format.Time(s.StartedAt));
         Row("Uptime", s => Format.Duration(s.UptimeSeconds));
         Row("Registrations", s => s.Counts.Registrations.ToString());

@@ -2,10 +2,10 @@
 # Bounded AFL++ run over the SharpFuzz harness (tools/fuzz/SipCallPark.Fuzz), one afl-fuzz instance per target,
 # targets one after the other.
 #
-#   tools/fuzz/run.sh [--seconds N] [--target parser|framer|sdp]... [--timeout MS] [--out DIR]
+#   tools/fuzz/run.sh [--seconds N] [--target parser|framer|sdp|websocket]... [--timeout MS] [--out DIR]
 #
 #   --seconds N   fuzzing time per target (afl-fuzz -V), default 300
-#   --target T    parser, framer or sdp; repeat for several; default all three
+#   --target T    parser, framer, sdp or websocket; repeat for several; default all four
 #   --timeout MS  one input running longer than this is a hang (afl-fuzz -t), default 5000
 #   --out DIR     where runs and findings go, default artifacts/fuzz
 #
@@ -29,7 +29,7 @@ seconds=300
 timeout_ms=5000
 out="$root/artifacts/fuzz"
 targets=()
-all_targets=(parser framer sdp)
+all_targets=(parser framer sdp websocket)
 
 usage() { sed -n '4,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 

@@ -13,7 +13,11 @@ public sealed record PoolStatusDto(
     DateTimeOffset StartedAt,
     double UptimeSeconds,
     StatusCountsDto Counts,
-    IReadOnlyList<DrPhaseDto> Dr);
+    IReadOnlyList<DrPhaseDto> Dr)
+{
+    /// <summary>The SHA-256 fingerprint (<c>AB:CD:…</c>) of the certificate SIP over TLS presents; null without TLS.</summary>
+    public string? TlsCertificateSha256 { get; init; }
+}
 
 public sealed record StatusCountsDto(int Registrations, int Dialogs, int Transactions, int Parked);
 

@@ -15,7 +15,12 @@ internal sealed class PoolAdminBackend(PoolServer server) : IAdminBackend
         var counts = new StatusCountsDto(server.Bindings.All(now).Count, 0, server.Stack.Transactions.ActiveCount, server.Park.OrbitsInUse);
         var dr = settings.Topology.Pools
             .Select(p => new DrPhaseDto(p.Name, server.PhaseOf(p.Name).ToString(), p.Backup, server.HealthOf(p.Name), server.DrMachineOf(p.Name)?.Since)).ToArray();
-        return new PoolStatusDto(settings.Name, settings.Domain, endpoints, server.StartedAt, (now - server.StartedAt).TotalSeconds, counts, dr);
+        return new PoolStatusDto(settings.Name, settings.Domain, endpoints, server.StartedAt, (now - server.StartedAt).TotalSeconds, counts, dr)
+        {
+            TlsCertificateSha256 = settings.Tls?.Certificate is { } certificate
+                ? string.Join(':', certificate.GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA256).Select(b => b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture)))
+                : null,
+        };
     }
 
     public IReadOnlyList<RegistrationDto> Registrations()

@@ -160,21 +160,7 @@ public sealed class PoolServer : IAsyncDisposable
             bindings = new InMemoryBindingStore();
         }
 
-        var channels = new List<ISipChannel>();
-        if (settings.Transports.Contains(SipProtocol.Udp) && settings.Transports.Contains(SipProtocol.Tcp))
-        {
-            var (udp, tcp) = SipChannels.BindUdpAndTcp(settings.SipEndPoint, settings.Transport, loggers, time);
-            channels.Add(udp);
-            channels.Add(tcp);
-        }
-        else if (settings.Transports.Contains(SipProtocol.Udp))
-        {
-            channels.Add(new UdpChannel(settings.SipEndPoint, settings.Transport, loggers.CreateLogger<UdpChannel>(), time));
-        }
-        else
-        {
-            channels.Add(new TcpChannel(settings.SipEndPoint, settings.Transport, loggers.CreateLogger<TcpChannel>(), time));
-        }
+        var channels = PoolChannels.Bind(settings, loggers, time);
         var stack = await SipStack.StartAsync(channels, settings.Transactions, time, loggers, cancellationToken: cancellationToken).ConfigureAwait(false);
 
         var metrics = new SipMetrics();

@@ -28,6 +28,18 @@ public sealed class PoolSettings
     /// <summary>The <c>Server</c> header of the pool's own answers: null for <c>SipCallPark &lt;pool&gt;</c>, empty for none.</summary>
     public string? ServerHeader { get; init; }
 
+    /// <summary>The SIP over TLS port when <see cref="Transports"/> holds TLS (0 = any free port); same address as <see cref="SipEndPoint"/>.</summary>
+    public int TlsPort { get; init; }
+
+    /// <summary>The certificate and handshake limits of the TLS channel; required when <see cref="Transports"/> holds TLS.</summary>
+    public TlsOptions? Tls { get; init; }
+
+    /// <summary>The SIP over WebSocket port when <see cref="Transports"/> holds WS (0 = any free port).</summary>
+    public int WebSocketPort { get; init; }
+
+    /// <summary>The SIP over secure WebSocket port when <see cref="Transports"/> holds WSS (0 = any free port); uses <see cref="Tls"/>.</summary>
+    public int SecureWebSocketPort { get; init; }
+
     /// <summary>The SQLite file; null keeps state in memory only (tests).</summary>
     public string? DatabasePath { get; init; }
 

@@ -29,6 +29,11 @@ internal sealed class HoldMedia : IAsyncDisposable
     public long PacketsSent => _streamer?.PacketsSent ?? 0;
 
     /// <summary>Our offer to a party we are about to park: sendonly music from a fresh port, or inactive.</summary>
+    /// <summary>True for an offer whose media is DTLS-SRTP (<c>UDP/TLS/RTP/SAVPF</c>, RFC 5764), as browsers send.</summary>
+    public static bool IsWebRtcOffer(string? offer) =>
+        offer is not null && SessionDescription.TryParse(offer, out var sdp)
+        && sdp.Media.Any(m => m.Protocol.Contains("TLS/RTP", StringComparison.OrdinalIgnoreCase));
+
     public (string Sdp, MohStream? Stream) Offer()
     {
         var stream = _streamer?.OpenStream();

@@ -264,6 +264,9 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
         await ParkIncomingAsync(incoming, user).ConfigureAwait(false);
     }
 
+    /// <summary>The Warning text of the 488 a WebRTC offer (DTLS-SRTP media) to the park service gets.</summary>
+    public const string WebRtcRefusal = "parking WebRTC calls needs DTLS-SRTP (not supported yet)";
+
     private async Task ParkIncomingAsync(IncomingCall incoming, string user)
     {
         var request = incoming.Request;
@@ -271,6 +274,12 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
         if (incoming.ReferredBy is { } referredBy && ParkerInResiliencyMode(referredBy.Uri))
         {
             await incoming.RejectAsync(403, Warning(Proxy.ProxyRouter.ResiliencyParkRefusal)).ConfigureAwait(false);
+            return;
+        }
+        // Transport selection (issue 16): a browser's WebRTC offer needs DTLS-SRTP, which the music does not speak.
+        if (HoldMedia.IsWebRtcOffer(incoming.Offer))
+        {
+            await incoming.RejectAsync(488, Warning(WebRtcRefusal)).ConfigureAwait(false);
             return;
         }
         var claim = TakeOrbit(IsServiceName(user) ? null : user);

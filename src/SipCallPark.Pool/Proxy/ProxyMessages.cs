@@ -34,14 +34,20 @@ internal static class ProxyMessages
     /// transport only when it is not UDP, so that in-dialog requests come back over the transport the dialog was set
     /// up on, and the dialog's <see cref="RecordRouteToken"/> (when given) that lets them through.
     /// </summary>
-    public static string RecordRoute(SipProtocol protocol, IPEndPoint local, string? token = null)
+    public static string RecordRoute(SipProtocol protocol, IPEndPoint local, string? token = null, bool secure = false)
     {
-        var uri = SipUri.Create("sip", null, HostText(local.Address), local.Port);
-        if (protocol != SipProtocol.Udp) uri = uri.WithParameter("transport", ProtocolName(protocol));
+        // RFC 5630 §3.1.3: sips: means TLS on every hop, so it needs no transport parameter (TLS is TCP underneath);
+        // a sip: dialog set up over TLS keeps transport=tls so in-dialog requests come back over TLS.
+        var sips = secure && protocol == SipProtocol.Tls;
+        var uri = SipUri.Create(sips ? "sips" : "sip", null, HostText(local.Address), local.Port);
+        if (!sips && protocol != SipProtocol.Udp) uri = uri.WithParameter("transport", ProtocolName(protocol));
         uri = uri.WithParameter("lr", null);
         if (token is not null) uri = uri.WithParameter(RecordRouteToken.Parameter, token);
         return new NameAddress(uri).ToString();
     }
+
+    /// <summary>Transports that protect a sips: request (RFC 3261 §26.2.2; WSS per RFC 7118 §5).</summary>
+    public static bool IsSecure(SipProtocol protocol) => protocol is SipProtocol.Tls or SipProtocol.Wss;
 
     /// <summary>
     /// The loop-detection part of our branch (§16.6 step 8): a hash of what decides where the request goes — the

@@ -85,8 +85,18 @@ public sealed class StatefulProxy
 
         var loopHash = ProxyMessages.LoopHash(request, IsOurUri);
         var branches = new List<ProxyBranch>();
+        var insecureOnly = 0;
         foreach (var target in decision.Targets)
         {
+            // Transport selection (issue 16, RFC 3261 §26.2.2, RFC 5630 §3.1.3): a sips: request or target goes only
+            // over TLS; forwarding it over UDP or TCP would drop the protection its sender asked for.
+            if ((request.RequestUri.IsSecure || target.RequestUri.IsSecure) && !ProxyMessages.IsSecure(target.Destination.Protocol))
+            {
+                insecureOnly++;
+                _logger.LogInformation("Not forwarding {Method} {CallId} to {Destination}: a sips: request goes only over TLS",
+                    request.Method, request.CallId, target.Destination);
+                continue;
+            }
             if (_stack.Transport.ChannelFor(target.Destination.Protocol, target.Destination.Address.AddressFamily) is null)
             {
                 _logger.LogWarning("No {Protocol} channel to forward {Method} {CallId} to {Destination}", target.Destination.Protocol,
@@ -94,6 +104,13 @@ public sealed class StatefulProxy
                 continue;
             }
             branches.Add(new ProxyBranch(target, Copy(serverTransaction.Incoming, target, decision, loopHash), _stack.Time));
+        }
+        if (branches.Count == 0 && insecureOnly > 0)
+        {
+            var refused = SipResponse.CreateFor(request, 480, toTag: _stack.Ids.NewTag());
+            refused.Headers.Add(HeaderNames.Warning, $"399 {_self.Name} \"{request.RequestUri.AddressOfRecord} is reachable only over UDP or TCP, not over TLS as sips: requires\"");
+            await serverTransaction.SendResponseAsync(refused).ConfigureAwait(false);
+            return;
         }
         if (branches.Count == 0)
         {
@@ -217,9 +234,11 @@ public sealed class StatefulProxy
         {
             // docs/design.md §11: the token proves later in-dialog requests belong to a dialog set up through us.
             var token = _tokens.Mint(original.CallId, original.From.Tag);
-            var inbound = ProxyMessages.RecordRoute(incoming.Remote.Protocol, incoming.Local, token);
+            // §16.6 step 4: a sips: Request-URI gets a sips: Record-Route, so the dialog stays on TLS end to end.
+            var secure = original.RequestUri.IsSecure;
+            var inbound = ProxyMessages.RecordRoute(incoming.Remote.Protocol, incoming.Local, token, secure);
             var outLocal = _stack.Transport.ChannelFor(outbound.Protocol, outbound.Address.AddressFamily)!.LocalEndPoint;
-            var outgoing = ProxyMessages.RecordRoute(outbound.Protocol, outLocal, token);
+            var outgoing = ProxyMessages.RecordRoute(outbound.Protocol, outLocal, token, secure);
             // RFC 5658: leaving by another transport or interface, the UAC's side and the UAS's side each get theirs.
             copy.Headers.Prepend(HeaderNames.RecordRoute, inbound);
             if (outgoing != inbound) copy.Headers.Prepend(HeaderNames.RecordRoute, outgoing);

@@ -75,8 +75,10 @@ public sealed class SipMessageTransport : ISipMessageSender, IAsyncDisposable
     {
         var channel = ChannelFor(protocol, family) ?? throw new InvalidOperationException($"No {protocol} channel");
         var local = channel.LocalEndPoint;
-        return new ViaHeader(protocol.ToString(), HostText(local.Address), local.Port,
-            SipParameters.Empty.With("branch", branch).With("rport", null));
+        var parameters = SipParameters.Empty.With("branch", branch).With("rport", null);
+        // RFC 5923: over TLS the far end may send its requests to us back on this connection.
+        if (protocol == SipProtocol.Tls) parameters = parameters.With("alias", null);
+        return new ViaHeader(protocol.ToString(), HostText(local.Address), local.Port, parameters);
     }
 
     /// <summary>Our contact address on that transport: <c>sip:user@host:port;transport=tcp</c>.</summary>
@@ -217,7 +219,11 @@ public sealed class SipMessageTransport : ISipMessageSender, IAsyncDisposable
             if (parsed.Message is SipRequest request)
             {
                 rejection = SipMessageValidator.Validate(request);
-                if (rejection is null) StampReceived(request, frame.Remote.Address);
+                if (rejection is null)
+                {
+                    StampReceived(request, frame.Remote.Address);
+                    NoteAlias(channel, frame, request.TopVia!);
+                }
             }
             else if (parsed.Message is SipResponse response)
             {
@@ -314,6 +320,19 @@ public sealed class SipMessageTransport : ISipMessageSender, IAsyncDisposable
         if (ReferenceEquals(updated, via)) return;
         message.Headers.RemoveFirstValue(HeaderNames.Via);
         message.Headers.Prepend(HeaderNames.Via, updated.ToString());
+    }
+
+    /// <summary>
+    /// RFC 5923 §5: a Via with <c>alias</c> asks that requests to its sent-by reuse the connection it came on (a phone
+    /// whose Contact names its listening port still gets its calls on the connection it registered over). The channel
+    /// decides whether to honour it.
+    /// </summary>
+    private static void NoteAlias(ISipChannel channel, ReceivedFrame frame, ViaHeader via)
+    {
+        if (frame.ConnectionId == 0 || channel is not IConnectionAliases aliases || !via.Parameters.Contains("alias")) return;
+        if (!IPAddress.TryParse(via.Host.Trim('[', ']'), out var host)) return;
+        var port = via.Port ?? (frame.Protocol is SipProtocol.Tls or SipProtocol.Wss ? DefaultTlsPort : DefaultPort);
+        aliases.AddAlias(frame.ConnectionId, new IPEndPoint(host, port));
     }
 
     /// <summary>

@@ -11,8 +11,9 @@ namespace SipCallPark.Sip.Transport;
 /// and later requests reuse them (§18.2.2, RFC 5923). Each connection frames messages by Content-Length.
 /// The listener is bound by the constructor, so <see cref="LocalEndPoint"/> is known before anything starts.
 /// </summary>
-public sealed class TcpChannel : ISipChannel, IConnectionLookup
+public sealed partial class TcpChannel : ISipChannel, IConnectionLookup, IConnectionAliases
 {
+
     private const int ListenBacklog = 512;
     private const int ErrorsBeforeBackOff = 10;
     private static readonly TimeSpan ErrorBackOff = TimeSpan.FromMilliseconds(50);
@@ -25,6 +26,8 @@ public sealed class TcpChannel : ISipChannel, IConnectionLookup
     private readonly ConcurrentDictionary<long, TcpConnection> _byId = new();
     private readonly ConcurrentDictionary<IPEndPoint, TcpConnection> _byRemote = new();
     private readonly ConcurrentDictionary<IPEndPoint, Lazy<Task<TcpConnection?>>> _connecting = new();
+    private readonly ConcurrentDictionary<long, List<IPEndPoint>> _aliases = new();
+    private readonly TlsHandshaker? _tls;
     private CancellationTokenRegistration _stopRegistration;
     private Func<ReceivedFrame, ValueTask>? _onFrame;
     private Task _acceptLoop = Task.CompletedTask;
@@ -34,12 +37,19 @@ public sealed class TcpChannel : ISipChannel, IConnectionLookup
     private int _disposed;
 
     public TcpChannel(IPEndPoint localEndPoint, TransportOptions? options = null, ILogger? logger = null, TimeProvider? timeProvider = null)
+        : this(localEndPoint, options, logger, timeProvider, tls: null)
+    {
+    }
+
+    /// <summary>With <paramref name="tls"/>, every connection runs a TLS handshake before it carries SIP (see <see cref="TlsChannel"/>).</summary>
+    internal TcpChannel(IPEndPoint localEndPoint, TransportOptions? options, ILogger? logger, TimeProvider? timeProvider, TlsOptions? tls)
     {
         ArgumentNullException.ThrowIfNull(localEndPoint);
         _options = options ?? new TransportOptions();
         _options.Validate();
         _logger = logger ?? NullLogger.Instance;
         _timeProvider = timeProvider ?? TimeProvider.System;
+        _tls = tls is null ? null : new TlsHandshaker(tls, _timeProvider, _logger);
 
         _listener = new Socket(localEndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -56,7 +66,7 @@ public sealed class TcpChannel : ISipChannel, IConnectionLookup
         LocalEndPoint = (IPEndPoint)_listener.LocalEndPoint!;
     }
 
-    public SipProtocol Protocol => SipProtocol.Tcp;
+    public SipProtocol Protocol => _tls is null ? SipProtocol.Tcp : SipProtocol.Tls;
 
     public bool IsReliable => true;
 
@@ -65,13 +75,16 @@ public sealed class TcpChannel : ISipChannel, IConnectionLookup
     /// <summary>Connections currently open, inbound and outbound.</summary>
     internal int ConnectionCount => Volatile.Read(ref _connectionCount);
 
+    /// <summary>TLS handshakes running now (0 for plain TCP).</summary>
+    internal int HandshakesInProgress => _tls?.InProgress ?? 0;
+
     public Task StartAsync(Func<ReceivedFrame, ValueTask> onFrame, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(onFrame);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (Interlocked.Exchange(ref _started, 1) != 0)
         {
-            throw new InvalidOperationException("The TCP channel is already started.");
+            throw new InvalidOperationException($"The {Protocol} channel is already started.");
         }
 
         _onFrame = onFrame;
@@ -195,7 +208,15 @@ public sealed class TcpChannel : ISipChannel, IConnectionLookup
                 continue;
             }
 
-            Adopt(accepted, "inbound");
+            if (_tls is null)
+            {
+                Adopt(accepted, new NetworkStream(accepted, ownsSocket: false), "inbound");
+            }
+            else
+            {
+                // Handshakes run beside the accept loop, each under its own deadline, so a silent client delays nobody.
+                _ = SecureAndAdoptAsync(accepted, "inbound");
+            }
         }
     }
 
@@ -276,10 +297,12 @@ public sealed class TcpChannel : ISipChannel, IConnectionLookup
             return null;
         }
 
-        return Adopt(socket, "outbound");
+        return _tls is null
+            ? Adopt(socket, new NetworkStream(socket, ownsSocket: false), "outbound")
+            : await SecureAndAdoptAsync(socket, "outbound").ConfigureAwait(false);
     }
 
-    private TcpConnection? Adopt(Socket socket, string direction)
+    private async Task<TcpConnection?> SecureAndAdoptAsync(Socket socket, string direction)
     {
         IPEndPoint remote;
         try
@@ -288,12 +311,31 @@ public sealed class TcpChannel : ISipChannel, IConnectionLookup
         }
         catch (SocketException)
         {
+            socket.Dispose();
+            return null;
+        }
+
+        var ssl = await _tls!.AuthenticateAsync(socket, remote, direction == "inbound", _lifetime.Token).ConfigureAwait(false);
+        return ssl is null ? null : Adopt(socket, ssl, direction);
+    }
+
+    private TcpConnection? Adopt(Socket socket, Stream stream, string direction)
+    {
+        IPEndPoint remote;
+        try
+        {
+            remote = ((IPEndPoint)socket.RemoteEndPoint!).Unmapped();
+        }
+        catch (SocketException)
+        {
+            stream.Dispose();
             socket.Dispose(); // reset before we got to it
             return null;
         }
 
         if (_lifetime.IsCancellationRequested)
         {
+            stream.Dispose();
             socket.Dispose();
             return null;
         }
@@ -302,14 +344,15 @@ public sealed class TcpChannel : ISipChannel, IConnectionLookup
         {
             Interlocked.Decrement(ref _connectionCount);
             _logger.TcpConnectionLimitReached(remote, _options.MaxTcpConnections);
+            stream.Dispose();
             socket.Dispose();
             return null;
         }
 
         socket.NoDelay = true;
         long id = Interlocked.Increment(ref _lastConnectionId);
-        var connection = new TcpConnection(id, socket, new NetworkStream(socket, ownsSocket: false),
-            new SipEndPoint(SipProtocol.Tcp, remote), _options, _timeProvider, _logger, _lifetime.Token);
+        var connection = new TcpConnection(id, socket, stream, new SipEndPoint(Protocol, remote), _options, _timeProvider, _logger,
+            _lifetime.Token);
         _byId[id] = connection;
         _byRemote[remote] = connection;
         _logger.TcpConnectionOpened(id, connection.Remote, direction);
@@ -333,8 +376,21 @@ public sealed class TcpChannel : ISipChannel, IConnectionLookup
 
     private void Forget(TcpConnection connection)
     {
-        _byId.TryRemove(connection.Id, out _);
+        if (_byId.TryRemove(connection.Id, out _))
+        {
+            Interlocked.Decrement(ref _connectionCount);
+        }
+
         _byRemote.TryRemove(new KeyValuePair<IPEndPoint, TcpConnection>(connection.Remote.Address, connection));
-        Interlocked.Decrement(ref _connectionCount);
+        if (_aliases.TryRemove(connection.Id, out List<IPEndPoint>? aliases))
+        {
+            lock (aliases)
+            {
+                foreach (IPEndPoint alias in aliases)
+                {
+                    _byRemote.TryRemove(new KeyValuePair<IPEndPoint, TcpConnection>(alias, connection));
+                }
+            }
+        }
     }
 }

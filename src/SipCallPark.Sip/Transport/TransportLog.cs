@@ -64,6 +64,33 @@ internal static partial class TransportLog
     [LoggerMessage(1123, LogLevel.Warning, "Closed TCP connection {ConnectionId} with {Remote}: a write did not complete within {Timeout} (the peer stopped reading)")]
     public static partial void TcpWriteTimedOut(this ILogger logger, long connectionId, SipEndPoint remote, TimeSpan timeout);
 
+    [LoggerMessage(1124, LogLevel.Warning, "TLS handshake with {Remote} ({Direction}) failed: {Reason}")]
+    public static partial void TlsHandshakeFailed(this ILogger logger, IPEndPoint remote, string direction, string reason);
+
+    [LoggerMessage(1128, LogLevel.Warning, "Left out {Count} lines about failed TLS handshakes: more than {PerSecond} a second")]
+    public static partial void TlsFailureLinesSuppressed(this ILogger logger, long count, int perSecond);
+
+    [LoggerMessage(1125, LogLevel.Warning, "Refused TLS connection with {Remote}: {Max} handshakes already in progress")]
+    public static partial void TlsHandshakeLimitReached(this ILogger logger, IPEndPoint remote, int max);
+
+    [LoggerMessage(1126, LogLevel.Debug, "TLS connection with {Remote} ({Direction}) uses {Protocol} {Cipher}")]
+    public static partial void TlsHandshakeDone(this ILogger logger, IPEndPoint remote, string direction, System.Security.Authentication.SslProtocols protocol, System.Net.Security.TlsCipherSuite cipher);
+
+    [LoggerMessage(1127, LogLevel.Debug, "Connection {ConnectionId} with {Remote} also serves {Alias} (RFC 5923 alias)")]
+    public static partial void ConnectionAliasAdded(this ILogger logger, long connectionId, SipEndPoint remote, IPEndPoint alias);
+
+    [LoggerMessage(1131, LogLevel.Information, "Refused WebSocket upgrade from {Remote}: {Reason}")]
+    public static partial void WebSocketUpgradeRefused(this ILogger logger, SipEndPoint remote, string reason);
+
+    [LoggerMessage(1132, LogLevel.Debug, "WebSocket connection {ConnectionId} with {Remote} ended: {Reason}")]
+    public static partial void WebSocketClosed(this ILogger logger, long connectionId, SipEndPoint remote, string reason);
+
+    [LoggerMessage(1133, LogLevel.Warning, "Closed WebSocket connection {Remote}: message over {Cap} bytes")]
+    public static partial void WebSocketMessageTooLarge(this ILogger logger, SipEndPoint remote, int cap);
+
+    [LoggerMessage(1134, LogLevel.Warning, "No open WebSocket connection to {Remote}: a browser is only reached on its own connection")]
+    public static partial void WebSocketNoConnection(this ILogger logger, SipEndPoint remote);
+
     [LoggerMessage(1140, LogLevel.Debug, "Dropped a STUN packet from {Remote} ({Size} bytes)")]
     public static partial void StunDropped(this ILogger logger, SipEndPoint remote, int size);
 

@@ -139,6 +139,76 @@ internal sealed partial class PoolOptionsValidator : IValidateOptions<PoolOption
                 failures.Add($"{key}Transports:{i} lists {Show(transport)} a second time");
             }
         }
+
+        ValidateTls(sip, failures);
+    }
+
+    private static void ValidateTls(SipListenerOptions sip, List<string> failures)
+    {
+        const string key = Prefix + "Sip:";
+        if (sip.TlsPort is { } port && port is < 1 or > 65535)
+        {
+            failures.Add($"{key}TlsPort must be between 1 and 65535 (was {port})");
+        }
+
+        var tls = sip.Tls;
+        if (tls is null)
+        {
+            failures.Add($"{key}Tls must be a section with Certificate, KeyLogFile, HandshakeTimeout and MaxConcurrentHandshakes");
+            return;
+        }
+
+        if (tls.HandshakeTimeout <= TimeSpan.Zero || tls.HandshakeTimeout > TimeSpan.FromMinutes(5))
+        {
+            failures.Add($"{key}Tls:HandshakeTimeout must be between 00:00:00.001 and 00:05:00 (was {tls.HandshakeTimeout})");
+        }
+
+        if (tls.MaxConcurrentHandshakes is < 1 or > 100_000)
+        {
+            failures.Add($"{key}Tls:MaxConcurrentHandshakes must be between 1 and 100000 (was {tls.MaxConcurrentHandshakes})");
+        }
+
+        var certificate = tls.Certificate ?? new CertificateFileOptions();
+        if (string.IsNullOrWhiteSpace(certificate.Path) != string.IsNullOrWhiteSpace(certificate.KeyPath))
+        {
+            failures.Add($"{key}Tls:Certificate needs both Path (the PEM certificate) and KeyPath (its PEM key), or neither for a lab certificate (was Path {Show(certificate.Path)}, KeyPath {Show(certificate.KeyPath)})");
+        }
+
+        if (tls.KeyLogFile is not null && (string.IsNullOrWhiteSpace(tls.KeyLogFile) || tls.KeyLogFile.Contains('\0')))
+        {
+            failures.Add($"{key}Tls:KeyLogFile must be a file path; leave it out to write no key log (was {Show(tls.KeyLogFile)})");
+        }
+
+        // Every stream listener takes a TCP port of its own on the listen address.
+        var taken = new List<(string Key, int Port)>();
+        if (sip.Serves("tcp")) taken.Add(("Port", sip.Port));
+        foreach (var (transport, name, configured, effective, rule) in new (string, string, int?, int, string)[]
+                 {
+                     ("tls", "TlsPort", sip.TlsPort, sip.EffectiveTlsPort(), "Port + 1"),
+                     ("ws", "WebSocketPort", sip.WebSocketPort, sip.EffectiveWebSocketPort(), "Port + 3028"),
+                     ("wss", "SecureWebSocketPort", sip.SecureWebSocketPort, sip.EffectiveSecureWebSocketPort(), "Port + 3029"),
+                 })
+        {
+            if (configured is { } value && value is < 1 or > 65535)
+            {
+                if (transport != "tls") failures.Add($"{key}{name} must be between 1 and 65535 (was {value})");
+                continue;
+            }
+            if (!sip.Serves(transport)) continue;
+            if (configured is null && effective > 65535)
+            {
+                failures.Add($"{key}{name} must be set when {key}Port is {sip.Port}: the default, {rule}, is no port (was nothing)");
+                continue;
+            }
+            if (taken.FirstOrDefault(t => t.Port == effective) is { Key: not null } clash)
+            {
+                failures.Add(clash.Key == "Port"
+                    ? $"{key}{name} must differ from {key}Port, which SIP over TCP already takes (was {effective})"
+                    : $"{key}{name} must differ from {key}{clash.Key} (was {effective})");
+                continue;
+            }
+            taken.Add((name, effective));
+        }
     }
 
     private static void ValidateAdmin(AdminApiOptions? admin, SipListenerOptions? sip, List<string> failures)
@@ -172,15 +242,15 @@ internal sealed partial class PoolOptionsValidator : IValidateOptions<PoolOption
             return;
         }
 
-        // An HTTP listener and a SIP/TCP listener cannot share a port on the same address.
+        // An HTTP listener and a SIP/TCP or SIP/TLS listener cannot share a port on the same address.
         if (sip is not null
-            && sip.Transports.Contains("tcp")
-            && url.Port == sip.Port
+            && StreamPortTaker(sip, url.Port) is not null
             && IPAddress.TryParse(url.IdnHost, out var adminAddress)
             && IPAddress.TryParse(sip.ListenAddress, out var sipAddress)
             && (adminAddress.Equals(sipAddress) || sipAddress.Equals(IPAddress.Any) || sipAddress.Equals(IPAddress.IPv6Any)))
         {
-            failures.Add($"{key} must not use port {url.Port}, which {Prefix}Sip:Port already takes for SIP over TCP (was {Show(admin.Url)})");
+            var taker = StreamPortTaker(sip, url.Port);
+            failures.Add($"{key} must not use port {url.Port}, which {Prefix}{taker} (was {Show(admin.Url)})");
         }
     }
 
@@ -208,6 +278,14 @@ internal sealed partial class PoolOptionsValidator : IValidateOptions<PoolOption
             failures.Add($"{key}AgentId and {key}Password need {key}Endpoint (or --hep ENDPOINT): there is no capture server to send them to");
         }
     }
+
+    /// <summary>Which SIP stream listener (TCP, TLS, WS, WSS) takes <paramref name="port"/>, as "Sip:Key already takes for …".</summary>
+    private static string? StreamPortTaker(SipListenerOptions sip, int port) =>
+        sip.Serves("tcp") && port == sip.Port ? "Sip:Port already takes for SIP over TCP"
+        : sip.Serves("tls") && port == sip.EffectiveTlsPort() ? "Sip:TlsPort already takes for SIP over TLS"
+        : sip.Serves("ws") && port == sip.EffectiveWebSocketPort() ? "Sip:WebSocketPort already takes for SIP over WebSocket"
+        : sip.Serves("wss") && port == sip.EffectiveSecureWebSocketPort() ? "Sip:SecureWebSocketPort already takes for SIP over secure WebSocket"
+        : null;
 
     private static string Show(string? value) => value is null ? "nothing" : $"'{value}'";
 

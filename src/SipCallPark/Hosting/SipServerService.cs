@@ -30,6 +30,7 @@ internal sealed partial class SipServerService(IOptions<PoolOptions> options, IL
         if (!string.Equals(topology.Domain, _pool.Domain, StringComparison.OrdinalIgnoreCase))
             throw new PoolConfigurationException($"Pool:Domain '{_pool.Domain}' differs from the topology's domain '{topology.Domain}'");
         var users = LabFiles.LoadUsers(Path.GetFullPath(_pool.UsersFile), topology);
+        var tls = _pool.Sip.NeedsCertificate ? StartTls() : null;
         var settings = new PoolSettings
         {
             Name = _pool.Name,
@@ -37,6 +38,10 @@ internal sealed partial class SipServerService(IOptions<PoolOptions> options, IL
             Users = users,
             SipEndPoint = endpoint,
             Transports = _pool.Sip.Transports.Select(t => Enum.Parse<SipProtocol>(t, ignoreCase: true)).ToArray(),
+            TlsPort = _pool.Sip.EffectiveTlsPort(),
+            WebSocketPort = _pool.Sip.EffectiveWebSocketPort(),
+            SecureWebSocketPort = _pool.Sip.EffectiveSecureWebSocketPort(),
+            Tls = tls,
             DatabasePath = Path.Combine(Path.GetFullPath(_pool.DataDirectory), $"{_pool.Name}.db"),
             Digest = new DigestOptions
             {
@@ -65,6 +70,42 @@ internal sealed partial class SipServerService(IOptions<PoolOptions> options, IL
         if (!_pool.Auth.RequireRegisterAuthentication) LogAuthOff();
         _server = await PoolServer.StartAsync(settings, loggers, TimeProvider.System, cancellationToken);
     }
+
+    /// <summary>
+    /// The TLS certificate (configured, or the lab one from the data directory) and, with <c>Pool:Sip:Tls:KeyLogFile</c>,
+    /// .NET's key log: the runtime writes SSLKEYLOGFILE-format secrets (OpenSSL, so Linux) only when the
+    /// <c>System.Net.EnableSslKeyLogging</c> switch is on and <c>SSLKEYLOGFILE</c> names the file when the first TLS
+    /// handshake of the process runs — both are process-wide, so they are set here, before any channel exists.
+    /// </summary>
+    private TlsOptions StartTls()
+    {
+        var certificate = LabCertificate.LoadOrCreate(_pool, TimeProvider.System);
+        if (certificate.Created) LogCertificateCreated(certificate.CertificateFile, certificate.Sha256Fingerprint);
+        else LogCertificate(certificate.CertificateFile, certificate.Sha256Fingerprint);
+        if (_pool.Sip.Tls.KeyLogFile is { } keyLog)
+        {
+            var path = Path.GetFullPath(keyLog);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            AppContext.SetSwitch("System.Net.EnableSslKeyLogging", true);
+            Environment.SetEnvironmentVariable("SSLKEYLOGFILE", path);
+            LogKeyLog(path);
+        }
+        return new TlsOptions
+        {
+            Certificate = certificate.Certificate,
+            HandshakeTimeout = _pool.Sip.Tls.HandshakeTimeout,
+            MaxConcurrentHandshakes = _pool.Sip.Tls.MaxConcurrentHandshakes,
+        };
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "TLS certificate {File} (made now, self-signed for the lab): SHA-256 {Fingerprint}")]
+    private partial void LogCertificateCreated(string file, string fingerprint);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "TLS certificate {File}: SHA-256 {Fingerprint}")]
+    private partial void LogCertificate(string file, string fingerprint);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "TLS secrets are written to {KeyLogFile} (Pool:Sip:Tls:KeyLogFile): whoever reads it can decrypt the pool's SIP over TLS; lab use only")]
+    private partial void LogKeyLog(string keyLogFile);
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {

@@ -61,7 +61,10 @@ internal sealed class LabPhone : IAsyncDisposable
         Func<ISipChannel, ISipChannel>? udpDecorator = null)
     {
         var (udp, tcp) = SipChannels.BindUdpAndTcp(new IPEndPoint(IPAddress.Loopback, 0), loggerFactory: loggers);
-        var stack = await SipStack.StartAsync([udpDecorator is null ? udp : udpDecorator(udp), tcp], loggers: loggers);
+        ISipChannel[] channels = pool.Protocol == SipProtocol.Tls
+            ? [udp, tcp, new TlsChannel(new IPEndPoint(IPAddress.Loopback, 0), new TlsOptions { Certificate = LabTls.Certificate })]
+            : [udpDecorator is null ? udp : udpDecorator(udp), tcp];
+        var stack = await SipStack.StartAsync(channels, loggers: loggers);
         var agent = new SipUserAgent(stack, new UserAgentOptions
         {
             Identity = NameAddress.Parse($"<sip:{user}@{LabPools.Domain}>"),

@@ -70,6 +70,9 @@ internal sealed class LabPools : IAsyncDisposable
     /// <summary>The load shedding of both pools (the pool's defaults unless a test sets it).</summary>
     public Pool.RateLimiting.OverloadOptions Overload { get; private init; } = new();
 
+    /// <summary>Both pools also serve SIP over TLS, WS and WSS (on free ports, with <see cref="LabTls.Certificate"/>).</summary>
+    public bool ServesTls { get; private init; }
+
     public PoolServer A { get; private set; } = null!;
 
     /// <summary>pool-b when the test started both pools; null otherwise (its address in the topology is then unused).</summary>
@@ -86,7 +89,7 @@ internal sealed class LabPools : IAsyncDisposable
     /// <param name="traceCapacity">See <see cref="TraceCapacity"/>.</param>
     public static async Task<LabPools> StartAsync(bool bothPools = false, TimeProvider? time = null, bool persistent = false, ParkOptions? park = null,
         string orbitsA = "7000-7099", bool replication = false, int traceCapacity = Pool.Tracing.LiveTrace.DefaultCapacity,
-        Pool.RateLimiting.RateLimitOptions? rateLimit = null, Pool.RateLimiting.OverloadOptions? overload = null)
+        Pool.RateLimiting.RateLimitOptions? rateLimit = null, Pool.RateLimiting.OverloadOptions? overload = null, bool tls = false)
     {
         var log = new TestLog();
         var databasePath = persistent ? Path.Combine(Path.GetTempPath(), $"callpark-it-{Guid.NewGuid():N}.db") : null;
@@ -101,6 +104,7 @@ internal sealed class LabPools : IAsyncDisposable
                 _databaseB = databaseB,
                 RateLimit = rateLimit ?? new Pool.RateLimiting.RateLimitOptions(),
                 Overload = overload ?? new Pool.RateLimiting.OverloadOptions(),
+                ServesTls = tls,
             };
             // The pool keeps its Record-Route key next to its database.
             if (databasePath is not null) lab._files.AddRange([databasePath, Path.ChangeExtension(databasePath, ".route-key")]);
@@ -188,6 +192,10 @@ internal sealed class LabPools : IAsyncDisposable
         TraceCapacity = TraceCapacity,
         RateLimit = RateLimit,
         Overload = Overload,
+        Transports = ServesTls
+            ? [SipProtocol.Udp, SipProtocol.Tcp, SipProtocol.Tls, SipProtocol.Ws, SipProtocol.Wss]
+            : [SipProtocol.Udp, SipProtocol.Tcp],
+        Tls = ServesTls ? new TlsOptions { Certificate = LabTls.Certificate } : null,
     };
 
     public Task<PoolServer> StartPoolAsync(string pool, string? databasePath) =>
@@ -216,7 +224,7 @@ internal sealed class LabPools : IAsyncDisposable
         bool withoutPassword = false, bool supportsReplaces = true, Func<ISipChannel, ISipChannel>? udpDecorator = null)
     {
         var phone = await LabPhone.StartAsync(user, withoutPassword ? null : password ?? Passwords[user],
-            new SipEndPoint(transport, pool.SipEndPoint), Log, supportsReplaces, udpDecorator);
+            new SipEndPoint(transport, LabTls.EndPointOf(pool, transport)), Log, supportsReplaces, udpDecorator);
         lock (_phones) _phones.Add(phone);
         return phone;
     }

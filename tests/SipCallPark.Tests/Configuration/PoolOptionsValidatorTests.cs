@@ -85,7 +85,111 @@ public class PoolOptionsValidatorTests
     public void An_unknown_transport_is_rejected()
     {
         Assert.That(Failures(o => o.Sip.Transports = ["udp", "sctp"]),
-            Is.EqualTo(new[] { "Pool:Sip:Transports:1 must be one of udp, tcp (was 'sctp')" }));
+            Is.EqualTo(new[] { "Pool:Sip:Transports:1 must be one of udp, tcp, tls, ws, wss (was 'sctp')" }));
+    }
+
+    [Test]
+    public void Tls_is_accepted_and_its_port_defaults_to_the_sip_port_plus_one()
+    {
+        Assert.That(Failures(o => o.Sip.Transports = ["udp", "tcp", "tls"]), Is.Empty);
+        var options = new PoolOptions();
+        options.Sip.Port = 5062;
+        Assert.That(options.Sip.EffectiveTlsPort(), Is.EqualTo(5063), "pool-b's SIP port 5062 gives TLS 5063");
+    }
+
+    [TestCase(0)]
+    [TestCase(65536)]
+    public void A_tls_port_outside_1_to_65535_is_rejected(int port)
+    {
+        Assert.That(Failures(o => o.Sip.TlsPort = port), Is.EqualTo(new[] { $"Pool:Sip:TlsPort must be between 1 and 65535 (was {port})" }));
+    }
+
+    [Test]
+    public void A_tls_port_equal_to_the_tcp_port_is_rejected()
+    {
+        Assert.That(Failures(o =>
+        {
+            o.Sip.Transports = ["udp", "tcp", "tls"];
+            o.Sip.TlsPort = 5060;
+        }).Single(), Does.StartWith("Pool:Sip:TlsPort must differ from Pool:Sip:Port"));
+    }
+
+    [Test]
+    public void Tls_on_sip_port_65535_needs_an_explicit_tls_port()
+    {
+        Assert.That(Failures(o =>
+        {
+            o.Sip.Transports = ["tls"];
+            o.Sip.Port = 65535;
+        }).Single(), Does.StartWith("Pool:Sip:TlsPort must be set when Pool:Sip:Port is 65535"));
+    }
+
+    [Test]
+    public void An_admin_url_on_the_tls_port_is_rejected()
+    {
+        Assert.That(Failures(o =>
+        {
+            o.Sip.Transports = ["udp", "tcp", "tls"];
+            o.Admin.Url = "http://127.0.0.1:5061";
+        }).Single(), Does.StartWith("Pool:Admin:Url must not use port 5061, which Pool:Sip:TlsPort already takes for SIP over TLS"));
+    }
+
+    [Test]
+    public void WebSocket_ports_default_to_8088_and_8089_for_pool_a_and_8090_and_8091_for_pool_b()
+    {
+        Assert.That(Failures(o => o.Sip.Transports = ["udp", "tcp", "tls", "ws", "wss"]), Is.Empty);
+        var a = new PoolOptions();
+        var b = new PoolOptions();
+        b.Sip.Port = 5062;
+        Assert.That((a.Sip.EffectiveWebSocketPort(), a.Sip.EffectiveSecureWebSocketPort()), Is.EqualTo((8088, 8089)));
+        Assert.That((b.Sip.EffectiveWebSocketPort(), b.Sip.EffectiveSecureWebSocketPort()), Is.EqualTo((8090, 8091)));
+    }
+
+    [Test]
+    public void Two_stream_transports_on_one_port_are_rejected()
+    {
+        Assert.That(Failures(o =>
+        {
+            o.Sip.Transports = ["udp", "tcp", "tls", "ws", "wss"];
+            o.Sip.WebSocketPort = 5061;
+            o.Sip.SecureWebSocketPort = 70000;
+        }), Is.EqualTo(new[]
+        {
+            "Pool:Sip:WebSocketPort must differ from Pool:Sip:TlsPort (was 5061)",
+            "Pool:Sip:SecureWebSocketPort must be between 1 and 65535 (was 70000)",
+        }));
+    }
+
+    [Test]
+    public void An_admin_url_on_the_WebSocket_port_is_rejected()
+    {
+        Assert.That(Failures(o =>
+        {
+            o.Sip.Transports = ["udp", "tcp", "ws"];
+            o.Admin.Url = "http://127.0.0.1:8088";
+        }).Single(), Does.StartWith("Pool:Admin:Url must not use port 8088, which Pool:Sip:WebSocketPort already takes"));
+    }
+
+    [Test]
+    public void A_certificate_without_its_key_is_rejected()
+    {
+        Assert.That(Failures(o => o.Sip.Tls.Certificate.Path = "pool.crt").Single(),
+            Does.StartWith("Pool:Sip:Tls:Certificate needs both Path (the PEM certificate) and KeyPath"));
+    }
+
+    [Test]
+    public void Tls_handshake_limits_out_of_range_are_rejected()
+    {
+        var failures = Failures(o =>
+        {
+            o.Sip.Tls.HandshakeTimeout = TimeSpan.Zero;
+            o.Sip.Tls.MaxConcurrentHandshakes = 0;
+            o.Sip.Tls.KeyLogFile = " ";
+        });
+        Assert.That(failures, Has.Count.EqualTo(3));
+        Assert.That(failures, Has.Some.StartWith("Pool:Sip:Tls:HandshakeTimeout"));
+        Assert.That(failures, Has.Some.StartWith("Pool:Sip:Tls:MaxConcurrentHandshakes"));
+        Assert.That(failures, Has.Some.StartWith("Pool:Sip:Tls:KeyLogFile"));
     }
 
     [Test]

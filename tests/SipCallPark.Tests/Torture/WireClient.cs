@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -6,7 +7,7 @@ using System.Text.RegularExpressions;
 namespace SipCallPark.Tests.Torture;
 
 /// <summary>
-/// One raw socket to the pool (a UDP socket or one TCP connection) that sends bytes as they are and collects every
+/// One raw socket to the pool (a UDP socket, one TCP connection, or one TLS connection) that sends bytes as they are and collects every
 /// response that comes back, by its status and CSeq. A fresh client per vector gives each vector its own source
 /// port, so the pool's log lines about it can be told apart.
 /// </summary>
@@ -20,9 +21,12 @@ internal sealed partial class WireClient : IAsyncDisposable
     private readonly Task _receiving;
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private WireClient(Socket socket, IPEndPoint pool, bool stream)
+    private readonly SslStream? _tls;
+
+    private WireClient(Socket socket, IPEndPoint pool, bool stream, SslStream? tls = null)
     {
         _socket = socket;
+        _tls = tls;
         _pool = pool;
         IsStream = stream;
         _receiving = stream ? ReceiveStreamAsync() : ReceiveDatagramsAsync();
@@ -35,9 +39,10 @@ internal sealed partial class WireClient : IAsyncDisposable
     /// <summary>Completes when the pool closes the TCP connection (never for UDP).</summary>
     public Task Closed => _closed.Task;
 
-    public static async Task<WireClient> ConnectAsync(bool tcp, IPEndPoint pool)
+    /// <param name="transport">udp, tcp or tls (a TLS connection trusting any certificate: the pool's lab one).</param>
+    public static async Task<WireClient> ConnectAsync(string transport, IPEndPoint pool)
     {
-        if (!tcp)
+        if (transport == "udp")
         {
             var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
             udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -45,12 +50,20 @@ internal sealed partial class WireClient : IAsyncDisposable
         }
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(pool);
-        return new WireClient(socket, pool, stream: true);
+        if (transport != "tls") return new WireClient(socket, pool, stream: true);
+        var tls = new SslStream(new NetworkStream(socket, ownsSocket: false));
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = "127.0.0.1",
+            RemoteCertificateValidationCallback = static (_, _, _, _) => true,
+        });
+        return new WireClient(socket, pool, stream: true, tls);
     }
 
     public async Task SendAsync(byte[] bytes)
     {
-        if (IsStream) await _socket.SendAsync(bytes, SocketFlags.None);
+        if (_tls is not null) await _tls.WriteAsync(bytes);
+        else if (IsStream) await _socket.SendAsync(bytes, SocketFlags.None);
         else await _socket.SendToAsync(bytes, SocketFlags.None, _pool);
     }
 
@@ -74,7 +87,7 @@ internal sealed partial class WireClient : IAsyncDisposable
     /// <summary>An OPTIONS to the pool's own address: answered 200 by a pool that still serves.</summary>
     public byte[] Ping(string callId)
     {
-        var transport = IsStream ? "TCP" : "UDP";
+        var transport = _tls is not null ? "TLS" : IsStream ? "TCP" : "UDP";
         var text = $"OPTIONS sip:{_pool} SIP/2.0\r\nVia: SIP/2.0/{transport} 127.0.0.1:{Local.Port};branch=z9hG4bK{callId};rport\r\n" +
                    $"Max-Forwards: 70\r\nFrom: <sip:torture@callpark.lab>;tag=tt\r\nTo: <sip:{_pool}>\r\nCall-ID: {callId}\r\n" +
                    "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
@@ -129,7 +142,9 @@ internal sealed partial class WireClient : IAsyncDisposable
         {
             while (!_stop.IsCancellationRequested)
             {
-                var read = await _socket.ReceiveAsync(buffer, SocketFlags.None, _stop.Token);
+                var read = _tls is not null
+                    ? await _tls.ReadAsync(buffer, _stop.Token)
+                    : await _socket.ReceiveAsync(buffer, SocketFlags.None, _stop.Token);
                 if (read == 0) break;
                 pending.Append(Encoding.Latin1.GetString(buffer, 0, read));
                 // The pool's responses here carry no body: each ends at its blank line.
@@ -140,7 +155,7 @@ internal sealed partial class WireClient : IAsyncDisposable
                 }
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException or IOException)
         {
             // Reset by the pool, or disposed.
         }
@@ -165,6 +180,7 @@ internal sealed partial class WireClient : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
+        if (_tls is not null) await _tls.DisposeAsync();
         _socket.Dispose();
         try
         {

@@ -62,14 +62,18 @@ public class WireTortureProcessTests
         Assert.That(Table.Keys, Is.EquivalentTo(AllVectors.Select(v => v.Name)));
     }
 
-    [TestCase(false, TestName = "Every_RFC_4475_vector_over_UDP_is_answered_as_the_table_says_the_pool_keeps_serving_and_logs_one_line_per_rejection")]
-    [TestCase(true, TestName = "Every_RFC_4475_vector_over_TCP_is_answered_as_the_table_says_the_pool_keeps_serving_and_logs_one_line_per_rejection")]
-    public async Task Vectors(bool tcp)
+    [TestCase("udp", TestName = "Every_RFC_4475_vector_over_UDP_is_answered_as_the_table_says_the_pool_keeps_serving_and_logs_one_line_per_rejection")]
+    [TestCase("tcp", TestName = "Every_RFC_4475_vector_over_TCP_is_answered_as_the_table_says_the_pool_keeps_serving_and_logs_one_line_per_rejection")]
+    [TestCase("tls", TestName = "Every_RFC_4475_vector_over_TLS_is_answered_as_over_TCP_the_pool_keeps_serving_and_logs_one_line_per_rejection")]
+    public async Task Vectors(string transport)
     {
         using var setup = new ParkPoolSetup();
-        using var pool = setup.Start();
+        // TLS frames exactly as TCP does, so the table's TCP column holds for it too.
+        var tcp = transport != "udp";
+        var tlsPort = SipCallPark.Lab.LoopbackPorts.FreeTcp();
+        using var pool = transport == "tls" ? setup.Start("--Pool:Sip:Transports:2=tls", $"--Pool:Sip:TlsPort={tlsPort}") : setup.Start();
         Assert.That(await pool.WaitUntilStartedAsync(TimeSpan.FromSeconds(60)), Is.True, pool.Output + pool.Error);
-        var transport = tcp ? "tcp" : "udp";
+        var target = transport == "tls" ? new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, tlsPort) : setup.SipEndPoint;
         var outcomes = new List<(string Name, string Expected, string Seen, string Endpoint)>();
         var pings = 0;
 
@@ -78,7 +82,7 @@ public class WireTortureProcessTests
         var sockets = new List<WireClient>();
         async Task<WireClient> OpenAsync()
         {
-            var socket = await WireClient.ConnectAsync(tcp, setup.SipEndPoint);
+            var socket = await WireClient.ConnectAsync(transport, target);
             sockets.Add(socket);
             return socket;
         }
@@ -118,7 +122,7 @@ public class WireTortureProcessTests
             {
                 var last = await OpenAsync();
                 var marker = $"{transport}:127.0.0.1:{last.Local.Port}";
-                var broken = Encoding.ASCII.GetBytes($"OPTIONS sip:{setup.SipEndPoint} SIP/2.0\r\nVia: SIP/2.0/{transport.ToUpperInvariant()} 127.0.0.1:{last.Local.Port};branch=z9hG4bKend\r\n" +
+                var broken = Encoding.ASCII.GetBytes($"OPTIONS sip:{target} SIP/2.0\r\nVia: SIP/2.0/{transport.ToUpperInvariant()} 127.0.0.1:{last.Local.Port};branch=z9hG4bKend\r\n" +
                                                      "Max-Forwards: 70\r\nTo: <sip:x@callpark.lab>\r\nCall-ID: end\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n");
                 await last.SendAsync(broken);
                 Assert.That((await last.WaitForAsync(r => r.CallId == "end", Bound))?.Status, Is.EqualTo(400), "a request without From");

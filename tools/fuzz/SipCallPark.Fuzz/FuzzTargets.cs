@@ -8,6 +8,7 @@ internal static class FuzzTargets
         ["parser"] = ParserTarget.Run,
         ["framer"] = FramerTarget.Run,
         ["sdp"] = SdpTarget.Run,
+        ["websocket"] = WebSocketTarget.Run,
     };
 
     public static IEnumerable<string> Names => Targets.Keys;

@@ -2,7 +2,7 @@ using SharpFuzz;
 using SipCallPark.Fuzz;
 
 // SipCallPark.Fuzz TARGET [FILE...]
-//   TARGET  parser | framer | sdp
+//   TARGET  parser | framer | sdp | websocket
 //   no FILE: under afl-fuzz, serves SharpFuzz's fork server (one input per run); outside afl-fuzz, runs once on stdin.
 //   FILE...: replays each file in this process and prints the first finding with its stack trace (exit 1), so a
 //            crash or hang from a run can be checked, minimised and turned into a regression test.
