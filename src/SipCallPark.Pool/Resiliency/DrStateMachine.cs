@@ -18,11 +18,14 @@ public sealed class DrStateMachine : IDisposable
     private readonly TimeProvider _time;
     private readonly Lock _lock = new();
     private ITimer? _phaseTimer;
-    private bool _poolHealthy = true;
+    private bool _poolHealthy;
 
-    public DrStateMachine(string pool, DrOptions options, TimeProvider time, DrPhase initial = DrPhase.Normal, DateTimeOffset? since = null)
+    /// <param name="poolHealthy">The monitor's verdict to start from (a pool restored out of Normal starts presumed down).</param>
+    public DrStateMachine(string pool, DrOptions options, TimeProvider time, DrPhase initial = DrPhase.Normal, DateTimeOffset? since = null,
+        bool poolHealthy = true)
     {
         Pool = pool;
+        _poolHealthy = poolHealthy;
         _options = options;
         _time = time;
         Phase = initial;
