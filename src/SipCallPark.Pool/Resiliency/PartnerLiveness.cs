@@ -2,9 +2,9 @@ namespace SipCallPark.Pool.Resiliency;
 
 /// <summary>
 /// The verdict on a partner pool judged on time without an answer (docs/design.md §7): the partner is down when no
-/// probe has been answered for <see cref="HealthMonitorOptions.DownAfter"/> although at least
-/// <see cref="MinUnansweredProbes"/> probes went out meanwhile (a pool that could not even send is in no position to
-/// blame its partner), and back after <see cref="HealthMonitorOptions.SuccessesToUp"/> answers in a row, where only a
+/// probe has been answered for <see cref="HealthMonitorOptions.DownAfter"/> while this pool kept probing: a probe went
+/// out at every interval of the silence but the first, and at least <see cref="MinUnansweredProbes"/> (a pool whose own
+/// timer fell behind, starved of CPU, is in no position to blame its partner), and back after <see cref="HealthMonitorOptions.SuccessesToUp"/> answers in a row, where only a
 /// probe sent after the first of those answers' probes and then given up (its transaction ended with no answer) breaks
 /// the row. Pure timing logic, no I/O: every call passes the time, so it is tested on any clock. Thread-safe.
 /// </summary>
@@ -14,6 +14,7 @@ public sealed class PartnerLiveness
     public const int MinUnansweredProbes = 3;
 
     private readonly HealthMonitorOptions _options;
+    private readonly int _requiredProbes;
     private readonly Lock _lock = new();
     private DateTimeOffset _silentSince;
     private int _unansweredProbes;
@@ -28,6 +29,7 @@ public sealed class PartnerLiveness
     public PartnerLiveness(HealthMonitorOptions options, DateTimeOffset now, bool presumedHealthy)
     {
         _options = options;
+        _requiredProbes = Math.Max(MinUnansweredProbes, (int)(options.DownAfter / options.Interval) - 1);
         IsHealthy = presumedHealthy;
         _silentSince = now;
     }
@@ -81,7 +83,7 @@ public sealed class PartnerLiveness
     {
         lock (_lock)
         {
-            if (!IsHealthy || now - _silentSince < _options.DownAfter || _unansweredProbes < MinUnansweredProbes) return false;
+            if (!IsHealthy || now - _silentSince < _options.DownAfter || _unansweredProbes < _requiredProbes) return false;
             IsHealthy = false;
             _streak = 0;
             return true;

@@ -11,7 +11,7 @@ namespace SipCallPark.Tests.Reliability;
 /// <summary>
 /// Issue 22 on two real pool processes with the shipped health settings (a probe every 200 ms, down after 1.4 s
 /// without an answer, back after 3 answers): 10 % of the UDP datagrams between the two pools' SIP ports are dropped
-/// in each direction by an nftables <c>numgen random</c> rule that the test installs and always removes (it matches
+/// in each direction by an nftables <c>numgen random</c> rule on input that the test installs and always removes (it matches
 /// only datagrams whose source and destination ports are both this test's pools, and expires by itself a few minutes
 /// later should the test host die). Neither pool may declare the other down while the link only loses datagrams;
 /// then a <c>kill -9</c> of pool-a must give pool-b's Outage and the BYE to the call parked on pool-a within 2 s.
@@ -89,9 +89,10 @@ public class PartnerHealthProcessTests
     }
 
     /// <summary>
-    /// An nftables table of this test's own: one output rule on loopback counting the UDP datagrams from either pool's
-    /// SIP port to the other's, one dropping <c>numgen random mod 100 &lt; percent</c> of them. Both expire at a fixed
-    /// time (<c>meta time</c>) and the table is deleted on dispose.
+    /// An nftables table of this test's own: one input rule on loopback counting the UDP datagrams from either pool's
+    /// SIP port to the other's, one dropping <c>numgen random mod 100 &lt; percent</c> of them. They drop on input, not
+    /// output: a datagram dropped on output fails the sender's send (EPERM), which no lossy link does. Both rules
+    /// expire at a fixed time (<c>meta time</c>) and the table is deleted on dispose.
     /// </summary>
     private sealed class NftLoss : IAsyncDisposable
     {
@@ -117,14 +118,14 @@ public class PartnerHealthProcessTests
             var loss = new NftLoss($"sipcallpark_health_{Environment.ProcessId}_{ports[0]}");
             var set = $"{{ {string.Join(", ", ports)} }}";
             var until = DateTime.Now.Add(expiresIn).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
-            var match = $"meta time < \"{until}\" oifname \"lo\" udp sport {set} udp dport {set}";
+            var match = $"meta time < \"{until}\" iifname \"lo\" udp sport {set} udp dport {set}";
             await NftAsync($"delete table inet {loss._table}"); // a leftover of a test host that died, if any
             foreach (var command in new[]
                      {
                          $"add table inet {loss._table}",
-                         $"add chain inet {loss._table} out {{ type filter hook output priority 0; policy accept; }}",
-                         $"add rule inet {loss._table} out {match} counter comment \"all\"",
-                         $"add rule inet {loss._table} out {match} numgen random mod 100 < {percent} counter drop comment \"lost\"",
+                         $"add chain inet {loss._table} in {{ type filter hook input priority 0; policy accept; }}",
+                         $"add rule inet {loss._table} in {match} counter comment \"all\"",
+                         $"add rule inet {loss._table} in {match} numgen random mod 100 < {percent} counter drop comment \"lost\"",
                      })
             {
                 var (code, _, error) = await NftAsync(command);
