@@ -24,6 +24,7 @@ public sealed class HealthMonitor : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private ITimer? _timer;
     private int _outstanding;
+    private DateTimeOffset? _lastTick;
 
     public HealthMonitor(string partner, HealthMonitorOptions options, Func<CancellationToken, Task<bool>> probe, TimeProvider time, ILogger logger,
         bool presumedHealthy = true)
@@ -58,13 +59,22 @@ public sealed class HealthMonitor : IDisposable
     /// <summary>Starts ticking: a probe now and one every interval.</summary>
     public void Start() => _timer ??= _time.CreateTimer(_ => Tick(), null, TimeSpan.Zero, _options.Interval);
 
-    /// <summary>One tick: judge the silence so far, then send the next probe.</summary>
+    /// <summary>
+    /// One tick: judge the silence so far, then send the next probe. A tick that comes more than 1.5 intervals after
+    /// the previous one shows this pool itself was starved (CPU, a pause): answers may be waiting unread in its socket,
+    /// so it sends its probe and judges only at the next tick.
+    /// </summary>
     public void Tick()
     {
         if (_stop.IsCancellationRequested) return;
+        var now = _time.GetUtcNow();
+        var gap = now - _lastTick;
+        var behind = gap > _options.Interval * 1.5;
+        _lastTick = now;
+        if (behind) _logger.LogDebug("Health tick for {Partner} came {Gap:0} ms after the previous one: no verdict on this one", Partner, gap!.Value.TotalMilliseconds);
         lock (_verdict)
         {
-            if (_liveness.Check(_time.GetUtcNow()))
+            if (!behind && _liveness.Check(now))
             {
                 _logger.LogError("Partner pool {Partner} is down: no answer for {Silence:0} ms ({Count} probes unanswered)",
                     Partner, _liveness.SilentFor(_time.GetUtcNow()).TotalMilliseconds, _liveness.UnansweredProbes);

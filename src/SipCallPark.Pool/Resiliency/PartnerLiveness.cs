@@ -3,8 +3,9 @@ namespace SipCallPark.Pool.Resiliency;
 /// <summary>
 /// The verdict on a partner pool judged on time without an answer (docs/design.md §7): the partner is down when no
 /// probe has been answered for <see cref="HealthMonitorOptions.DownAfter"/> while this pool kept probing: a probe went
-/// out at every interval of the silence but the first, and at least <see cref="MinUnansweredProbes"/> (a pool whose own
-/// timer fell behind, starved of CPU, is in no position to blame its partner), and back after <see cref="HealthMonitorOptions.SuccessesToUp"/> answers in a row, where only a
+/// out at every interval of the first <c>DownAfter</c> but the first, and at three in four intervals of a longer
+/// silence, and at least <see cref="MinUnansweredProbes"/> (a pool whose own timer fell behind, starved of CPU, is in
+/// no position to blame its partner), and back after <see cref="HealthMonitorOptions.SuccessesToUp"/> answers in a row, where only a
 /// probe sent after the first of those answers' probes and then given up (its transaction ended with no answer) breaks
 /// the row. Pure timing logic, no I/O: every call passes the time, so it is tested on any clock. Thread-safe.
 /// </summary>
@@ -83,7 +84,12 @@ public sealed class PartnerLiveness
     {
         lock (_lock)
         {
-            if (!IsHealthy || now - _silentSince < _options.DownAfter || _unansweredProbes < _requiredProbes) return false;
+            var silence = now - _silentSince;
+            if (!IsHealthy || silence < _options.DownAfter) return false;
+            // Probes must have kept going out over the whole silence (three in four intervals at least): a pool that
+            // sent few was itself starved, and its partner's answers may be waiting unread in its socket.
+            var required = Math.Max(_requiredProbes, (int)(silence / _options.Interval * 0.75) - 1);
+            if (_unansweredProbes < required) return false;
             IsHealthy = false;
             _streak = 0;
             return true;

@@ -103,6 +103,24 @@ public class HealthMonitorTests
     }
 
     [Test]
+    public void A_tick_that_comes_late_because_this_pool_was_starved_gives_no_verdict_the_next_one_does()
+    {
+        using var monitor = new HealthMonitor("pool-b", new HealthMonitorOptions(), _ => FakeProbe(null), _time, NullLogger.Instance);
+        monitor.HealthChanged += up => _changes.Add((up, _time.GetUtcNow()));
+        for (var i = 0; i < 7; i++)
+        {
+            monitor.Tick();
+            _time.Advance(Tick);
+        }
+        _time.Advance(TimeSpan.FromSeconds(1)); // this pool's timer was starved: its answers may be waiting unread
+        monitor.Tick();
+        Assert.That(_changes, Is.Empty);
+        _time.Advance(Tick);
+        monitor.Tick();
+        Assert.That(_changes.Select(c => c.Up), Is.EqualTo(new[] { false }));
+    }
+
+    [Test]
     public void A_partner_presumed_down_is_reported_up_after_three_answers()
     {
         using var monitor = Start(() => TimeSpan.FromMilliseconds(1), presumedHealthy: false);

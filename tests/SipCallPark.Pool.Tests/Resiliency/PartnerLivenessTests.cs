@@ -55,6 +55,16 @@ public class PartnerLivenessTests
     }
 
     [Test]
+    public void A_long_silence_over_which_this_pool_sent_a_probe_only_every_other_interval_is_not_blamed_on_the_partner()
+    {
+        var liveness = new PartnerLiveness(Options, T0, presumedHealthy: true);
+        SendProbes(liveness, 6); // 2.5 s at one every 200 ms would be 11: this pool was starved most of the time
+        Assert.That(liveness.Check(At(2500)), Is.False);
+        SendProbes(liveness, 2);
+        Assert.That(liveness.Check(At(2600)), Is.True);
+    }
+
+    [Test]
     public void A_partner_found_down_is_back_after_SuccessesToUp_answers_and_not_before()
     {
         var liveness = new PartnerLiveness(Options, T0, presumedHealthy: true);
