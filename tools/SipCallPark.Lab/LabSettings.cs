@@ -19,9 +19,8 @@ internal sealed record LabSettings
 
     public TimeSpan HealthInterval { get; init; } = TimeSpan.FromMilliseconds(200);
 
-    public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromMilliseconds(150);
-
-    public int FailuresToDown { get; init; } = 3;
+    /// <summary>Pool:Health:DownAfter, the shipped default: the partner is down after this long without an answer.</summary>
+    public TimeSpan DownAfter { get; init; } = TimeSpan.FromMilliseconds(1400);
 
     public int SuccessesToUp { get; init; } = 2;
 

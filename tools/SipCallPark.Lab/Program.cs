@@ -55,8 +55,8 @@ internal static class Program
         if (cells.Count == 0) cells.AddRange(SeedCell.All);
 
         Console.WriteLine($"Seed table (DESIGN §6) on two pool processes ({settings.PoolDll}); pool-a is killed with SIGKILL for the outage.");
-        Console.WriteLine($"Health probes every {settings.HealthInterval.TotalMilliseconds:0} ms (timeout {settings.ProbeTimeout.TotalMilliseconds:0} ms, " +
-                          $"down after {settings.FailuresToDown}, up after {settings.SuccessesToUp}); failover {settings.FailoverDuration.TotalSeconds:0.#} s, " +
+        Console.WriteLine($"Health probes every {settings.HealthInterval.TotalMilliseconds:0} ms (down after {settings.DownAfter.TotalMilliseconds:0} ms " +
+                          $"without an answer, up after {settings.SuccessesToUp}); failover {settings.FailoverDuration.TotalSeconds:0.#} s, " +
                           $"failback {settings.FailbackDuration.TotalSeconds:0.#} s.");
         Console.WriteLine();
         Console.WriteLine(SeedTableReport.Header);

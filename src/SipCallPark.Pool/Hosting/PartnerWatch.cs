@@ -22,8 +22,7 @@ internal sealed class PartnerWatch : IAsyncDisposable
     private readonly PoolDefinition _partner;
     private readonly string _self;
     private readonly string _domain;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
+    private readonly PartnerTracking _tracking;
 
     public const string PhaseHeader = "X-DR-Phase";
 
@@ -42,19 +41,18 @@ internal sealed class PartnerWatch : IAsyncDisposable
         _time = time;
         _logger = loggers.CreateLogger<PartnerWatch>();
         var stored = phases.Load(partner.Name);
-        Machine = new DrStateMachine(partner.Name, dr, time, stored?.Phase ?? DrPhase.Normal, stored?.Since);
+        _tracking = new PartnerTracking(partner.Name, dr, health, ProbeAsync, stored, time, loggers.CreateLogger<HealthMonitor>());
         if (stored is { Phase: not DrPhase.Normal })
-            _logger.LogWarning("DR phase of {PartnerPool} restored from the state store: {Phase} since {Since:O}", partner.Name, stored.Phase, stored.Since);
+            _logger.LogWarning("DR phase of {PartnerPool} restored from the state store: {Phase} since {Since:O}; it counts as down until it answers",
+                partner.Name, stored.Phase, stored.Since);
         OwnPhase = phases.Load(self)?.Phase ?? DrPhase.Normal;
-        Monitor = new HealthMonitor(partner.Name, health, ProbeAsync, time, loggers.CreateLogger<HealthMonitor>());
-        Monitor.HealthChanged += Machine.ReportHealth;
         Machine.Changed += t =>
         {
             _logger.LogWarning("DR phase of {PartnerPool}: {From} -> {To} ({Reason})", t.Pool, t.From, t.To, t.Reason);
             metrics.Increment("dr_transitions_total", "DR phase changes seen by this pool", ("pool", t.Pool), ("phase", t.To.ToString()));
             phases.Save(new StoredDrPhase(t.Pool, t.To, t.At));
         };
-        _loop = Task.Run(() => Monitor.RunAsync(_stop.Token));
+        _tracking.Start();
     }
 
     /// <summary>This pool's own phase as the partner (its backup) last reported it, or as stored before a restart.</summary>
@@ -76,17 +74,27 @@ internal sealed class PartnerWatch : IAsyncDisposable
         }
     }
 
-    public DrStateMachine Machine { get; }
+    public DrStateMachine Machine => _tracking.Machine;
 
-    public HealthMonitor Monitor { get; }
+    public HealthMonitor Monitor => _tracking.Monitor;
 
     public string Pool => _partner.Name;
 
-    /// <summary>One OPTIONS to the partner; any response means it is alive.</summary>
+    /// <summary>
+    /// One probe: an OPTIONS transaction to the partner over UDP, retransmitted by the transaction layer (Timer E) until
+    /// it is answered or Timer F ends it; its failure is the monitor's to report, so the transaction logs it at Debug.
+    /// </summary>
     private async Task<bool> ProbeAsync(CancellationToken cancellationToken)
     {
-        var target = IPEndPoint.Parse(_partner.Sip);
-        var destination = new SipEndPoint(SipProtocol.Udp, target);
+        var destination = new SipEndPoint(SipProtocol.Udp, IPEndPoint.Parse(_partner.Sip));
+        var transaction = await _stack.Transactions.SendRequestAsync(BuildProbe(), destination, LogLevel.Debug).ConfigureAwait(false);
+        var result = await transaction.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return result.Response is { } response && JudgeAnswer(response);
+    }
+
+    /// <summary>The OPTIONS a probe sends.</summary>
+    private SipRequest BuildProbe()
+    {
         var request = new SipRequest(SipMethods.Options, SipUri.Parse($"sip:{_partner.Sip}"));
         request.Headers.Add(HeaderNames.Via, _stack.Transport.CreateVia(SipProtocol.Udp, _stack.Ids.NewBranch()).ToString());
         request.Headers.Add(HeaderNames.MaxForwards, "70");
@@ -94,23 +102,19 @@ internal sealed class PartnerWatch : IAsyncDisposable
         request.Headers.Add(HeaderNames.To, $"<sip:{_partner.Sip}>");
         request.Headers.Add(HeaderNames.CallId, _stack.Ids.NewCallId(_self));
         request.Headers.Add(HeaderNames.CSeq, "1 OPTIONS");
-        var transaction = await _stack.Transactions.SendRequestAsync(request, destination).ConfigureAwait(false);
-        var result = await transaction.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
-        if (result.Response is { } response) LearnOwnPhase(response);
-        return result.Response is not null;
+        return request;
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Whether a final response to a probe shows the partner alive (any response does), learning this pool's phase from it.</summary>
+    private bool JudgeAnswer(SipResponse response)
     {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await _loop.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        Machine.Dispose();
-        _stop.Dispose();
+        LearnOwnPhase(response);
+        return true;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _tracking.Dispose();
+        return ValueTask.CompletedTask;
     }
 }

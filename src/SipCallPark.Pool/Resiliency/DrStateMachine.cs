@@ -18,11 +18,14 @@ public sealed class DrStateMachine : IDisposable
     private readonly TimeProvider _time;
     private readonly Lock _lock = new();
     private ITimer? _phaseTimer;
-    private bool _poolHealthy = true;
+    private bool _poolHealthy;
 
-    public DrStateMachine(string pool, DrOptions options, TimeProvider time, DrPhase initial = DrPhase.Normal, DateTimeOffset? since = null)
+    /// <param name="poolHealthy">The monitor's verdict to start from (a pool restored out of Normal starts presumed down).</param>
+    public DrStateMachine(string pool, DrOptions options, TimeProvider time, DrPhase initial = DrPhase.Normal, DateTimeOffset? since = null,
+        bool poolHealthy = true)
     {
         Pool = pool;
+        _poolHealthy = poolHealthy;
         _options = options;
         _time = time;
         Phase = initial;
@@ -124,14 +127,23 @@ public sealed class DrStateMachine : IDisposable
     private void CompletePhase(DrPhase phase)
     {
         DrTransition? transition = null;
+        DrTransition? outage = null;
         lock (_lock)
         {
             if (Phase != phase) return;
             transition = phase == DrPhase.FailingOver
                 ? Move(DrPhase.FailedOver, "failover completed")
                 : Move(DrPhase.Normal, "failback completed");
+            // The pool went down while its users were moving home: the monitor said so already and will not say it
+            // again, so the outage starts now, as if it had been seen in Normal.
+            if (phase == DrPhase.FailingBack && !_poolHealthy)
+            {
+                outage = Move(DrPhase.Outage, "pool stopped answering during the failback");
+                if (_options.AutoFailoverAfter is { } after) ArmAutoFailover(after);
+            }
         }
         Raise(transition);
+        Raise(outage);
     }
 
     private DrTransition Move(DrPhase to, string reason)

@@ -47,7 +47,7 @@ public abstract class ClientTransaction : SipTransaction
     private protected ValueTask FailAsync(TransactionFailure failure, string? timer = null)
     {
         if (timer is not null) LogTimeout(timer);
-        else Logger.LogInformation("Transaction {Branch} {Method} {CallId}: transport error sending to {Destination}", Branch, Method, CallId, Destination);
+        else Logger.Log(Context.FailureLevel, "Transaction {Branch} {Method} {CallId}: transport error sending to {Destination}", Branch, Method, CallId, Destination);
         Complete(ClientTransactionResult.Failed(failure));
         return TerminateAsync();
     }

@@ -141,7 +141,7 @@ public abstract class SipTransaction
     }
 
     private protected void LogTimeout(string timer) =>
-        Logger.LogInformation("Transaction {Branch} {Method} {CallId} timed out (Timer {Timer}) in {State}", Branch, Method, CallId, timer, _state);
+        Logger.Log(Context.FailureLevel, "Transaction {Branch} {Method} {CallId} timed out (Timer {Timer}) in {State}", Branch, Method, CallId, timer, _state);
 
     private void Fired(TransactionTimer timer) => _ = FireAsync(timer);
 

@@ -43,14 +43,22 @@ public sealed class SipTransactionLayer
     /// carry a magic-cookie branch (<see cref="ISipIdGenerator.NewBranch"/>); an ACK has no transaction and is sent
     /// through <see cref="ISipMessageSender"/> directly.
     /// </summary>
-    public Task<ClientTransaction> SendRequestAsync(SipRequest request, SipEndPoint destination)
+    public Task<ClientTransaction> SendRequestAsync(SipRequest request, SipEndPoint destination) =>
+        SendRequestAsync(request, destination, LogLevel.Information);
+
+    /// <summary>
+    /// <see cref="SendRequestAsync(SipRequest, SipEndPoint)"/> for a routine request whose failure its TU judges and
+    /// reports itself (a health probe): the transaction logs its own timeout or transport error at
+    /// <paramref name="failureLevel"/> instead of Information.
+    /// </summary>
+    public Task<ClientTransaction> SendRequestAsync(SipRequest request, SipEndPoint destination, LogLevel failureLevel)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.Method == SipMethods.Ack)
             throw new ArgumentException("An ACK has no client transaction; send it with ISipMessageSender", nameof(request));
         if (request.TopVia is not { HasMagicCookie: true })
             throw new ArgumentException($"The top Via needs a branch starting with {ViaHeader.MagicCookie}", nameof(request));
-        return StartClientAsync(request, destination);
+        return StartClientAsync(request, destination, failureLevel == _context.FailureLevel ? _context : _context with { FailureLevel = failureLevel });
     }
 
     /// <summary><see cref="SendRequestAsync"/> for an INVITE, typed so that the caller can cancel it.</summary>
@@ -90,11 +98,13 @@ public sealed class SipTransactionLayer
         }
     }
 
-    private async Task<ClientTransaction> StartClientAsync(SipRequest request, SipEndPoint destination)
+    private Task<ClientTransaction> StartClientAsync(SipRequest request, SipEndPoint destination) => StartClientAsync(request, destination, _context);
+
+    private async Task<ClientTransaction> StartClientAsync(SipRequest request, SipEndPoint destination, TransactionContext context)
     {
         ClientTransaction transaction = request.IsInvite
-            ? new InviteClientTransaction(_context, request, destination, StartClientAsync, OnAdditionalSuccessAsync)
-            : new NonInviteClientTransaction(_context, request, destination);
+            ? new InviteClientTransaction(context, request, destination, StartClientAsync, OnAdditionalSuccessAsync)
+            : new NonInviteClientTransaction(context, request, destination);
         if (!_clients.TryAdd(transaction.Key, transaction))
             throw new InvalidOperationException($"A {request.Method} client transaction with branch {transaction.Branch} is already running");
         await transaction.StartAsync().ConfigureAwait(false);

@@ -186,7 +186,7 @@ internal sealed class LabPools : IAsyncDisposable
             : new ReplicationOptions { Enabled = false },
         Digest = new DigestOptions { Realm = Domain, Algorithms = [DigestAlgorithm.Md5] },
         // Fast probes and short DR phases, so an outage is seen in well under a second.
-        Health = new HealthMonitorOptions { Interval = TimeSpan.FromMilliseconds(100), ProbeTimeout = TimeSpan.FromMilliseconds(80) },
+        Health = new HealthMonitorOptions { Interval = TimeSpan.FromMilliseconds(100), DownAfter = TimeSpan.FromMilliseconds(500) },
         Dr = new DrOptions { FailoverDuration = TimeSpan.FromMilliseconds(500), FailbackDuration = TimeSpan.FromMilliseconds(500) },
         Park = Park,
         TraceCapacity = TraceCapacity,

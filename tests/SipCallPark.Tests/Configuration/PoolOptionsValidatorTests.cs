@@ -71,6 +71,20 @@ public class PoolOptionsValidatorTests
     }
 
     [Test]
+    public void The_removed_health_keys_refuse_the_start_naming_the_key_and_its_replacement()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(Failures(o => o.Health = new SipCallPark.Pool.Resiliency.HealthMonitorOptions { FailuresToDown = 3 }).Single(),
+                Does.StartWith("Pool:Health:FailuresToDown was removed").And.Contains("Pool:Health:DownAfter"));
+            Assert.That(Failures(o => o.Health = new SipCallPark.Pool.Resiliency.HealthMonitorOptions { ProbeTimeout = TimeSpan.FromMilliseconds(150) }).Single(),
+                Does.StartWith("Pool:Health:ProbeTimeout was removed"));
+            Assert.That(Failures(o => o.Health = new SipCallPark.Pool.Resiliency.HealthMonitorOptions { DownAfter = TimeSpan.FromMilliseconds(100) }).Single(),
+                Does.StartWith("Pool:Health:DownAfter must be at least 3 intervals"));
+        });
+    }
+
+    [Test]
     public void PcapIncludeRtp_without_a_pcap_file_is_rejected()
     {
         Assert.That(Failures(o => o.PcapIncludeRtp = true).Single(), Does.StartWith("Pool:PcapIncludeRtp needs Pool:PcapFile"));
