@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
 using SipCallPark.Pool.Metrics;
+using SipCallPark.Pool.Pairing;
 using SipCallPark.Pool.Resiliency;
 using SipCallPark.Pool.State;
 using SipCallPark.Pool.Topology;
@@ -15,6 +16,8 @@ namespace SipCallPark.Pool.Hosting;
 /// <see cref="DrStateMachine"/> its verdicts and the operator's commands drive, persisted in the state store so a
 /// restart resumes the phase. The partner's answers carry <c>X-DR-Phase</c>, the phases it drives; the one it gives
 /// this pool is how a pool that comes back learns that it was failed over (and must send its users to the backup).
+/// Probes are signed and only a signed answer of the partner is believed (docs/design.md §11 "Trust"): anyone else
+/// answering at its address shows that something answers, never what phase this pool is in.
 /// </summary>
 internal sealed class PartnerWatch : IAsyncDisposable
 {
@@ -25,15 +28,18 @@ internal sealed class PartnerWatch : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
-    public const string PhaseHeader = "X-DR-Phase";
+    public const string PhaseHeader = PartnerAuthenticator.DrPhaseHeader;
+
+    private readonly PartnerAuthenticator _authenticator;
 
     private readonly DrPhaseStore _phases;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
 
     public PartnerWatch(SipStack stack, string self, string domain, PoolDefinition partner, DrOptions dr, HealthMonitorOptions health,
-        SipMetrics metrics, DrPhaseStore phases, TimeProvider time, ILoggerFactory loggers)
+        SipMetrics metrics, DrPhaseStore phases, PartnerAuthenticator authenticator, IPoolLoad load, TimeProvider time, ILoggerFactory loggers)
     {
+        _authenticator = authenticator;
         _stack = stack;
         _self = self;
         _domain = domain;
@@ -46,7 +52,7 @@ internal sealed class PartnerWatch : IAsyncDisposable
         if (stored is { Phase: not DrPhase.Normal })
             _logger.LogWarning("DR phase of {PartnerPool} restored from the state store: {Phase} since {Since:O}", partner.Name, stored.Phase, stored.Since);
         OwnPhase = phases.Load(self)?.Phase ?? DrPhase.Normal;
-        Monitor = new HealthMonitor(partner.Name, health, ProbeAsync, time, loggers.CreateLogger<HealthMonitor>());
+        Monitor = new HealthMonitor(partner.Name, health, ProbeAsync, load, time, loggers.CreateLogger<HealthMonitor>());
         Monitor.HealthChanged += Machine.ReportHealth;
         Machine.Changed += t =>
         {
@@ -60,20 +66,23 @@ internal sealed class PartnerWatch : IAsyncDisposable
     /// <summary>This pool's own phase as the partner (its backup) last reported it, or as stored before a restart.</summary>
     public DrPhase OwnPhase { get; private set; }
 
-    /// <summary>Reads the partner's <c>X-DR-Phase</c> (<c>pool-a=FailedOver, pool-b=Normal</c>) for this pool's own phase.</summary>
+    /// <summary>Reads the partner's <c>X-DR-Phase</c> (<c>pool-a=FailedOver, pool-b=Normal</c>) for this pool's own
+    /// phase, believed only when the answer carries the partner's valid signature.</summary>
     private void LearnOwnPhase(SipResponse response)
     {
-        if (response.Headers.Get(PhaseHeader) is not { } header) return;
-        foreach (var item in header.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        var claim = response.Headers.Get(PhaseHeader);
+        var verdict = _authenticator.Verify(response, _partner.Name);
+        if (PartnerPhaseClaim.Believe(claim, _self, verdict) is not { } phase)
         {
-            var equals = item.IndexOf('=');
-            if (equals <= 0 || !string.Equals(item[..equals], _self, StringComparison.OrdinalIgnoreCase)) continue;
-            if (!Enum.TryParse<DrPhase>(item[(equals + 1)..], out var phase) || phase == OwnPhase) return;
-            _logger.LogWarning("{Partner} reports this pool ({Self}) as {Phase} (was {Previous})", _partner.Name, _self, phase, OwnPhase);
-            OwnPhase = phase;
-            _phases.Save(new StoredDrPhase(_self, phase, _time.GetUtcNow()));
+            if (claim is not null && verdict != PartnerVerdict.Valid && PartnerPhaseClaim.Read(claim, _self) is { } ignored && ignored != OwnPhase)
+                _logger.LogWarning("Ignored an answer at {Partner}'s address claiming this pool ({Self}) is {Phase}: its signature is {Verdict}",
+                    _partner.Name, _self, ignored, verdict);
             return;
         }
+        if (phase == OwnPhase) return;
+        _logger.LogWarning("{Partner} reports this pool ({Self}) as {Phase} (was {Previous})", _partner.Name, _self, phase, OwnPhase);
+        OwnPhase = phase;
+        _phases.Save(new StoredDrPhase(_self, phase, _time.GetUtcNow()));
     }
 
     public DrStateMachine Machine { get; }
@@ -94,6 +103,7 @@ internal sealed class PartnerWatch : IAsyncDisposable
         request.Headers.Add(HeaderNames.To, $"<sip:{_partner.Sip}>");
         request.Headers.Add(HeaderNames.CallId, _stack.Ids.NewCallId(_self));
         request.Headers.Add(HeaderNames.CSeq, "1 OPTIONS");
+        _authenticator.Sign(request);
         var transaction = await _stack.Transactions.SendRequestAsync(request, destination).ConfigureAwait(false);
         var result = await transaction.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
         if (result.Response is { } response) LearnOwnPhase(response);

@@ -62,6 +62,9 @@ public sealed class PoolServer : IAsyncDisposable
 
     internal ProxyRouter Router { get; private init; } = null!;
 
+    /// <summary>Signs what this pool sends its partner and checks what claims to come from it (docs/design.md §11).</summary>
+    internal Pairing.PartnerAuthenticator Partner { get; private init; } = null!;
+
     /// <summary>The live SIP trace the admin API's <c>GET /trace</c> subscribes to.</summary>
     internal LiveTrace Trace { get; private init; } = null!;
 
@@ -142,6 +145,13 @@ public sealed class PoolServer : IAsyncDisposable
         CancellationToken cancellationToken = default)
     {
         time ??= TimeProvider.System;
+        settings.Partner.Validate(Pairing.PartnerOptions.Section, settings.Topology);
+        var partnerAuth = new Pairing.PartnerAuthenticator(settings.Name, settings.Topology, settings.Partner, time,
+            loggers.CreateLogger<Pairing.PartnerAuthenticator>());
+        if (!partnerAuth.HasSecret && settings.Topology.Pools.Count > 1)
+            loggers.CreateLogger<PoolServer>().LogWarning(
+                "{Key} is not set: no request is taken for the partner pool's (calls between the pools are challenged, its DR phases are not believed, its replication is refused)",
+                Pairing.PartnerOptions.Section + ":Secret");
         StateDatabase? database = null;
         IBindingStore bindings;
         if (settings.DatabasePath is { } path)
@@ -186,7 +196,7 @@ public sealed class PoolServer : IAsyncDisposable
         var auth = new DigestAuthenticator(settings.Digest ?? new DigestOptions { Realm = settings.Domain }, users, time);
 
         var ownBindings = bindings;
-        var replication = StartReplication(settings, database, metrics, time, loggers);
+        var replication = StartReplication(settings, database, partnerAuth, metrics, time, loggers);
         bindings = replication.Track(bindings);
 
         PoolServer? server = null;
@@ -194,10 +204,10 @@ public sealed class PoolServer : IAsyncDisposable
         var registrar = new Registrar.Registrar(settings.Registrar, bindings, auth, users, stack.Ids,
             new PairedPoolPolicy(settings.Name, settings.Topology, Phase), settings.Domain, settings.Name, time,
             loggers.CreateLogger<Registrar.Registrar>(), self.IsMe);
-        var partnerRouting = new PartnerRouting(settings.Name, settings.Topology, Phase);
+        var partnerRouting = new PartnerRouting(settings.Name, settings.Topology, Phase, partnerAuth);
         var router = new ProxyRouter(self, settings.Topology, bindings, auth,
             new ParkAddressBook(settings.Name, settings.Park, pool => Phase(pool) != DrPhase.Normal), partnerRouting, time);
-        var proxy = new StatefulProxy(stack, self, loggers.CreateLogger<StatefulProxy>());
+        var proxy = new StatefulProxy(stack, self, loggers.CreateLogger<StatefulProxy>(), signer: partnerAuth);
         var dispatcher = new PoolDispatcher(stack, router, proxy, registrar, auth, self, loggers.CreateLogger<PoolDispatcher>())
         {
             RateLimiter = settings.RateLimit.Enabled
@@ -206,7 +216,7 @@ public sealed class PoolServer : IAsyncDisposable
             Overload = settings.Overload.Enabled
                 ? new RateLimiting.OverloadGuard(settings.Overload, time, loggers.CreateLogger<RateLimiting.OverloadGuard>())
                 : null,
-            IsFromPartner = partnerRouting.IsFromPartner,
+            Partner = partnerAuth,
         };
         stack.User = dispatcher;
 
@@ -218,6 +228,7 @@ public sealed class PoolServer : IAsyncDisposable
             _pcap = pcap,
             _sqliteBindings = ownBindings as SqliteBindingStore,
             _replication = replication,
+            Partner = partnerAuth,
         };
         server._sqliteJournal = server.StartPark(database, loggers);
         replication.Start();
@@ -227,7 +238,7 @@ public sealed class PoolServer : IAsyncDisposable
                                                                    && !string.Equals(p.Name, settings.Name, StringComparison.OrdinalIgnoreCase)))
         {
             var watch = new PartnerWatch(stack, settings.Name, settings.Domain, partner, settings.Dr, settings.Health, metrics,
-                new DrPhaseStore(database), time, loggers);
+                new DrPhaseStore(database), partnerAuth, (Resiliency.IPoolLoad?)dispatcher.Overload ?? new UnmeasuredLoad(), time, loggers);
             watch.Machine.Changed += server.OnPartnerPhaseChanged;
             server._partners.Add(watch);
         }
@@ -304,9 +315,9 @@ public sealed class PoolServer : IAsyncDisposable
     /// <see cref="PoolReplication.Track(IBindingStore)"/> / <see cref="PoolReplication.Track(IParkJournal)"/>, then
     /// calls <see cref="PoolReplication.Start"/> once both exist.
     /// </summary>
-    private static PoolReplication StartReplication(PoolSettings settings, StateDatabase? database, SipMetrics metrics, TimeProvider time,
-        ILoggerFactory loggers) =>
-        new(settings.Name, settings.Topology, settings.Replication, database, metrics, time, loggers);
+    private static PoolReplication StartReplication(PoolSettings settings, StateDatabase? database, Pairing.PartnerAuthenticator signer,
+        SipMetrics metrics, TimeProvider time, ILoggerFactory loggers) =>
+        new(settings.Name, settings.Topology, settings.Replication, database, signer, metrics, time, loggers);
 
     private void RegisterGauges(SipStack stack, IBindingStore bindings, StatefulProxy proxy, RateLimiting.OverloadGuard? overload)
     {

@@ -17,11 +17,15 @@ public sealed class HealthMonitor
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ResiliencePipeline _pipeline;
+    private readonly IPoolLoad _load;
     private int _failures;
     private int _successes;
 
-    public HealthMonitor(string partner, HealthMonitorOptions options, Func<CancellationToken, Task<bool>> probe, TimeProvider time, ILogger logger)
+    /// <param name="load">This pool's own load: a probe missed while it was behind is not counted against the partner.</param>
+    public HealthMonitor(string partner, HealthMonitorOptions options, Func<CancellationToken, Task<bool>> probe, IPoolLoad load, TimeProvider time,
+        ILogger logger)
     {
+        _load = load;
         Partner = partner;
         _options = options;
         _probe = probe;
@@ -65,6 +69,7 @@ public sealed class HealthMonitor
 
     public async Task ProbeOnceAsync(CancellationToken cancellationToken)
     {
+        var keptUp = _load.IsKeepingUp;
         bool answered;
         try
         {
@@ -76,6 +81,11 @@ public sealed class HealthMonitor
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            return;
+        }
+        if (!answered && !(keptUp && _load.IsKeepingUp))
+        {
+            _logger.LogWarning("Probe of {Partner} unanswered while this pool was behind: not counted", Partner);
             return;
         }
         Record(answered);

@@ -9,6 +9,13 @@ public class HealthMonitorTests
     private FakeTimeProvider _time = null!;
     private Queue<bool> _answers = null!;
     private List<bool> _changes = null!;
+    private SettableLoad _load = null!;
+
+    /// <summary>This pool's own load as the test sets it.</summary>
+    private sealed class SettableLoad : IPoolLoad
+    {
+        public bool IsKeepingUp { get; set; } = true;
+    }
 
     [SetUp]
     public void SetUp()
@@ -16,6 +23,7 @@ public class HealthMonitorTests
         _time = new FakeTimeProvider();
         _answers = new Queue<bool>();
         _changes = [];
+        _load = new SettableLoad();
     }
 
     private HealthMonitor Create()
@@ -25,7 +33,7 @@ public class HealthMonitorTests
             var answer = _answers.Count == 0 || _answers.Dequeue();
             if (!answer) await Task.Delay(TimeSpan.FromSeconds(10), _time, ct); // a probe nobody answers hangs until the timeout
             return answer;
-        }, _time, NullLogger.Instance);
+        }, _load, _time, NullLogger.Instance);
         monitor.HealthChanged += _changes.Add;
         return monitor;
     }
@@ -77,5 +85,22 @@ public class HealthMonitorTests
         await Probe(monitor);
         Assert.That(monitor.ConsecutiveFailures, Is.EqualTo(1));
         Assert.That(_time.GetUtcNow() - started, Is.LessThan(TimeSpan.FromSeconds(1)));
+    }
+
+    [Test]
+    public async Task Probes_missed_while_this_pool_is_behind_do_not_count_against_the_partner()
+    {
+        var monitor = Create();
+        foreach (var a in new[] { false, false, false, false }) _answers.Enqueue(a);
+        _load.IsKeepingUp = false;
+        for (var i = 0; i < 4; i++) await Probe(monitor);
+        Assert.That(monitor.IsHealthy, Is.True, "four misses while overloaded");
+        Assert.That(monitor.ConsecutiveFailures, Is.Zero);
+
+        _load.IsKeepingUp = true;
+        foreach (var a in new[] { false, false, false }) _answers.Enqueue(a);
+        for (var i = 0; i < 3; i++) await Probe(monitor);
+        Assert.That(monitor.IsHealthy, Is.False, "three misses while keeping up");
+        Assert.That(_changes, Is.EqualTo(new[] { false }));
     }
 }
