@@ -36,12 +36,13 @@ internal sealed class ReplicaReceiver(string self, PoolTopology topology, Replic
         if (RefuseContent(sender, batch.Parks) is { } bad) return bad;
         var kept = batch.Bindings.Where(set => _rules.RefuseBinding(sender, Probe(set.Aor, owner)) is null
                                                && set.Bindings.All(b => _rules.RefuseBinding(sender, b) is null)).ToArray();
-        LeftOut(owner, batch.Bindings.Count - kept.Length);
+        var leftOut = batch.Bindings.Count - kept.Length;
+        LeftOut(owner, leftOut);
         if (kept.Length != batch.Bindings.Count) batch = batch with { Bindings = kept };
         await store.ApplyAsync(owner, batch, time.GetUtcNow()).WaitAsync(cancellationToken).ConfigureAwait(false);
         metrics.Increment(ReceivedMetric, ReceivedHelp, ("pool", owner), ("kind", "changes"));
         logger.LogDebug("Replica of {PartnerPool}: {Count} changes applied", owner, batch.Count);
-        return CommandResult.Done($"{batch.Count} changes of {owner} stored");
+        return CommandResult.Done($"{batch.Count} changes of {owner} stored" + (leftOut > 0 ? $"; {leftOut} binding sets left out" : ""));
     }
 
     public async Task<CommandResult> ReceiveSnapshotAsync(string pool, ReplicationSnapshot snapshot, CancellationToken cancellationToken)
@@ -52,14 +53,16 @@ internal sealed class ReplicaReceiver(string self, PoolTopology topology, Replic
         var owner = sender.Name;
         if (RefuseContent(sender, snapshot.Parks) is { } bad) return bad;
         var kept = snapshot.Bindings.Where(b => _rules.RefuseBinding(sender, b) is null).ToArray();
-        LeftOut(owner, snapshot.Bindings.Count - kept.Length);
+        var leftOut = snapshot.Bindings.Count - kept.Length;
+        LeftOut(owner, leftOut);
         if (kept.Length != snapshot.Bindings.Count) snapshot = snapshot with { Bindings = kept };
         if (RefuseWipe(owner, snapshot) is { } wipe) return wipe;
         await store.ReplaceAsync(owner, snapshot, time.GetUtcNow()).WaitAsync(cancellationToken).ConfigureAwait(false);
         metrics.Increment(ReceivedMetric, ReceivedHelp, ("pool", owner), ("kind", "snapshot"));
         logger.LogInformation("Replica of {PartnerPool} replaced by a snapshot: {Bindings} bindings and {Parks} parked dialogs",
             owner, snapshot.Bindings.Count, snapshot.Parks.Count);
-        return CommandResult.Done($"snapshot of {owner} stored: {snapshot.Bindings.Count} bindings, {snapshot.Parks.Count} parked dialogs");
+        return CommandResult.Done($"snapshot of {owner} stored: {snapshot.Bindings.Count} bindings, {snapshot.Parks.Count} parked dialogs"
+                                  + (leftOut > 0 ? $"; {leftOut} bindings left out" : ""));
     }
 
     /// <summary>A set of bindings is checked by its address of record too, even when empty (a stand-in binding).</summary>
