@@ -26,15 +26,22 @@ public sealed class PartnerOptions
 
     public const int MinSecretLength = 16;
 
+    /// <summary>Checks the options and, with the topology known, that pools off loopback have a secret.</summary>
     public void Validate(string prefix, PoolTopology topology)
     {
         ArgumentNullException.ThrowIfNull(topology);
-        if (Secret is not null && Secret.Trim().Length < MinSecretLength)
-            throw new OptionsValidationError($"{prefix}:Secret", $"must be at least {MinSecretLength} characters (was {Secret.Trim().Length})");
+        Validate(prefix);
         if (Secret is null && !AllOnLoopback(topology))
             throw new OptionsValidationError($"{prefix}:Secret",
                 "must be set when the pools of the topology are not all on loopback: it authenticates the partner pool's requests, "
                 + "probe answers and replication (give the same value to both pools, e.g. SIPCALLPARK_Pool__Partner__Secret)");
+    }
+
+    /// <summary>Checks what can be checked without the topology (the configuration validator's part).</summary>
+    public void Validate(string prefix)
+    {
+        if (Secret is not null && Secret.Trim().Length < MinSecretLength)
+            throw new OptionsValidationError($"{prefix}:Secret", $"must be at least {MinSecretLength} characters (was {Secret.Trim().Length})");
         if (MaxClockSkew < TimeSpan.FromSeconds(1) || MaxClockSkew > TimeSpan.FromMinutes(10))
             throw new OptionsValidationError($"{prefix}:MaxClockSkew", $"must be between 1 s and 10 min (was {MaxClockSkew})");
         if (MaxRemembered is < 1_000 or > 10_000_000)
