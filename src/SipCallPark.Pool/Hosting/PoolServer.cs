@@ -262,6 +262,19 @@ public sealed class PoolServer : IAsyncDisposable
         return server;
     }
 
+    /// <summary>
+    /// Signs what the park service sends a partner pool for a user homed there (ParkRoutes sends such a request to that
+    /// pool's address with the user's address of record as Request-URI), so the partner does not challenge it; a request
+    /// to any other address, or to the partner's address under another Request-URI, goes unsigned (docs/design.md §11).
+    /// </summary>
+    private void SignForPartner(Sip.Message.SipRequest request, SipEndPoint destination)
+    {
+        var toPartner = string.Equals(request.RequestUri.Host, Settings.Domain, StringComparison.OrdinalIgnoreCase)
+                        && Settings.Topology.Pools.Any(p => !string.Equals(p.Name, Settings.Name, StringComparison.OrdinalIgnoreCase)
+                                                            && IPEndPoint.TryParse(p.Sip, out var address) && address.Equals(destination.Address));
+        Partner.PrepareForward(request, toPartner);
+    }
+
     /// <summary>The park application on this pool's stack: its orbits, journal (in the state store) and music.</summary>
     private SqliteParkJournal? StartPark(StateDatabase? database, ILoggerFactory loggers)
     {
@@ -285,7 +298,7 @@ public sealed class PoolServer : IAsyncDisposable
             ServesOwnUsers = pool => string.Equals(pool, Settings.Name, StringComparison.OrdinalIgnoreCase) || PhaseOf(pool) == DrPhase.Normal,
         };
         Park = new ParkApplication(Stack, Settings.Name, Settings.Domain, options, orbits, journal,
-            Routes, media, Metrics, Time, loggers);
+            Routes, media, Metrics, Time, loggers, SignForPartner);
         Park.ParkerInResiliencyMode = Router.InResiliencyMode;
         Router.Replicas = Replicas;
         Routes.Replicas = Replicas;
