@@ -21,7 +21,8 @@ internal static class AdminEndpoints
         {
             try
             {
-                if (token is not null && !HasToken(context.Request, token))
+                // Replication takes the partner pool's signature instead (checked in Replicate), never the operator's token.
+                if (token is not null && !IsReplication(context.Request) && !HasToken(context.Request, token))
                 {
                     context.Response.Headers.WWWAuthenticate = "Bearer";
                     await Error(StatusCodes.Status401Unauthorized, "missing or wrong bearer token (Authorization: Bearer <token>)").ExecuteAsync(context);
@@ -53,9 +54,9 @@ internal static class AdminEndpoints
         app.MapPost("/dr/failover", (HttpRequest request, CancellationToken ct) => DrCommand(request, "failover", backend.FailoverAsync, logger, ct));
         app.MapPost("/dr/failback", (HttpRequest request, CancellationToken ct) => DrCommand(request, "failback", backend.FailbackAsync, logger, ct));
         app.MapPost("/replication/{pool}/changes", (string pool, HttpRequest request, CancellationToken ct) =>
-            Replicate<ReplicationBatch>(request, pool, backend.ReplicateChangesAsync, logger, ct));
+            Replicate<ReplicationBatch>(request, pool, backend, backend.ReplicateChangesAsync, logger, ct));
         app.MapPut("/replication/{pool}/snapshot", (string pool, HttpRequest request, CancellationToken ct) =>
-            Replicate<ReplicationSnapshot>(request, pool, backend.ReplaceReplicaAsync, logger, ct));
+            Replicate<ReplicationSnapshot>(request, pool, backend, backend.ReplaceReplicaAsync, logger, ct));
         app.MapGet("/trace", (HttpContext context) => TraceEventStream.RunAsync(context, backend, time, app.Lifetime.ApplicationStopping));
         app.MapGet("/metrics", () => Results.Text(metrics.Render(), PrometheusText.ContentType));
         app.MapFallback((HttpRequest request) =>
@@ -82,18 +83,36 @@ internal static class AdminEndpoints
         return Answer(result);
     }
 
-    /// <summary>A replication request from a partner pool (its <see cref="Replication.ReplicationSender"/>). Only
-    /// refusals are logged: batches arrive several times a second.</summary>
-    private static async Task<IResult> Replicate<T>(HttpRequest request, string pool,
+    /// <summary>A replication request from a partner pool (its <see cref="Replication.ReplicationSender"/>), taken only
+    /// with that pool's signature over method, path and body. Only refusals are logged: batches arrive several times a
+    /// second.</summary>
+    private static async Task<IResult> Replicate<T>(HttpRequest request, string pool, IAdminBackend backend,
         Func<string, T, CancellationToken, Task<CommandResult>> store, ILogger logger, CancellationToken ct) where T : class
     {
+        var path = request.PathBase.Add(request.Path).Value ?? "";
+        var signature = request.Headers[PartnerHeader].FirstOrDefault();
+        if (signature is null) return Unsigned(request, path, logger);
         // A snapshot carries every binding and park of the partner: far above the limit meant for operator commands.
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = MaxReplicationBody;
+        byte[] bytes;
+        using (var buffer = new MemoryStream())
+        {
+            await request.Body.CopyToAsync(buffer, ct);
+            bytes = buffer.ToArray();
+        }
+        switch (backend.AuthenticatePartner(pool, request.Method, path, signature, bytes))
+        {
+            case PartnerCredentials.Missing:
+                return Unsigned(request, path, logger);
+            case PartnerCredentials.Invalid:
+                logger.LogWarning("Admin replication {Path} refused: the partner signature does not hold", path);
+                return Error(StatusCodes.Status403Forbidden, $"the {PartnerHeader} signature is not {pool}'s (wrong secret, too old, or replayed)");
+        }
         T? body;
         try
         {
-            body = await JsonSerializer.DeserializeAsync<T>(request.Body, AdminJson.Options, ct);
+            body = JsonSerializer.Deserialize<T>(bytes, AdminJson.Options);
         }
         catch (JsonException ex)
         {
@@ -104,6 +123,13 @@ internal static class AdminEndpoints
         var result = await store(pool, body, ct);
         if (result.Outcome != CommandOutcome.Done) Log(logger, $"replication {typeof(T).Name}", pool, result);
         return Answer(result);
+    }
+
+    private static IResult Unsigned(HttpRequest request, string path, ILogger logger)
+    {
+        request.HttpContext.Response.Headers.WWWAuthenticate = PartnerHeader;
+        logger.LogWarning("Admin replication {Path} refused: not signed by a partner pool", path);
+        return Error(StatusCodes.Status401Unauthorized, $"replication needs the partner pool's signature ({PartnerHeader}); the operator token is not enough");
     }
 
     /// <summary>The largest replication body accepted (64 MiB: some hundred thousand bindings).</summary>
@@ -126,6 +152,11 @@ internal static class AdminEndpoints
     private static IResult Json<T>(T value) => Results.Json(value, AdminJson.Options);
 
     private static IResult Error(int status, string message) => Results.Json(new ErrorDto(message), AdminJson.Options, statusCode: status);
+
+    /// <summary>The header carrying the partner pool's signature on replication requests.</summary>
+    internal const string PartnerHeader = "X-Pool-Auth";
+
+    private static bool IsReplication(HttpRequest request) => request.Path.StartsWithSegments("/replication", StringComparison.OrdinalIgnoreCase);
 
     private static bool HasToken(HttpRequest request, string token)
     {

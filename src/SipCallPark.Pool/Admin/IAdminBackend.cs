@@ -28,6 +28,12 @@ public interface IAdminBackend
     /// <summary>Starts the failback of <paramref name="pool"/> (it must be healthy and failed over).</summary>
     Task<CommandResult> FailbackAsync(string pool, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Checks the partner pool's signature (<c>X-Pool-Auth</c>) on a replication request of <paramref name="pool"/>
+    /// over its method, path and body (docs/design.md §11 "Trust"); the operator's token does not stand in for it.
+    /// </summary>
+    PartnerCredentials AuthenticatePartner(string pool, string method, string path, string? signature, ReadOnlySpan<byte> body);
+
     /// <summary>Stores a batch of <paramref name="pool"/>'s replicated changes (DESIGN §7 "Replication");
     /// <see cref="CommandOutcome.NotFound"/> for a pool not in the topology, <see cref="CommandOutcome.Refused"/> when
     /// this pool is not its backup or the batch holds another pool's state. Answers once the changes are durable.</summary>

@@ -1,4 +1,4 @@
-using System.Net;
+using SipCallPark.Pool.Pairing;
 using SipCallPark.Pool.Proxy;
 using SipCallPark.Pool.Resiliency;
 using SipCallPark.Pool.Topology;
@@ -8,28 +8,15 @@ using SipCallPark.Sip.Transport;
 namespace SipCallPark.Pool.Hosting;
 
 /// <summary>
-/// How the proxy treats the paired pool: requests it forwards are trusted (not challenged again) when they come from
-/// its address and carry its Via; users homed there are reached through it while it serves them.
+/// How the proxy treats the paired pool: requests it forwards are trusted (not challenged again, not rate-limited or
+/// shed) only when they carry its valid <c>X-Pool-Auth</c> signature (<see cref="PartnerAuthenticator"/>,
+/// docs/design.md §11 "Trust"); a source address or a Via proves nothing. Users homed there are reached through it
+/// while it serves them.
 /// </summary>
-public sealed class PartnerRouting(string self, PoolTopology topology, Func<string, DrPhase> phaseOf) : IPartnerRouting
+public sealed class PartnerRouting(string self, PoolTopology topology, Func<string, DrPhase> phaseOf, PartnerAuthenticator authenticator) : IPartnerRouting
 {
-    private readonly IPEndPoint[] _partners = topology.Pools
-        .Where(p => !string.Equals(p.Name, self, StringComparison.OrdinalIgnoreCase))
-        .Select(p => IPEndPoint.Parse(p.Sip)).ToArray();
-
-    public bool IsFromPartner(SipRequest request, SipEndPoint source)
-    {
-        var via = request.TopVia;
-        if (via is null) return false;
-        foreach (var partner in _partners)
-        {
-            if (!partner.Address.Equals(source.Address.Address)) continue;
-            // Over UDP the partner sends from its SIP port; over TCP from an ephemeral one, so trust its Via there.
-            if (source.Protocol == SipProtocol.Udp && source.Address.Port != partner.Port) continue;
-            if (IPAddress.TryParse(via.Host.Trim('[', ']'), out var host) && host.Equals(partner.Address) && (via.Port ?? 5060) == partner.Port) return true;
-        }
-        return false;
-    }
+    /// <summary>The one partner test of the pool: the request's signature, whatever address it came from.</summary>
+    public bool IsFromPartner(SipRequest request, SipEndPoint source) => authenticator.IsFromPartner(request);
 
     /// <summary>A pool's users are reached through it only while it serves them itself (Normal phase).</summary>
     public bool RouteUsersOf(string pool) => !string.Equals(pool, self, StringComparison.OrdinalIgnoreCase) && phaseOf(pool) == DrPhase.Normal;

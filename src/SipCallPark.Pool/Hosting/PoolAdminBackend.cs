@@ -43,6 +43,15 @@ internal sealed class PoolAdminBackend(PoolServer server) : IAdminBackend
     public Task<CommandResult> FailbackAsync(string pool, CancellationToken cancellationToken) =>
         Task.FromResult(Run(pool, m => m.Failback()));
 
+    public PartnerCredentials AuthenticatePartner(string pool, string method, string path, string? signature, ReadOnlySpan<byte> body)
+    {
+        if (signature is null) return PartnerCredentials.Missing;
+        var verdict = server.Partner.VerifyHttp(signature, method, path, body, out var signer);
+        return verdict == Pairing.PartnerVerdict.Valid && string.Equals(signer, pool, StringComparison.OrdinalIgnoreCase)
+            ? PartnerCredentials.Valid
+            : PartnerCredentials.Invalid;
+    }
+
     public Task<CommandResult> ReplicateChangesAsync(string pool, ReplicationBatch changes, CancellationToken cancellationToken) =>
         server.Replication.Receiver.ReceiveChangesAsync(pool, changes, cancellationToken);
 

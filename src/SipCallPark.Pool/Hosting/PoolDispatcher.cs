@@ -51,22 +51,28 @@ public sealed class PoolDispatcher : ITransactionUser
     /// <summary>Pool-wide load shedding; null admits everything however far behind the pool is.</summary>
     public RateLimiting.OverloadGuard? Overload { get; init; }
 
-    /// <summary>Requests the rate limit never counts: the partner pool's (in-dialog and relayed traffic).</summary>
-    public Func<SipRequest, SipEndPoint, bool>? IsFromPartner { get; init; }
+    /// <summary>Tells the partner pool's requests (signed, docs/design.md §11 "Trust") from users'; they are neither
+    /// rate-limited nor shed, and only they learn the DR phases. Null: no request is the partner's.</summary>
+    public Pairing.PartnerAuthenticator? Partner { get; init; }
 
     public Task OnRequestAsync(ServerTransaction transaction)
     {
+        // The partner's health probe goes before user traffic: answered here on the receive path, not queued behind a
+        // flood (a probe stuck in our queue would make the partner declare this pool down).
+        if (transaction.Request.Method == SipMethods.Options && IsFromPartner(transaction.Request))
+            return RouteAdmittedAsync(transaction, exempt: true);
         _ = Task.Run(() => RouteAsync(transaction));
         return Task.CompletedTask;
     }
+
+    private bool IsFromPartner(SipRequest request) => Partner?.IsFromPartner(request) == true;
 
     /// <summary>
     /// Requests neither the rate limit nor load shedding ever refuse: a CANCEL only ends a transaction the source
     /// already holds (refusing it would keep the INVITE ringing), and the partner pool's requests carry calls and
     /// health probes.
     /// </summary>
-    private bool IsExempt(SipRequest request, SipEndPoint source) =>
-        request.Method == SipMethods.Cancel || IsFromPartner?.Invoke(request, source) == true;
+    private bool IsExempt(SipRequest request) => request.Method == SipMethods.Cancel || IsFromPartner(request);
 
     /// <summary>A request over its source's rate gets 503 with Retry-After (RFC 3261 §21.5.4).</summary>
     private bool OverRateLimit(SipEndPoint source, bool exempt) =>
@@ -74,7 +80,7 @@ public sealed class PoolDispatcher : ITransactionUser
 
     private async Task RouteAsync(ServerTransaction transaction)
     {
-        var exempt = IsExempt(transaction.Request, transaction.Incoming.Remote);
+        var exempt = IsExempt(transaction.Request);
         if (Overload is not { } overload)
         {
             await RouteAdmittedAsync(transaction, exempt).ConfigureAwait(false);
@@ -150,8 +156,13 @@ public sealed class PoolDispatcher : ITransactionUser
                     ok.Headers.Add(HeaderNames.Allow, Allow);
                     ok.Headers.Add(HeaderNames.Accept, "application/sdp");
                     if (ServerHeader is not "") ok.Headers.Add(HeaderNames.Server, ServerHeader ?? $"SipCallPark {_self.Name}");
-                    if (DrivenPhases?.Invoke().ToArray() is { Length: > 0 } phases)
-                        ok.Headers.Add(PartnerWatch.PhaseHeader, string.Join(", ", phases.Select(p => $"{p.Pool}={p.Phase}")));
+                    // The DR phases are the partner's business only, and its answer is signed so it can believe them.
+                    if (IsFromPartner(request) && Partner is { } partner)
+                    {
+                        if (DrivenPhases?.Invoke().ToArray() is { Length: > 0 } phases)
+                            ok.Headers.Add(PartnerWatch.PhaseHeader, string.Join(", ", phases.Select(p => $"{p.Pool}={p.Phase}")));
+                        partner.Sign(ok);
+                    }
                     await transaction.SendResponseAsync(ok).ConfigureAwait(false);
                     break;
                 case ProxyDecision.Local { Service: LocalService.Park }:

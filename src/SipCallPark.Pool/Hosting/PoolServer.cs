@@ -67,6 +67,8 @@ public sealed class PoolServer : IAsyncDisposable
     internal ProxiedDialogs Dialogs { get; private init; } = null!;
     /// <summary>Where each binding is reached (Pool:Registrar:NatTraversal), as the proxy and the park app send.</summary>
     internal Registrar.BindingTargets Targets { get; private init; } = null!;
+    /// <summary>Signs what this pool sends its partner and checks what claims to come from it (docs/design.md §11).</summary>
+    internal Pairing.PartnerAuthenticator Partner { get; private init; } = null!;
 
     /// <summary>The live SIP trace the admin API's <c>GET /trace</c> subscribes to.</summary>
     internal LiveTrace Trace { get; private init; } = null!;
@@ -148,6 +150,13 @@ public sealed class PoolServer : IAsyncDisposable
         CancellationToken cancellationToken = default)
     {
         time ??= TimeProvider.System;
+        settings.Partner.Validate(Pairing.PartnerOptions.Section, settings.Topology);
+        var partnerAuth = new Pairing.PartnerAuthenticator(settings.Name, settings.Topology, settings.Partner, time,
+            loggers.CreateLogger<Pairing.PartnerAuthenticator>());
+        if (!partnerAuth.HasSecret && settings.Topology.Pools.Count > 1)
+            loggers.CreateLogger<PoolServer>().LogWarning(
+                "{Key} is not set: no request is taken for the partner pool's (calls between the pools are challenged, its DR phases are not believed, its replication is refused)",
+                Pairing.PartnerOptions.Section + ":Secret");
         StateDatabase? database = null;
         IBindingStore bindings;
         if (settings.DatabasePath is { } path)
@@ -180,7 +189,7 @@ public sealed class PoolServer : IAsyncDisposable
         var auth = new DigestAuthenticator(settings.Digest ?? new DigestOptions { Realm = settings.Domain }, users, time, isOwnAddress: self.IsMe);
 
         var ownBindings = bindings;
-        var replication = StartReplication(settings, database, metrics, time, loggers);
+        var replication = StartReplication(settings, database, partnerAuth, metrics, time, loggers);
         bindings = replication.Track(bindings);
 
         PoolServer? server = null;
@@ -188,7 +197,7 @@ public sealed class PoolServer : IAsyncDisposable
         var registrar = new Registrar.Registrar(settings.Registrar, bindings, auth, users, stack.Ids,
             new PairedPoolPolicy(settings.Name, settings.Topology, Phase), settings.Domain, settings.Name, time,
             loggers.CreateLogger<Registrar.Registrar>(), self.IsMe);
-        var partnerRouting = new PartnerRouting(settings.Name, settings.Topology, Phase);
+        var partnerRouting = new PartnerRouting(settings.Name, settings.Topology, Phase, partnerAuth);
         var targets = new Registrar.BindingTargets(settings.Registrar.NatTraversal);
         // docs/design.md §11: the key of our Record-Route tokens outlives a restart, so calls set up before it go on.
         var tokens = settings.DatabasePath is { } dataPath
@@ -197,7 +206,7 @@ public sealed class PoolServer : IAsyncDisposable
         var router = new ProxyRouter(self, settings.Topology, bindings, auth,
             new ParkAddressBook(settings.Name, settings.Park, pool => Phase(pool) != DrPhase.Normal), partnerRouting, tokens, targets,
             settings.Registrar.MaxContactsPerAor, time);
-        var proxy = new StatefulProxy(stack, self, tokens, loggers.CreateLogger<StatefulProxy>());
+        var proxy = new StatefulProxy(stack, self, tokens, loggers.CreateLogger<StatefulProxy>(), signer: partnerAuth);
         var dialogs = new ProxiedDialogs(time);
         proxy.InviteSucceeded += dialogs.Add;
         var dispatcher = new PoolDispatcher(stack, router, proxy, registrar, auth, self, loggers.CreateLogger<PoolDispatcher>())
@@ -208,7 +217,7 @@ public sealed class PoolServer : IAsyncDisposable
             Overload = settings.Overload.Enabled
                 ? new RateLimiting.OverloadGuard(settings.Overload, time, loggers.CreateLogger<RateLimiting.OverloadGuard>())
                 : null,
-            IsFromPartner = partnerRouting.IsFromPartner,
+            Partner = partnerAuth,
             ServerHeader = settings.ServerHeader,
         };
         stack.User = dispatcher;
@@ -224,6 +233,7 @@ public sealed class PoolServer : IAsyncDisposable
             _hep = hep,
             _sqliteBindings = ownBindings as SqliteBindingStore,
             _replication = replication,
+            Partner = partnerAuth,
         };
         server._sqliteJournal = server.StartPark(database, loggers);
         replication.Start();
@@ -234,7 +244,7 @@ public sealed class PoolServer : IAsyncDisposable
                                                                    && !string.Equals(p.Name, settings.Name, StringComparison.OrdinalIgnoreCase)))
         {
             var watch = new PartnerWatch(stack, settings.Name, settings.Domain, partner, settings.Dr, settings.Health, metrics,
-                new DrPhaseStore(database), time, loggers);
+                new DrPhaseStore(database), partnerAuth, (Resiliency.IPoolLoad?)dispatcher.Overload ?? new UnmeasuredLoad(), time, loggers);
             watch.Machine.Changed += server.OnPartnerPhaseChanged;
             server._partners.Add(watch);
         }
@@ -256,6 +266,19 @@ public sealed class PoolServer : IAsyncDisposable
         server._logger.LogInformation("Pool {Pool} serving {Domain} on {Endpoints}; admin {Admin}", settings.Name, settings.Domain,
             string.Join(", ", channels.Select(c => $"{c.Protocol.ToString().ToLowerInvariant()}:{c.LocalEndPoint}")), server._admin?.Url.ToString() ?? "off");
         return server;
+    }
+
+    /// <summary>
+    /// Signs what the park service sends a partner pool for a user homed there (ParkRoutes sends such a request to that
+    /// pool's address with the user's address of record as Request-URI), so the partner does not challenge it; a request
+    /// to any other address, or to the partner's address under another Request-URI, goes unsigned (docs/design.md §11).
+    /// </summary>
+    private void SignForPartner(Sip.Message.SipRequest request, SipEndPoint destination)
+    {
+        var toPartner = string.Equals(request.RequestUri.Host, Settings.Domain, StringComparison.OrdinalIgnoreCase)
+                        && Settings.Topology.Pools.Any(p => !string.Equals(p.Name, Settings.Name, StringComparison.OrdinalIgnoreCase)
+                                                            && IPEndPoint.TryParse(p.Sip, out var address) && address.Equals(destination.Address));
+        Partner.PrepareForward(request, toPartner);
     }
 
     /// <summary>The park application on this pool's stack: its orbits, journal (in the state store) and music.</summary>
@@ -281,7 +304,7 @@ public sealed class PoolServer : IAsyncDisposable
             ServesOwnUsers = pool => string.Equals(pool, Settings.Name, StringComparison.OrdinalIgnoreCase) || PhaseOf(pool) == DrPhase.Normal,
         };
         Park = new ParkApplication(Stack, Settings.Name, Settings.Domain, options, orbits, journal,
-            Routes, media, Metrics, Time, loggers)
+            Routes, media, Metrics, Time, loggers, SignForPartner)
         {
             ReferPolicy = new ParkReferPolicy(Settings.Topology, Bindings, Dialogs, Time),
         };
@@ -314,9 +337,9 @@ public sealed class PoolServer : IAsyncDisposable
     /// <see cref="PoolReplication.Track(IBindingStore)"/> / <see cref="PoolReplication.Track(IParkJournal)"/>, then
     /// calls <see cref="PoolReplication.Start"/> once both exist.
     /// </summary>
-    private static PoolReplication StartReplication(PoolSettings settings, StateDatabase? database, SipMetrics metrics, TimeProvider time,
-        ILoggerFactory loggers) =>
-        new(settings.Name, settings.Topology, settings.Replication, database, metrics, time, loggers);
+    private static PoolReplication StartReplication(PoolSettings settings, StateDatabase? database, Pairing.PartnerAuthenticator signer,
+        SipMetrics metrics, TimeProvider time, ILoggerFactory loggers) =>
+        new(settings.Name, settings.Topology, settings.Replication, database, signer, metrics, time, loggers);
 
     private void RegisterGauges(SipStack stack, IBindingStore bindings, StatefulProxy proxy, RateLimiting.OverloadGuard? overload)
     {

@@ -69,6 +69,10 @@ public sealed class PoolSettings
     /// <summary>Streaming this pool's bindings and park dialogs to its backup (DESIGN §7 "Replication").</summary>
     public ReplicationOptions Replication { get; init; } = new();
 
+    /// <summary>The secret the paired pools sign their requests, probe answers and replication with
+    /// (docs/design.md §11 "Trust"); required unless every pool of the topology is on loopback.</summary>
+    public Pairing.PartnerOptions Partner { get; init; } = new();
+
     /// <summary>When set, the SIP trace is written to this pcap file too.</summary>
     public string? PcapPath { get; init; }
 

@@ -40,8 +40,11 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
     private readonly ITimer _keepalive;
     private readonly ConcurrentDictionary<string, (NameAddress Transferor, DateTimeOffset Until)> _transfers = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <param name="beforeSend">Sees every out-of-dialog request the park service sends (a park INVITE, a MESSAGE to
+    /// the parker) with its destination: the host signs there what goes to the partner pool (docs/design.md §11).</param>
     public ParkApplication(SipStack stack, string pool, string domain, ParkOptions options, OrbitAllocator orbits, IParkJournal journal,
-        ParkRoutes routes, HoldMedia media, SipMetrics metrics, TimeProvider time, ILoggerFactory loggers)
+        ParkRoutes routes, HoldMedia media, SipMetrics metrics, TimeProvider time, ILoggerFactory loggers,
+        Action<SipRequest, SipEndPoint>? beforeSend)
     {
         _stack = stack;
         Pool = pool;
@@ -60,6 +63,7 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
             Identity = Identity,
             UserAgentName = $"SipCallPark park ({pool})",
             ReferOutcomeTimeout = options.CompletionTimeout,
+            BeforeSend = beforeSend,
         }, attach: false)
         {
             OnIncomingCall = OnIncomingCallAsync,

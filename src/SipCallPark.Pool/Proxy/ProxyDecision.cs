@@ -5,7 +5,12 @@ using SipCallPark.Sip.Transport;
 namespace SipCallPark.Pool.Proxy;
 
 /// <summary>Where one forwarded copy of a request goes: its new Request-URI and the address to send it to.</summary>
-public sealed record ProxyTarget(SipUri RequestUri, SipEndPoint Destination, RegistrationMode Mode = RegistrationMode.Normal);
+public sealed record ProxyTarget(SipUri RequestUri, SipEndPoint Destination, RegistrationMode Mode = RegistrationMode.Normal)
+{
+    /// <summary>The paired pool, chosen by the router for its users or orbits: the copy is signed for it
+    /// (<see cref="IPartnerSigner"/>).</summary>
+    public bool ToPartner { get; init; }
+}
 
 /// <summary>What the proxy does with a request (RFC 3261 §16.3–16.5), decided before anything is sent.</summary>
 public abstract record ProxyDecision

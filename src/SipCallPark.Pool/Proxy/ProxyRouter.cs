@@ -273,7 +273,7 @@ public sealed class ProxyRouter
         // The partner would send it straight back: a request from it that it could not place ends here.
         if (fromPartner) return new ProxyDecision.Respond(480, $"not reachable on {pool.Name} either");
         var address = IPEndPoint.Parse(pool.Sip);
-        return new ProxyDecision.Forward([new ProxyTarget(request.RequestUri, new SipEndPoint(SipProtocol.Udp, address))],
+        return new ProxyDecision.Forward([new ProxyTarget(request.RequestUri, new SipEndPoint(SipProtocol.Udp, address)) { ToPartner = true }],
             DialogCreating.Contains(request.Method), false);
     }
 

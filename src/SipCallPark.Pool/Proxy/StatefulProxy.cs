@@ -27,11 +27,16 @@ public sealed class StatefulProxy
     private readonly PoolIdentity _self;
     private readonly RecordRouteToken _tokens;
     private readonly ILogger _logger;
+    private readonly IPartnerSigner? _signer;
 
     /// <param name="tokens">Mints the token our Record-Route carries, which lets the dialog's later requests through.</param>
     /// <param name="timerC">Timer C per INVITE branch; more than 3 minutes (§16.8). Default 181 s.</param>
-    public StatefulProxy(SipStack stack, PoolIdentity self, RecordRouteToken tokens, ILogger logger, TimeSpan? timerC = null)
+    /// <param name="signer">Signs copies for the paired pool and strips signatures from the others; null forwards
+    /// copies as they came (a pool with no partner, the proxy's own tests).</param>
+    public StatefulProxy(SipStack stack, PoolIdentity self, RecordRouteToken tokens, ILogger logger, TimeSpan? timerC = null,
+        IPartnerSigner? signer = null)
     {
+        _signer = signer;
         _stack = stack ?? throw new ArgumentNullException(nameof(stack));
         _self = self ?? throw new ArgumentNullException(nameof(self));
         _tokens = tokens ?? throw new ArgumentNullException(nameof(tokens));
@@ -189,6 +194,7 @@ public sealed class StatefulProxy
         }
         var copy = ProxyMessages.CopyFor(request, request.RequestUri);
         copy.Headers.Prepend(HeaderNames.Via, _stack.Transport.CreateVia(next.Protocol, _stack.Ids.NewBranch(), next.Address.AddressFamily).ToString());
+        _signer?.PrepareForward(copy, toPartner: false);
         if (!await _stack.Transport.SendRequestAsync(copy, next).ConfigureAwait(false))
             _logger.LogInformation("Could not relay ACK {CallId} to {Next}", request.CallId, next);
     }
@@ -245,6 +251,7 @@ public sealed class StatefulProxy
         }
         var branch = ProxyMessages.BranchWithLoopHash(_stack.Ids.NewBranch(), loopHash);
         copy.Headers.Prepend(HeaderNames.Via, _stack.Transport.CreateVia(outbound.Protocol, branch, outbound.Address.AddressFamily).ToString());
+        _signer?.PrepareForward(copy, target.ToPartner);
         return copy;
     }
 

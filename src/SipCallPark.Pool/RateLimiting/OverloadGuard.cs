@@ -17,7 +17,7 @@ public enum OverloadReason
 /// answering the requests it admits in time, and drains as soon as the offered load drops, instead of serving a
 /// queue of requests whose senders have timed out. Time is read from the injected <see cref="TimeProvider"/>.
 /// </summary>
-public sealed partial class OverloadGuard
+public sealed partial class OverloadGuard : Resiliency.IPoolLoad
 {
     private readonly OverloadOptions _options;
     private readonly TimeProvider _time;
@@ -27,6 +27,11 @@ public sealed partial class OverloadGuard
     private long _refused;
     private long _refusedSinceWarning;
     private long? _lastWarning;
+    private long _behindAt = long.MinValue;
+
+    /// <summary>How long after the last sign of falling behind the pool still counts as behind: long enough to cover a
+    /// health probe's timeout and the interval around it.</summary>
+    public static readonly TimeSpan BehindHold = TimeSpan.FromSeconds(2);
 
     public OverloadGuard(OverloadOptions options, TimeProvider time, ILogger<OverloadGuard> logger)
     {
@@ -52,13 +57,28 @@ public sealed partial class OverloadGuard
     public OverloadReason Enter(DateTimeOffset receivedAt, bool mayRefuse)
     {
         var inFlight = Interlocked.Increment(ref _inFlight);
-        if (!mayRefuse) return OverloadReason.None;
         var waited = _time.GetUtcNow() - receivedAt;
         var reason = waited > _options.MaxQueueDelay ? OverloadReason.QueueDelay
             : inFlight > _options.MaxInFlight ? OverloadReason.InFlight
             : OverloadReason.None;
+        // Behind is behind, whether or not this request may be refused (the partner's are not).
+        if (reason != OverloadReason.None) Volatile.Write(ref _behindAt, _time.GetTimestamp());
+        if (!mayRefuse) return OverloadReason.None;
         if (reason != OverloadReason.None) OnRefused(reason, waited, inFlight);
         return reason;
+    }
+
+    /// <summary>
+    /// True unless a request waited longer than <see cref="OverloadOptions.MaxQueueDelay"/> or found more than
+    /// <see cref="OverloadOptions.MaxInFlight"/> in flight within the last <see cref="BehindHold"/>.
+    /// </summary>
+    public bool IsKeepingUp
+    {
+        get
+        {
+            var behindAt = Volatile.Read(ref _behindAt);
+            return behindAt == long.MinValue || _time.GetElapsedTime(behindAt) >= BehindHold;
+        }
     }
 
     public void Exit() => Interlocked.Decrement(ref _inFlight);

@@ -14,8 +14,8 @@ namespace SipCallPark.Pool.Replication;
 /// </summary>
 internal sealed class PoolReplication : IAsyncDisposable
 {
-    public PoolReplication(string self, PoolTopology topology, ReplicationOptions options, StateDatabase? database, SipMetrics metrics,
-        TimeProvider time, ILoggerFactory loggers, HttpMessageHandler? handler = null)
+    public PoolReplication(string self, PoolTopology topology, ReplicationOptions options, StateDatabase? database, Pairing.PartnerAuthenticator signer,
+        SipMetrics metrics, TimeProvider time, ILoggerFactory loggers, HttpMessageHandler? handler = null)
     {
         Self = self;
         Replicas = new ReplicaStore(database, loggers.CreateLogger<ReplicaStore>());
@@ -26,7 +26,7 @@ internal sealed class PoolReplication : IAsyncDisposable
             Sender = new ReplicationSender(self, backup.Name, new Uri(backup.Admin), options,
                 // Straight to the partner: an HTTP_PROXY meant for the outside world must not carry pool-to-pool traffic.
                 handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), UseProxy = false },
-                metrics, time, loggers.CreateLogger<ReplicationSender>());
+                signer, metrics, time, loggers.CreateLogger<ReplicationSender>());
         }
         else
         {

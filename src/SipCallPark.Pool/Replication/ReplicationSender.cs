@@ -1,5 +1,5 @@
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
+using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Polly;
@@ -7,6 +7,7 @@ using Polly.Retry;
 using Polly.Timeout;
 using SipCallPark.Pool.Admin;
 using SipCallPark.Pool.Metrics;
+using SipCallPark.Pool.Pairing;
 using SipCallPark.Pool.Registrar;
 using SipCallPark.Pool.State;
 
@@ -26,6 +27,7 @@ internal sealed class ReplicationSender : IAsyncDisposable
     private readonly Uri _backupAdmin;
     private readonly ReplicationOptions _options;
     private readonly HttpClient _http;
+    private readonly PartnerAuthenticator _signer;
     private readonly SipMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -50,9 +52,11 @@ internal sealed class ReplicationSender : IAsyncDisposable
 
     /// <param name="backupAdmin">The backup's admin API base URL (its <c>Admin</c> in the topology).</param>
     /// <param name="handler">The HTTP handler (tests fake it); disposed with the sender.</param>
+    /// <param name="signer">Signs each request with the pools' shared secret; the backup takes nothing unsigned.</param>
     public ReplicationSender(string self, string backup, Uri backupAdmin, ReplicationOptions options, HttpMessageHandler handler,
-        SipMetrics metrics, TimeProvider time, ILogger<ReplicationSender> logger)
+        PartnerAuthenticator signer, SipMetrics metrics, TimeProvider time, ILogger<ReplicationSender> logger)
     {
+        _signer = signer;
         options.Validate();
         _self = self;
         Backup = backup;
@@ -238,7 +242,12 @@ internal sealed class ReplicationSender : IAsyncDisposable
     private async Task SendAsync<T>(HttpMethod method, string what, T body, CancellationToken cancellationToken)
     {
         var uri = new Uri(_backupAdmin, $"replication/{Uri.EscapeDataString(_self)}/{what}");
-        using var request = new HttpRequestMessage(method, uri) { Content = JsonContent.Create(body, options: AdminJson.Options) };
+        // Signed for the backup (docs/design.md §11 "Trust"): method, path, time, nonce and the body's digest.
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(body, AdminJson.Options);
+        var content = new ByteArrayContent(bytes);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        using var request = new HttpRequestMessage(method, uri) { Content = content };
+        if (_signer.SignHttp(method.Method, uri.AbsolutePath, bytes) is { } signature) request.Headers.TryAddWithoutValidation(PoolAuthHeader.Name, signature);
         if (_options.BackupToken is { } token) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)

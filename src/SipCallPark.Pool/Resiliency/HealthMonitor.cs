@@ -26,9 +26,13 @@ public sealed class HealthMonitor : IDisposable
     private int _outstanding;
     private DateTimeOffset? _lastTick;
 
-    public HealthMonitor(string partner, HealthMonitorOptions options, Func<CancellationToken, Task<bool>> probe, TimeProvider time, ILogger logger,
-        bool presumedHealthy = true)
+    private readonly IPoolLoad _load;
+
+    /// <param name="load">This pool's own load: while it is behind, a silence is not blamed on the partner.</param>
+    public HealthMonitor(string partner, HealthMonitorOptions options, Func<CancellationToken, Task<bool>> probe, IPoolLoad load, TimeProvider time,
+        ILogger logger, bool presumedHealthy = true)
     {
+        _load = load;
         Partner = partner;
         _options = options;
         _probe = probe;
@@ -69,9 +73,12 @@ public sealed class HealthMonitor : IDisposable
         if (_stop.IsCancellationRequested) return;
         var now = _time.GetUtcNow();
         var gap = now - _lastTick;
-        var behind = gap > _options.Interval * 1.5;
+        var late = gap > _options.Interval * 1.5;
+        // This pool starved (a late tick) or shedding load: answers may wait unread, so no verdict now.
+        var behind = late || !_load.IsKeepingUp;
         _lastTick = now;
-        if (behind) _logger.LogDebug("Health tick for {Partner} came {Gap:0} ms after the previous one: no verdict on this one", Partner, gap!.Value.TotalMilliseconds);
+        if (late) _logger.LogDebug("Health tick for {Partner} came {Gap:0} ms after the previous one: no verdict on this one", Partner, gap!.Value.TotalMilliseconds);
+        else if (behind) _logger.LogDebug("This pool is behind on its own traffic: no verdict on {Partner} at this tick", Partner);
         lock (_verdict)
         {
             if (!behind && _liveness.Check(now))

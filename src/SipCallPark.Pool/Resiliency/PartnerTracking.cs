@@ -12,13 +12,14 @@ namespace SipCallPark.Pool.Resiliency;
 /// </summary>
 public sealed class PartnerTracking : IDisposable
 {
+    /// <param name="load">This pool's own load: while it is behind, a silence is not blamed on the partner.</param>
     public PartnerTracking(string partner, DrOptions dr, HealthMonitorOptions health, Func<CancellationToken, Task<bool>> probe,
-        StoredDrPhase? stored, TimeProvider time, ILogger monitorLogger)
+        IPoolLoad load, StoredDrPhase? stored, TimeProvider time, ILogger monitorLogger)
     {
         var phase = stored?.Phase ?? DrPhase.Normal;
         var presumedHealthy = phase == DrPhase.Normal;
         Machine = new DrStateMachine(partner, dr, time, phase, stored?.Since, presumedHealthy);
-        Monitor = new HealthMonitor(partner, health, probe, time, monitorLogger, presumedHealthy);
+        Monitor = new HealthMonitor(partner, health, probe, load, time, monitorLogger, presumedHealthy);
         Monitor.HealthChanged += Machine.ReportHealth;
     }
 

@@ -148,6 +148,7 @@ public sealed partial class SipUserAgent : ITransactionUser
         {
             AddVia(request, destination);
             AddCommonHeaders(request);
+            _options.BeforeSend?.Invoke(request, destination);
             var transaction = await Stack.Transactions.SendRequestAsync(request, destination).ConfigureAwait(false);
             var result = await transaction.Completion.ConfigureAwait(false);
             if (attempt > 0 || result.StatusCode is not (401 or 407) || _digest is null) return result;
@@ -161,6 +162,7 @@ public sealed partial class SipUserAgent : ITransactionUser
         {
             AddVia(invite, destination);
             AddCommonHeaders(invite);
+            _options.BeforeSend?.Invoke(invite, destination);
             handle.Invite = invite;
             var transaction = await Stack.Transactions.SendInviteAsync(invite, destination).ConfigureAwait(false);
             handle.Transaction = transaction;

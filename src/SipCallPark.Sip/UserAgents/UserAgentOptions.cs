@@ -27,4 +27,9 @@ public sealed class UserAgentOptions
 
     /// <summary>How long a REFER sender waits for the final NOTIFY before giving up on the outcome.</summary>
     public TimeSpan ReferOutcomeTimeout { get; init; } = TimeSpan.FromSeconds(32);
+
+    /// <summary>Called with every out-of-dialog request (INVITE, MESSAGE, …, and their retries with credentials) and its
+    /// destination just before it is sent, once its headers and body are final: a server signs here what it sends to a
+    /// peer that must recognise it. Null: nothing is added.</summary>
+    public Action<SipRequest, SipEndPoint>? BeforeSend { get; init; }
 }

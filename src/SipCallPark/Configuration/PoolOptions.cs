@@ -55,6 +55,10 @@ internal sealed class PoolOptions
     /// <summary>Streaming this pool's bindings and park dialogs to its backup pool (DESIGN §7 "Replication").</summary>
     public SipCallPark.Pool.Replication.ReplicationOptions Replication { get; set; } = new();
 
+    /// <summary>The paired pools' shared secret (<c>Pool:Partner:Secret</c>): signs pool-to-pool requests, probe answers
+    /// and replication. Required unless every pool of the topology is on loopback.</summary>
+    public SipCallPark.Pool.Pairing.PartnerOptions Partner { get; set; } = new();
+
     /// <summary>Per-source request rate limit: a token bucket per IP address, 503 with Retry-After beyond it.</summary>
     public SipCallPark.Pool.RateLimiting.RateLimitOptions RateLimit { get; set; } = new();
 

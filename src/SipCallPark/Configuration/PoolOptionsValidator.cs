@@ -54,6 +54,7 @@ internal sealed partial class PoolOptionsValidator : IValidateOptions<PoolOption
                      (options.Health is { } health ? health.Validate : null, "Health"),
                      (options.RateLimit is { } rateLimit ? rateLimit.Validate : null, "RateLimit"),
                      (options.Overload is { } overload ? overload.Validate : null, "Overload"),
+                     (options.Partner is { } partner ? partner.Validate : null, "Partner"),
                  })
         {
             try

@@ -66,6 +66,7 @@ internal sealed partial class SipServerService(IOptions<PoolOptions> options, IL
             Replication = _pool.Replication,
             RateLimit = _pool.RateLimit,
             Overload = _pool.Overload,
+            Partner = _pool.Partner,
         };
         if (!_pool.Auth.RequireRegisterAuthentication) LogAuthOff();
         _server = await PoolServer.StartAsync(settings, loggers, TimeProvider.System, cancellationToken);

@@ -8,6 +8,7 @@ using SipCallPark.Pool.Admin;
 using SipCallPark.Pool.Metrics;
 using SipCallPark.Pool.Registrar;
 using SipCallPark.Pool.Replication;
+using SipCallPark.Pool.Tests.Pairing;
 
 namespace SipCallPark.Pool.Tests.Admin;
 
@@ -192,7 +193,7 @@ public class AdminServerTests
             null, null, "udp:127.0.0.1:5072", RegistrationMode.Normal, "pool-b");
         var body = new ReplicationBatch([new AorBindings(binding.Aor, [binding])], [], ["7101"]);
 
-        var response = await _http.PostAsync("/replication/pool-b/changes", JsonContent.Create(body, options: AdminJson.Options));
+        var response = await _http.SendAsync(PartnerKeys.Replication(HttpMethod.Post, "/replication/pool-b/changes", body, PartnerKeys.For("pool-b")));
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
         Assert.That(_backend.Replicated.TryDequeue(out var taken), Is.True);
@@ -210,11 +211,10 @@ public class AdminServerTests
     {
         var bindings = Enumerable.Range(0, 2000).Select(i => new Binding($"sip:user{i}@callpark.lab", $"<sip:user{i}@127.0.0.1:{10000 + i}>",
             FakeAdminBackend.Started.AddHours(1), 1.0, $"reg-{i}", 1, null, null, null, RegistrationMode.Normal, "pool-b")).ToArray();
-        using var content = JsonContent.Create(new ReplicationSnapshot(bindings, []), options: AdminJson.Options);
-        await content.LoadIntoBufferAsync();
-        Assert.That(content.Headers.ContentLength, Is.GreaterThan(64 * 1024), "bigger than the operator-command limit");
+        using var request = PartnerKeys.Replication(HttpMethod.Put, "/replication/pool-b/snapshot", new ReplicationSnapshot(bindings, []), PartnerKeys.For("pool-b"));
+        Assert.That(request.Content!.Headers.ContentLength, Is.GreaterThan(64 * 1024), "bigger than the operator-command limit");
 
-        var response = await _http.PutAsync("/replication/pool-b/snapshot", content);
+        var response = await _http.SendAsync(request);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
         Assert.That(((ReplicationSnapshot)_backend.Replicated.Single().Body).Bindings, Has.Count.EqualTo(2000));
@@ -223,8 +223,15 @@ public class AdminServerTests
     [Test]
     public async Task Replication_from_a_pool_this_one_does_not_back_up_is_refused_with_409_and_bad_json_with_400()
     {
-        var refused = await _http.PutAsync("/replication/pool-c/snapshot", JsonContent.Create(new ReplicationSnapshot([], []), options: AdminJson.Options));
-        var garbled = await _http.PostAsync("/replication/pool-b/changes", new StringContent("{\"bindings\": 5}", Encoding.UTF8, "application/json"));
+        var refused = await _http.SendAsync(PartnerKeys.Replication(HttpMethod.Put, "/replication/pool-c/snapshot", new ReplicationSnapshot([], []),
+            PartnerKeys.For("pool-c")));
+        using var garbledRequest = new HttpRequestMessage(HttpMethod.Post, "/replication/pool-b/changes")
+        {
+            Content = new StringContent("{\"bindings\": 5}", Encoding.UTF8, "application/json"),
+        };
+        garbledRequest.Headers.TryAddWithoutValidation("X-Pool-Auth",
+            PartnerKeys.For("pool-b").SignHttp("POST", "/replication/pool-b/changes", Encoding.UTF8.GetBytes("{\"bindings\": 5}")));
+        var garbled = await _http.SendAsync(garbledRequest);
 
         Assert.Multiple(async () =>
         {
@@ -339,6 +346,9 @@ public class AdminServerTests
         public Task<CommandResult> FailoverAsync(string pool, CancellationToken cancellationToken) => Task.FromResult(CommandResult.Done(""));
 
         public Task<CommandResult> FailbackAsync(string pool, CancellationToken cancellationToken) => Task.FromResult(CommandResult.Done(""));
+
+        public PartnerCredentials AuthenticatePartner(string pool, string method, string path, string? signature, ReadOnlySpan<byte> body) =>
+            PartnerCredentials.Missing;
 
         public Task<CommandResult> ReplicateChangesAsync(string pool, ReplicationBatch changes, CancellationToken cancellationToken) =>
             Task.FromResult(CommandResult.Done(""));

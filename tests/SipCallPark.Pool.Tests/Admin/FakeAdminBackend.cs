@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging.Abstractions;
 using SipCallPark.Pool.Admin;
+using SipCallPark.Pool.Pairing;
+using SipCallPark.Pool.Topology;
 using SipCallPark.Pool.Registrar;
 using SipCallPark.Pool.Replication;
 using SipCallPark.Pool.Tracing;
@@ -80,6 +83,42 @@ internal sealed class FakeAdminBackend : IAdminBackend
         if (_phaseA != "FailedOver") return Task.FromResult(CommandResult.Refused($"pool-a is {_phaseA}; failback needs FailedOver"));
         _phaseA = "FailingBack";
         return Task.FromResult(CommandResult.Done("pool-a is failing back"));
+    }
+
+    /// <summary>The secret the fake checks replication signatures with.</summary>
+    public const string PartnerSecret = "test-partner-secret-0123456789";
+
+    /// <summary>The lab pair on loopback, plus a pool-c that backs up nobody and nobody backs up.</summary>
+    public static readonly PoolTopology PartnerTopology = new()
+    {
+        Domain = "callpark.lab",
+        Pools =
+        [
+            new PoolDefinition { Name = "pool-a", Sip = "127.0.0.1:5060", Admin = "http://127.0.0.1:8060", Backup = "pool-b", Orbits = ["7000-7099"] },
+            new PoolDefinition { Name = "pool-b", Sip = "127.0.0.1:5062", Admin = "http://127.0.0.1:8062", Backup = "pool-a", Orbits = ["7100-7199"] },
+            new PoolDefinition { Name = "pool-c", Sip = "127.0.0.1:5064", Admin = "http://127.0.0.1:8064", Orbits = ["7200-7299"] },
+        ],
+        Users =
+        [
+            new UserDefinition { User = "alice", HomePool = "pool-a" },
+            new UserDefinition { User = "bob", HomePool = "pool-a" },
+            new UserDefinition { User = "carol", HomePool = "pool-a" },
+            new UserDefinition { User = "dave", HomePool = "pool-a" },
+            new UserDefinition { User = "erin", HomePool = "pool-b" },
+            new UserDefinition { User = "frank", HomePool = "pool-b" },
+        ],
+    };
+
+    /// <summary>Checks replication signatures as pool-a of <see cref="PartnerTopology"/> with <see cref="PartnerSecret"/>.</summary>
+    public PartnerAuthenticator Partner { get; init; } = new("pool-a", PartnerTopology, new PartnerOptions { Secret = PartnerSecret },
+        TimeProvider.System, NullLogger<PartnerAuthenticator>.Instance);
+
+    public PartnerCredentials AuthenticatePartner(string pool, string method, string path, string? signature, ReadOnlySpan<byte> body)
+    {
+        if (signature is null) return PartnerCredentials.Missing;
+        return Partner.VerifyHttp(signature, method, path, body, out var signer) == PartnerVerdict.Valid && signer == pool
+            ? PartnerCredentials.Valid
+            : PartnerCredentials.Invalid;
     }
 
     /// <summary>The replication requests taken, as (pool, body).</summary>

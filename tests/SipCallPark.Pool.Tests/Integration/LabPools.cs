@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using SipCallPark.Pool.Admin;
 using SipCallPark.Pool.Auth;
 using SipCallPark.Pool.Hosting;
+using SipCallPark.Pool.Pairing;
 using SipCallPark.Pool.Replication;
 using SipCallPark.Pool.Topology;
 using SipCallPark.Sip.Transport;
@@ -196,7 +197,11 @@ internal sealed class LabPools : IAsyncDisposable
             ? [SipProtocol.Udp, SipProtocol.Tcp, SipProtocol.Tls, SipProtocol.Ws, SipProtocol.Wss]
             : [SipProtocol.Udp, SipProtocol.Tcp],
         Tls = ServesTls ? new TlsOptions { Certificate = LabTls.Certificate } : null,
+        Partner = new PartnerOptions { Secret = PartnerSecret },
     };
+
+    /// <summary>The secret both lab pools share (docs/design.md §11 "Trust").</summary>
+    public const string PartnerSecret = "lab-pools-partner-secret-for-tests";
 
     public Task<PoolServer> StartPoolAsync(string pool, string? databasePath) =>
         PoolServer.StartAsync(SettingsFor(pool, databasePath), Log, Time);

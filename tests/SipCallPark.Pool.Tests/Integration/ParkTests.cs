@@ -282,6 +282,26 @@ public sealed partial class ParkTests : IntegrationTest
     }
 
     [Test]
+    public async Task A_parker_homed_on_the_other_pool_is_told_through_it_by_a_message_the_partner_takes_for_its_pools()
+    {
+        // The park service's MESSAGE to erin goes to pool-b signed (docs/design.md §11): unsigned, pool-b would challenge it.
+        var lab = await StartLabAsync(bothPools: true);
+        var erin = await lab.PhoneAsync("erin", lab.B!);
+        Assert.That((await erin.RegisterAsync()).StatusCode, Is.EqualTo(200));
+        var alice = await lab.PhoneAsync("alice", lab.A, supportsReplaces: false);
+        Assert.That((await alice.RegisterAsync()).StatusCode, Is.EqualTo(200));
+        var (erinCall, aliceCall) = await ConnectAsync(erin, alice);
+        var aliceFollows = FollowReferAsync(aliceCall, alice);
+
+        Assert.That((await erinCall.ReferAsync(new NameAddress(ParkUri), erin.Agent.Identity).WaitAsync(Bound)).Succeeded, Is.True);
+        await aliceFollows;
+        var told = await erin.NextMessageAsync();
+
+        Assert.That(lab.A.Park.Parked().Single().Orbit, Is.EqualTo("7000"));
+        Assert.That(told.BodyText, Does.Contain("7000"));
+    }
+
+    [Test]
     public async Task At_the_timeout_the_parked_party_is_referred_back_to_the_parker_and_an_answered_ringback_frees_the_orbit()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);

@@ -44,7 +44,8 @@ public class ReplicationSenderTests
 
     private void CreateSender(ReplicationOptions? options = null)
     {
-        _sender = new ReplicationSender("pool-a", "pool-b", new Uri("http://127.0.0.1:8062"), options ?? Defaults, _backup, _metrics, _time,
+        _sender = new ReplicationSender("pool-a", "pool-b", new Uri("http://127.0.0.1:8062"), options ?? Defaults, _backup,
+            SipCallPark.Pool.Tests.Pairing.PartnerKeys.For("pool-a", _time), _metrics, _time,
             _log.CreateLogger<ReplicationSender>());
         _sender.ReadFrom(_bindings);
         _sender.ReadFrom(_journal);

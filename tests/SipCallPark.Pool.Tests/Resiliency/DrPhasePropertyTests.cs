@@ -98,7 +98,7 @@ internal static class DrScenario
         var done = new List<DrStep>();
         PartnerTracking Boot()
         {
-            var tracking = new PartnerTracking("pool-b", dr, health, _ => Task.FromResult(partnerUp), store.Load("pool-b"), time, NullLogger.Instance);
+            var tracking = new PartnerTracking("pool-b", dr, health, _ => Task.FromResult(partnerUp), new UnmeasuredLoad(), store.Load("pool-b"), time, NullLogger.Instance);
             tracking.Machine.Changed += t => store.Save(new StoredDrPhase(t.Pool, t.To, t.At));
             tracking.Start();
             return tracking;

@@ -10,12 +10,20 @@ public class HealthMonitorTests
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(200);
     private FakeTimeProvider _time = null!;
     private List<(bool Up, DateTimeOffset At)> _changes = null!;
+    private SettableLoad _load = null!;
+
+    /// <summary>This pool's own load as the test sets it.</summary>
+    private sealed class SettableLoad : IPoolLoad
+    {
+        public bool IsKeepingUp { get; set; } = true;
+    }
 
     [SetUp]
     public void SetUp()
     {
         _time = new FakeTimeProvider();
         _changes = [];
+        _load = new SettableLoad();
     }
 
     /// <summary>A probe the fake partner answers after <paramref name="answerAfter"/>, or gives up on at Timer F (32 s) when null.</summary>
@@ -28,7 +36,7 @@ public class HealthMonitorTests
 
     private HealthMonitor Start(Func<TimeSpan?> partner, ILogger? logger = null, bool presumedHealthy = true)
     {
-        var monitor = new HealthMonitor("pool-b", new HealthMonitorOptions(), _ => FakeProbe(partner()), _time, logger ?? NullLogger.Instance, presumedHealthy);
+        var monitor = new HealthMonitor("pool-b", new HealthMonitorOptions(), _ => FakeProbe(partner()), _load, _time, logger ?? NullLogger.Instance, presumedHealthy);
         monitor.HealthChanged += up => _changes.Add((up, _time.GetUtcNow()));
         monitor.Start();
         return monitor;
@@ -105,7 +113,7 @@ public class HealthMonitorTests
     [Test]
     public void A_tick_that_comes_late_because_this_pool_was_starved_gives_no_verdict_the_next_one_does()
     {
-        using var monitor = new HealthMonitor("pool-b", new HealthMonitorOptions(), _ => FakeProbe(null), _time, NullLogger.Instance);
+        using var monitor = new HealthMonitor("pool-b", new HealthMonitorOptions(), _ => FakeProbe(null), _load, _time, NullLogger.Instance);
         monitor.HealthChanged += up => _changes.Add((up, _time.GetUtcNow()));
         for (var i = 0; i < 7; i++)
         {
@@ -118,6 +126,21 @@ public class HealthMonitorTests
         _time.Advance(Tick);
         monitor.Tick();
         Assert.That(_changes.Select(c => c.Up), Is.EqualTo(new[] { false }));
+    }
+
+    [Test]
+    public void A_silence_while_this_pool_is_behind_on_its_own_traffic_is_not_blamed_on_the_partner()
+    {
+        var alive = true;
+        using var monitor = Start(() => alive ? TimeSpan.FromMilliseconds(1) : null);
+        Run(TimeSpan.FromSeconds(2));
+        alive = false;
+        _load.IsKeepingUp = false; // shedding load: the partner's answers may be waiting unread
+        Run(TimeSpan.FromSeconds(5));
+        Assert.That(_changes, Is.Empty, "no verdict while this pool is behind");
+        _load.IsKeepingUp = true;
+        Run(TimeSpan.FromMilliseconds(400));
+        Assert.That(_changes.Select(c => c.Up), Is.EqualTo(new[] { false }), "a partner still silent once this pool keeps up again is down");
     }
 
     [Test]

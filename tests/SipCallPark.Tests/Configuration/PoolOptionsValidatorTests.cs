@@ -263,6 +263,13 @@ public class PoolOptionsValidatorTests
             Is.EqualTo("Pool:Overload:MaxQueueDelay must be between 10 ms and 30 s (was 00:05:00)"));
     }
 
+    [Test]
+    public void A_partner_secret_too_short_to_resist_guessing_is_rejected_naming_its_key()
+    {
+        Assert.That(Failures(o => o.Partner = new SipCallPark.Pool.Pairing.PartnerOptions { Secret = "lab-secret" }).Single(),
+            Is.EqualTo("Pool:Partner:Secret must be at least 16 characters (was 10)"));
+    }
+
     [TestCase("http://localhost:8060")]
     [TestCase("http://[::1]:8060")]
     [TestCase("http://127.0.0.1:8060/")]
