@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using SipCallPark.Sip.Tracing;
 using SipCallPark.Sip.Transport;
 
@@ -14,6 +15,7 @@ namespace SipCallPark.Tests.Hosting;
 public class PcapProcessTests
 {
     private const int MessageSummaryEventId = 1148; // TransportLog.MessageSummary: one Debug line per SIP message in or out
+    private const int PcapClosedEventId = 1305; // TracingLog.PcapClosed: the trace is complete (1306 when it dropped some)
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan Bound = LabPhone.Bound;
 
@@ -42,13 +44,26 @@ public class PcapProcessTests
                 Assert.That((int)unpark.StatusCode, Is.EqualTo(200), await unpark.Content.ReadAsStringAsync());
             }
             await bobParkLeg.Ended.WaitAsync(Bound);
+            string metrics = await http.GetStringAsync("/metrics");
+            Assert.That(Gauge(metrics, "sipcallpark_pcap_messages_dropped"), Is.Zero, "the writer's dropped-message gauge while the pool runs");
+            Assert.That(Gauge(metrics, "sipcallpark_pcap_messages_written"), Is.GreaterThan(20));
         }
 
         pool.Send(PosixSignalNumber.Terminate); // a clean stop flushes the trace
         Assert.That(await pool.WaitForExitAsync(TimeSpan.FromSeconds(30)), Is.Zero, pool.Output + pool.Error);
 
-        int logged = Directory.GetFiles(logs, "pool-a-*.json").SelectMany(File.ReadLines)
-            .Count(l => l.Contains($"\"EventId\":{{\"Id\":{MessageSummaryEventId},", StringComparison.Ordinal));
+        string[] logLines = [.. Directory.GetFiles(logs, "pool-a-*.json").SelectMany(File.ReadLines)];
+        int logged = logLines.Count(l => l.Contains($"\"EventId\":{{\"Id\":{MessageSummaryEventId},", StringComparison.Ordinal));
+        // The writer's last word: what it wrote and dropped. A drop (queue full, file failure) would be named here and
+        // in the gauge above; none is expected from fifty messages, so every logged message must be a frame.
+        string? closed = logLines.SingleOrDefault(l => l.Contains($"\"EventId\":{{\"Id\":{PcapClosedEventId},", StringComparison.Ordinal));
+        Assert.That(closed, Is.Not.Null, "the pcap writer logs that it closed the trace complete (event 1305): " +
+            string.Join(Environment.NewLine, logLines.Where(l => l.Contains("pcap", StringComparison.OrdinalIgnoreCase))));
+        using (var line = JsonDocument.Parse(closed!))
+        {
+            Assert.That(line.RootElement.GetProperty("Dropped").GetInt64(), Is.Zero);
+            Assert.That(line.RootElement.GetProperty("Written").GetInt64(), Is.EqualTo(logged), "the writer wrote every SIP message the transport logged");
+        }
         var frames = Frames(setup.Folder);
         var sip = frames.Where(f => f.Source.Port == setup.SipPort || f.Destination.Port == setup.SipPort).ToList();
         var media = MediaFrames(frames, setup);
@@ -74,6 +89,11 @@ public class PcapProcessTests
         Assert.That(tsharkSip, Is.EqualTo(logged), "tshark -Y sip counts as many SIP messages as the log");
         Assert.That(tsharkRtp, Is.EqualTo(media.Count(f => f.Source.Port == mediaPort)), "tshark decodes every music frame as RTP/PCMU");
     }
+
+    private static double Gauge(string metrics, string name) =>
+        metrics.Split('\n').Where(l => l.StartsWith(name + " ", StringComparison.Ordinal))
+            .Select(l => double.Parse(l[(name.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture))
+            .DefaultIfEmpty(double.NaN).First();
 
     private static List<PcapFrame> Frames(string folder)
     {
