@@ -32,8 +32,11 @@ public class PcapProcessTests
         await using (var alice = await LabPhone.StartAsync("alice", setup.SipEndPoint))
         await using (var bob = await LabPhone.StartAsync("bob", setup.SipEndPoint))
         {
-            Assert.That((await alice.RegisterAsync()).StatusCode, Is.EqualTo(200));
-            Assert.That((await bob.RegisterAsync()).StatusCode, Is.EqualTo(200));
+            foreach (var phone in new[] { alice, bob })
+            {
+                var registered = await phone.RegisterAsync();
+                Assert.That(registered.StatusCode, Is.EqualTo(200), $"{registered} (Warning: {registered.Response?.Headers.Get("Warning")})");
+            }
             (var bobParkLeg, orbit) = await alice.ParkByBlindTransferAsync(bob);
             // Music plays to bob while he is parked: wait (bounded) until the trace file holds some of it.
             Assert.That(await WaitForAsync(() => MediaFrames(Frames(setup.Folder), setup).Count >= 5, TimeSpan.FromSeconds(15)), Is.True,
