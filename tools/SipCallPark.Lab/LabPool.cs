@@ -134,8 +134,9 @@ internal sealed class LabPool : IDisposable
 
     /// <summary>
     /// Waits until this pool's replication to its backup has caught up: nothing pending, at least one request (batch
-    /// or snapshot) accepted since <paramref name="acceptedBefore"/>, and both counters unchanged for twice the batch interval (so a batch
-    /// that was in flight has landed). False when the pool does not report replication metrics (it does not replicate).
+    /// or snapshot) accepted since <paramref name="acceptedBefore"/>, and both counters unchanged for twice the batch
+    /// interval (so a batch that was in flight has landed). False when the pool does not report replication metrics
+    /// (it does not replicate).
     /// </summary>
     public async Task<bool> WaitForReplicationAsync(double acceptedBefore)
     {
