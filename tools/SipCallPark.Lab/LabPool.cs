@@ -132,9 +132,10 @@ internal sealed class LabPool : IDisposable
     }
 
     /// <summary>
-    /// Waits until this pool's replication to its backup has caught up: nothing pending, at least one batch accepted
-    /// since <paramref name="acceptedBefore"/>, and both counters unchanged for twice the batch interval (so a batch
-    /// that was in flight has landed). False when the pool does not report replication metrics (it does not replicate).
+    /// Waits until this pool's replication to its backup has caught up: nothing pending, at least one request (batch
+    /// or snapshot) accepted since <paramref name="acceptedBefore"/>, and both counters unchanged for twice the batch
+    /// interval (so a batch that was in flight has landed). False when the pool does not report replication metrics
+    /// (it does not replicate).
     /// </summary>
     public async Task<bool> WaitForReplicationAsync(double acceptedBefore)
     {
@@ -159,18 +160,43 @@ internal sealed class LabPool : IDisposable
     /// <summary>Two batch intervals of the shipped Pool:Replication:BatchInterval (200 ms).</summary>
     private static readonly TimeSpan QuietReplication = TimeSpan.FromMilliseconds(400);
 
-    /// <summary>This pool's replication counters from /metrics: changes pending, change batches the backup accepted, failed requests.</summary>
+    /// <summary>
+    /// Waits until the backup has accepted this pool's first replication request (the snapshot that opens the link),
+    /// so what a cell changes next goes as batches to a backup that listens. Both pools start at once, so the first
+    /// tries may meet a backup whose admin API is not listening yet and wait out a retry delay. False when the pool
+    /// does not report replication metrics (it does not replicate).
+    /// </summary>
+    public async Task<bool> WaitForReplicationLinkAsync()
+    {
+        var started = Stopwatch.GetTimestamp();
+        (double Pending, double Accepted, double Failed)? last = null;
+        while (Stopwatch.GetElapsedTime(started) < _settings.Bound)
+        {
+            last = await ReplicationAsync();
+            if (last is not { } now) return false;
+            if (now.Accepted >= 1) return true;
+            await Task.Delay(20);
+        }
+        throw new LabException($"{Name}'s replication link did not open within {_settings.Bound.TotalSeconds:0} s (pending, accepted, failed: {last})");
+    }
+
+    /// <summary>
+    /// This pool's replication counters from /metrics: changes pending, requests the backup accepted (change batches
+    /// and snapshots: after a failure the sender sends a snapshot, which carries every change queued meanwhile),
+    /// failed requests.
+    /// </summary>
     public async Task<(double Pending, double Accepted, double Failed)?> ReplicationAsync()
     {
         var text = await Http.GetStringAsync("/metrics");
-        double? pending = null, accepted = null, failed = null;
+        double? pending = null, changes = null, snapshots = null, failed = null;
         foreach (var line in text.Split('\n'))
         {
             if (line.StartsWith("sipcallpark_replication_pending_changes ", StringComparison.Ordinal)) pending = Value(line);
-            else if (line.StartsWith("sipcallpark_replication_batches_total{", StringComparison.Ordinal) && line.Contains("kind=\"changes\"", StringComparison.Ordinal)) accepted = Value(line);
+            else if (line.StartsWith("sipcallpark_replication_batches_total{", StringComparison.Ordinal) && line.Contains("kind=\"changes\"", StringComparison.Ordinal)) changes = Value(line);
+            else if (line.StartsWith("sipcallpark_replication_batches_total{", StringComparison.Ordinal) && line.Contains("kind=\"snapshot\"", StringComparison.Ordinal)) snapshots = Value(line);
             else if (line.StartsWith("sipcallpark_replication_failures_total{", StringComparison.Ordinal)) failed = Value(line);
         }
-        return pending is { } p && accepted is { } a ? (p, a, failed ?? 0) : null;
+        return pending is { } p && changes is { } c ? (p, c + (snapshots ?? 0), failed ?? 0) : null;
 
         static double Value(string line) => double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
     }

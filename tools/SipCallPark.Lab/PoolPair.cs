@@ -52,12 +52,14 @@ internal sealed class PoolPair : IDisposable
         return new PoolPair(settings, folder, a, b);
     }
 
-    /// <summary>Starts both pools and waits until each sees the other healthy (the DR phases start from Normal).</summary>
+    /// <summary>Starts both pools and waits until each sees the other healthy (the DR phases start from Normal) and
+    /// each one's replication to the other is open (its first snapshot accepted).</summary>
     public async Task StartAsync()
     {
         await Task.WhenAll(A.StartAsync(), B.StartAsync());
         await B.WaitForAsync(A.Name, (phase, healthy) => phase == "Normal" && healthy == true, "healthy and Normal");
         await A.WaitForAsync(B.Name, (phase, healthy) => phase == "Normal" && healthy == true, "healthy and Normal");
+        await Task.WhenAll(A.WaitForReplicationLinkAsync(), B.WaitForReplicationLinkAsync());
     }
 
     public string Output => $"---- {A.Name} ----{Environment.NewLine}{A.Output}{Environment.NewLine}---- {B.Name} ----{Environment.NewLine}{B.Output}";

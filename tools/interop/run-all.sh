@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every interop suite (run-sipp.sh, run-baresip.sh, run-park-sipp.sh, run-park-baresip.sh, run-park-linphone.sh, run-resiliency-sipp.sh, run-failover-phones.sh) against one pool-a (and pool-b for the cross-pool call) started here, within a total bound
-# (INTEROP_TOTAL_SECONDS, default 480; the failover suite starts a pair of its own). Writes tools/interop/results.tsv, prints one line per scenario and exits
+# (INTEROP_TOTAL_SECONDS, default 540; the failover suite starts a pair of its own). Writes tools/interop/results.tsv, prints one line per scenario and exits
 # non-zero when any failed. This is the script .ci/run's interop hook does the work in (see README.md).
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -9,7 +9,7 @@ export INTEROP_RUN_ALL=1
 # Each suite checks its own peers (and records a failure when one is missing).
 require_tools sipsak python3 curl || exit 1
 
-TOTAL=${INTEROP_TOTAL_SECONDS:-480}
+TOTAL=${INTEROP_TOTAL_SECONDS:-540}
 deadline=$((SECONDS + TOTAL))
 
 failures_recorded() { awk -F'\t' '$2 == "fail"' "$INTEROP_RESULTS" | wc -l; }

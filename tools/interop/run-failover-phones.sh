@@ -35,7 +35,15 @@ mkdir -p "$OUT"
 
 # ---------------------------------------------------------------- the two pools
 
-a_sip=$(free_port 15360) && b_sip=$(free_port 15362) && a_admin=$(free_port 18360) && b_admin=$(free_port 18362) ||
+# INTEROP_FAILOVER_PORT_BASE=B moves every port this suite uses into B..B+599 (two suites side by side, a stress run
+# beside other work): pools B.., phones B+100.., phone RTP B+200.., dave's RTP B+320.., the pools' music B+400..
+if [[ -n "${INTEROP_FAILOVER_PORT_BASE:-}" ]]; then
+    pb=$INTEROP_FAILOVER_PORT_BASE
+    port_at=([0]=$pb [1]=$((pb + 2)) [2]=$((pb + 4)) [3]=$((pb + 6)) [4]=$((pb + 100)) [5]=$((pb + 200)) [6]=$((pb + 320)) [7]=$((pb + 400)))
+else
+    port_at=([0]=15360 [1]=15362 [2]=18360 [3]=18362 [4]=15800 [5]=16800 [6]=16920 [7]=42100)
+fi
+a_sip=$(free_port "${port_at[0]}") && b_sip=$(free_port "${port_at[1]}") && a_admin=$(free_port "${port_at[2]}") && b_admin=$(free_port "${port_at[3]}") ||
     { record failover-phones-pool-start fail "no free ports"; exit 1; }
 python3 - "$REPO_ROOT/config/topology.json" "$OUT/topology.json" "$a_sip" "$a_admin" "$b_sip" "$b_admin" <<'PY'
 import json, sys
@@ -55,9 +63,9 @@ dr_args=("--Pool:TopologyFile=$OUT/topology.json"
     "--Pool:Dr:FailoverDuration=00:00:05" "--Pool:Dr:FailbackDuration=00:00:05")
 # shellcheck disable=SC2086
 INTEROP_POOL_A_FO_SIP_PORT=$a_sip INTEROP_POOL_A_FO_ADMIN_PORT=$a_admin \
-    pool_start pool-a-fo config/pool-a.json "${dr_args[@]}" "--Pool:Park:MediaPorts=42100-42199" "--Pool:PcapFile=$OUT/pool-a.pcap" ${INTEROP_POOL_ARGS:-} &&
+    pool_start pool-a-fo config/pool-a.json "${dr_args[@]}" "--Pool:Park:MediaPorts=${port_at[7]}-$((port_at[7] + 99))" "--Pool:PcapFile=$OUT/pool-a.pcap" ${INTEROP_POOL_ARGS:-} &&
     INTEROP_POOL_B_FO_SIP_PORT=$b_sip INTEROP_POOL_B_FO_ADMIN_PORT=$b_admin \
-        pool_start pool-b-fo config/pool-b.json "${dr_args[@]}" "--Pool:Park:MediaPorts=42200-42299" "--Pool:PcapFile=$OUT/pool-b.pcap" ${INTEROP_POOL_ARGS:-} ||
+        pool_start pool-b-fo config/pool-b.json "${dr_args[@]}" "--Pool:Park:MediaPorts=$((port_at[7] + 100))-$((port_at[7] + 199))" "--Pool:PcapFile=$OUT/pool-b.pcap" ${INTEROP_POOL_ARGS:-} ||
     { record failover-phones-pool-start fail "could not start the pools"; exit 1; }
 for p in pool-a-fo pool-b-fo; do
     pool_wait_ready "$p" || { record failover-phones-pool-start fail "$p not ready: $POOL_NOT_READY_REASON"; exit 1; }
@@ -125,7 +133,7 @@ sip_tls_port=-1
 bind_address=127.0.0.1
 default_proxy=0
 [rtp]
-audio_rtp_port=16920-16939
+audio_rtp_port=${port_at[6]}-$((port_at[6] + 19))
 [net]
 firewall_policy=0
 [proxy_0]
@@ -188,7 +196,7 @@ lp_wait() {
 # ---------------------------------------------------------------- 1. register at pool-a
 
 ports=()
-base=15800
+base=${port_at[4]}
 for p in alice bob carol; do
     port=$(pick_sip_port "$base" 40) || { record failover-register fail "no free SIP ports for $p"; exit 1; }
     ports+=("$port")
@@ -196,9 +204,9 @@ for p in alice bob carol; do
 done
 DAVE_PORT=$(free_port $((base + 20))) || { record failover-register fail "no free SIP port for dave"; exit 1; }
 POOL_A_SIP_PORT=$a_sip # start_phone's accounts: one account, pool-a as the outbound proxy
-start_phone alice alice-lab-pw manual "${ports[0]}" 16800
-start_phone bob bob-lab-pw auto "${ports[1]}" 16840
-start_phone carol carol-lab-pw manual "${ports[2]}" 16880
+start_phone alice alice-lab-pw manual "${ports[0]}" "${port_at[5]}"
+start_phone bob bob-lab-pw auto "${ports[1]}" $((port_at[5] + 40))
+start_phone carol carol-lab-pw manual "${ports[2]}" $((port_at[5] + 80))
 lp_start run1 "$a_sip" ""
 log "baresip alice ${ports[0]}, bob ${ports[1]}, carol ${ports[2]}; linphone dave $DAVE_PORT; logs in $OUT"
 
@@ -301,9 +309,9 @@ fi
 # ---------------------------------------------------------------- 3. the backup accounts, then kill pool-a
 
 # baresip 1.0 has no backup registrar: a second account line with pool-b as its outbound proxy is the way. pool-b
-# answers 301 while pool-a is healthy, and libre retries a refused registration after 15-30 s, then 30-60 s, doubling
-# up to 15-30 min. So the suite adds the account (uanew) just before the kill: its first REGISTER gets the 301, and
-# the phone's own retry 15-30 s later reaches pool-b in Outage.
+# answers 301 while pool-a is healthy, and libre (1.1) retries a refused registration after 30-60 s (60 s times a
+# random 0.5-1.0; seen: 45 s), then 60-120 s, doubling up to 15-30 min. So the suite adds the account (uanew) just
+# before the kill: its first REGISTER gets the 301, and the phone's own retry 30-60 s later reaches pool-b in Outage.
 for p in alice bob; do
     mode=$([[ $p == bob ]] && echo auto || echo manual)
     send "$p" uanew "<sip:$p@callpark.lab>;auth_user=$p;auth_pass=$p-lab-pw;outbound=\"sip:127.0.0.1:$b_sip\";regint=300;answermode=$mode;audio_codecs=pcmu,pcma;mwi=no;pubint=0" \
@@ -318,6 +326,7 @@ for p in alice bob; do
         sleep 0.2
     done
 done
+redirected_at=$SECONDS # both 301s are in (or their wait is over): each phone's retry is due by this + 60 s
 if ((redirected == 2)); then
     record failover-backup-redirect pass "alice's and bob's pool-b accounts (uanew) got 301 Moved Permanently from pool-b: pool-a is healthy"
 else
@@ -345,14 +354,24 @@ lp_stop
 lp_start run2 "$b_sip" "$a_sip"
 lp_ok=0
 lp_registered 1 && lp_ok=1
+# Wait on each phone's own retry: it is due 30-60 s after its 301, so the wait ends 60 s after the 301s plus a margin
+# for a loaded machine (INTEROP_BARESIP_RETRY_MARGIN, default 20 s), or as soon as both have their 200.
+retry_deadline=$((redirected_at + 60 + ${INTEROP_BARESIP_RETRY_MARGIN:-20}))
 resilient=()
-for ((i = 0; i < 200 && ${#resilient[@]} < 2; i++)); do # the retry is 15-30 s after the 301: at most 40 s
+while ((${#resilient[@]} < 2 && SECONDS < retry_deadline)); do
     resilient=()
     for p in alice bob; do
         sip_responses "$OUT/$p/baresip.log" "$b_sip" | grep -qP '^SIP/2.0 200.*\tCSeq: \d+ REGISTER\tresiliency' && resilient+=("$p")
     done
-    sleep 0.2
+    ((${#resilient[@]} < 2)) && sleep 0.5
 done
+# registers_to NAME PORT: how many REGISTERs (retransmissions included) NAME's baresip sent to 127.0.0.1:PORT.
+registers_to() {
+    sed 's/\x1b\[[0-9;]*m//g' "$OUT/$1/baresip.log" | awk -v to="127.0.0.1:$2" '
+        /^(UDP|TCP) [0-9.:]+ -> / { sent = ($4 == to); next } sent && /^REGISTER / { n++ } { sent = 0 } END { print n + 0 }'
+}
+retries=""
+for p in alice bob; do retries+=" $p $(registers_to "$p" "$b_sip");"; done
 ua_ok=0
 for p in alice bob; do
     (($(ok_accounts "$p") == 2)) && ua_ok=$((ua_ok + 1))
@@ -361,7 +380,7 @@ warning=$(sip_responses "$OUT/alice/baresip.log" "$b_sip" | awk -F'\t' '$3 == "r
 if ((${#resilient[@]} == 2 && ua_ok == 2)); then
     record failover-reregister-baresip pass "alice and bob re-registered at pool-b on baresip's own retry: 200 with X-Registration-Mode: resiliency (Warning: $warning); reginfo shows both accounts OK"
 else
-    record failover-reregister-baresip fail "200 with X-Registration-Mode: resiliency from pool-b for: ${resilient[*]:-nobody} (of alice bob); reginfo OK on both accounts: $ua_ok of 2; traces in $OUT"
+    record failover-reregister-baresip fail "200 with X-Registration-Mode: resiliency from pool-b for: ${resilient[*]:-nobody} (of alice bob) within $((retry_deadline - redirected_at)) s of the 301s; REGISTERs sent to pool-b (the first got the 301):$retries reginfo OK on both accounts: $ua_ok of 2; traces in $OUT"
 fi
 lp_mode=$(sip_responses "$LP_DIR/daemon.log" "$b_sip" | awk -F'\t' '$1 ~ /^SIP\/2.0 200/ && $2 ~ /REGISTER/ { print $3; exit }')
 if ((lp_ok)) && [[ "$lp_mode" == resiliency ]]; then

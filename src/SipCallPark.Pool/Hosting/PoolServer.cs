@@ -349,6 +349,14 @@ public sealed class PoolServer : IAsyncDisposable
             _disposables.Add(Metrics.RegisterGauge("requests_shed", "New requests answered 503 because the pool was overloaded, since start",
                 () => overload.Refused));
         }
+        if (_pcap is { } pcap)
+        {
+            // A trace missing a message says so here and in the log line the writer leaves when it closes.
+            _disposables.Add(Metrics.RegisterGauge("pcap_messages_written", "SIP messages written to the --pcap trace", () => pcap.Written));
+            _disposables.Add(Metrics.RegisterGauge("pcap_messages_dropped",
+                "SIP messages missing from the --pcap trace (queue full, file not writable), since start", () => pcap.Dropped));
+            _disposables.Add(Metrics.RegisterGauge("pcap_media_dropped", "Music-on-hold packets not written to the --pcap trace", () => pcap.MediaDropped));
+        }
         _disposables.Add(Metrics.RegisterGauge("registrations", "Unexpired bindings held by this pool", () => bindings.All(Time.GetUtcNow()).Count));
         _disposables.Add(Metrics.RegisterGauge("transactions_active", "SIP transactions not yet terminated", () => stack.Transactions.ActiveCount));
         _disposables.Add(Metrics.RegisterGauge("proxy_contexts_active", "Requests being proxied", () => proxy.ActiveContexts));

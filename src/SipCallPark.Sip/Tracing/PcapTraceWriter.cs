@@ -139,7 +139,8 @@ public sealed class PcapTraceWriter : IAsyncDisposable
     /// <summary>Reads a pcap file written by this class back into frames (tests and tools).</summary>
     public static IReadOnlyList<PcapFrame> ReadAll(string path) => PcapReader.ReadAll(path);
 
-    /// <summary>Stops taking messages, writes those queued, flushes and closes the file.</summary>
+    /// <summary>Stops taking messages, writes those queued, flushes and closes the file, and logs what it wrote and
+    /// dropped (a warning when a SIP message is missing from the files), so a reader of the trace knows if it is whole.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -149,6 +150,9 @@ public sealed class PcapTraceWriter : IAsyncDisposable
         }
         _queue.Writer.TryComplete();
         await _writer.ConfigureAwait(false);
+        string file = CurrentPath ?? _options.Path;
+        if (Dropped == 0) _logger.PcapClosed(Written, Dropped, MediaWritten, MediaDropped, file);
+        else _logger.PcapClosedIncomplete(Written, Dropped, MediaWritten, MediaDropped, file);
     }
 
     private static Stream OpenFile(string path) =>

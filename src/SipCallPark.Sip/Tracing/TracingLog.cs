@@ -19,4 +19,10 @@ internal static partial class TracingLog
 
     [LoggerMessage(1304, LogLevel.Error, "SIP pcap trace found no free file name after {Path}; messages are dropped")]
     public static partial void PcapNoFreeName(this ILogger logger, string path);
+
+    [LoggerMessage(1305, LogLevel.Information, "SIP pcap trace closed: {Written} SIP messages written, {Dropped} dropped; {MediaWritten} media packets written, {MediaDropped} dropped; last file {File}")]
+    public static partial void PcapClosed(this ILogger logger, long written, long dropped, long mediaWritten, long mediaDropped, string file);
+
+    [LoggerMessage(1306, LogLevel.Warning, "SIP pcap trace closed incomplete: {Dropped} SIP messages dropped (not in the files), {Written} written; {MediaWritten} media packets written, {MediaDropped} dropped; last file {File}")]
+    public static partial void PcapClosedIncomplete(this ILogger logger, long written, long dropped, long mediaWritten, long mediaDropped, string file);
 }

@@ -27,6 +27,7 @@ public sealed class SipMessageTransport : ISipMessageSender, IAsyncDisposable
     private readonly LogBudget _rejectionLog;
     private Func<IncomingMessage, ValueTask>? _handler;
     private int _disposed;
+    private int _tracing; // messages between the stopped check and the end of their MessageTraced observers
 
     /// <summary>Lines per second (and at once) for rejected and dropped messages; beyond, they are counted.</summary>
     internal const int RejectionLinesPerSecond = 50;
@@ -192,7 +193,13 @@ public sealed class SipMessageTransport : ISipMessageSender, IAsyncDisposable
         IPEndPoint reaches, CancellationToken ct)
     {
         var bytes = message.ToArray();
-        Trace(SipDirection.Out, message, new SipEndPoint(channel.Protocol, reaches), channel.LocalEndPoint, bytes);
+        if (!TryTrace(SipDirection.Out, message, new SipEndPoint(channel.Protocol, reaches), channel.LocalEndPoint, bytes))
+        {
+            // Stopped (a retransmission timer may fire while the pool stops): nothing goes on the wire, so nothing is
+            // logged or traced as sent.
+            _logger.NotSentStopped(message.FirstLine, new SipEndPoint(channel.Protocol, reaches));
+            return false;
+        }
         try
         {
             var sent = await channel.SendAsync(bytes, remote, connectionId, ct).ConfigureAwait(false);
@@ -258,7 +265,7 @@ public sealed class SipMessageTransport : ISipMessageSender, IAsyncDisposable
             return;
         }
 
-        Trace(SipDirection.In, message, frame.Remote, frame.Local, frame.Data);
+        if (!TryTrace(SipDirection.In, message, frame.Remote, frame.Local, frame.Data)) return; // stopped: not handled either
         if (_handler is not { } handler) return;
         try
         {
@@ -404,6 +411,28 @@ public sealed class SipMessageTransport : ISipMessageSender, IAsyncDisposable
         return sb.ToString();
     }
 
+    /// <summary>
+    /// Logs and traces the message unless the transport is stopped (false). Once <see cref="DisposeAsync"/> has
+    /// returned no message is logged or raised any more, so an observer disposed after the transport (the pcap writer)
+    /// has seen every message the log names.
+    /// </summary>
+    private bool TryTrace(SipDirection direction, SipMessage message, SipEndPoint remote, IPEndPoint local, ReadOnlyMemory<byte> bytes)
+    {
+        // Counted in before the check, so DisposeAsync (which sets the flag first, then waits for the count) either
+        // stops this message here or waits for its observers to finish.
+        Interlocked.Increment(ref _tracing);
+        try
+        {
+            if (Volatile.Read(ref _disposed) != 0) return false;
+            Trace(direction, message, remote, local, bytes);
+            return true;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _tracing);
+        }
+    }
+
     private void Trace(SipDirection direction, SipMessage message, SipEndPoint remote, IPEndPoint local, ReadOnlyMemory<byte> bytes)
     {
         if (_logger.IsEnabled(LogLevel.Debug))
@@ -456,9 +485,17 @@ public sealed class SipMessageTransport : ISipMessageSender, IAsyncDisposable
     private static string HostText(IPAddress address) =>
         address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
 
+    /// <summary>Stops sending and handling messages, waits until the messages being traced have reached every
+    /// observer, then closes the channels.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        // Observers are short (they copy and queue): a message being traced takes microseconds. Bounded anyway (after
+        // a few spins each turn sleeps 1 ms: a few seconds at most), so an observer stuck by a bug cannot hold the stop.
+        var wait = new SpinWait();
+        while (Volatile.Read(ref _tracing) != 0 && wait.Count < MaxTraceDrainTurns) wait.SpinOnce(sleep1Threshold: 10);
         foreach (var channel in _channels) await channel.DisposeAsync().ConfigureAwait(false);
     }
+
+    private const int MaxTraceDrainTurns = 2_000;
 }

@@ -106,6 +106,9 @@ internal static partial class TransportLog
     [LoggerMessage(1151, LogLevel.Warning, "Left out {Count} lines about rejected or dropped messages: more than {PerSecond} a second (each was still answered or dropped)")]
     public static partial void RejectionLinesSuppressed(this ILogger logger, long count, int perSecond);
 
+    [LoggerMessage(1152, LogLevel.Debug, "Not sending {FirstLine} to {Remote}: the transport is stopped")]
+    public static partial void NotSentStopped(this ILogger logger, string firstLine, SipEndPoint remote);
+
     [LoggerMessage(1144, LogLevel.Warning, "Dropped a message from {Remote}: parsing it threw")]
     public static partial void MessageBrokeParser(this ILogger logger, Exception exception, SipEndPoint remote);
 

@@ -259,9 +259,33 @@ public class PcapTraceWriterTests
         await writer.DisposeAsync();
         Assert.That(writer.Written, Is.EqualTo(3));
         Assert.That(writer.Written + writer.Dropped, Is.EqualTo(12));
+        CapturingLogger.LogEntry closed = log.Entries.Single(e => e.Template.StartsWith("SIP pcap trace closed", StringComparison.Ordinal));
+        Assert.That(closed.Level, Is.EqualTo(LogLevel.Warning), "a trace with a message missing says so when it closes");
+        Assert.That(closed.Properties["Dropped"], Is.EqualTo(9L));
+        Assert.That(closed.Properties["Written"], Is.EqualTo(3L));
         writer.Observe(message);
         Assert.That(writer.Dropped, Is.EqualTo(10), "after dispose a message is dropped, quietly");
         Assert.That(Warnings(log), Has.Count.EqualTo(2));
+    }
+
+    [Test]
+    public async Task Closing_a_complete_trace_logs_how_many_messages_it_holds_and_that_none_was_dropped()
+    {
+        using var dir = new TempDirectory();
+        var log = new CapturingLogger();
+        IReadOnlyList<SipMessageEvent> events = Mixed();
+        var writer = new PcapTraceWriter(new PcapOptions { Path = dir.File("trace.pcap") }, new FakeTimeProvider(Start), log, p => File.Create(p));
+        foreach (SipMessageEvent e in events) writer.Observe(e);
+        await writer.DisposeAsync();
+
+        CapturingLogger.LogEntry closed = log.Entries.Single(e => e.Template.StartsWith("SIP pcap trace closed", StringComparison.Ordinal));
+        Assert.Multiple(() =>
+        {
+            Assert.That(closed.Level, Is.EqualTo(LogLevel.Information));
+            Assert.That(closed.Properties["Written"], Is.EqualTo((long)events.Count));
+            Assert.That(closed.Properties["Dropped"], Is.EqualTo(0L));
+            Assert.That(closed.Properties["File"], Is.EqualTo(dir.File("trace.pcap")));
+        });
     }
 
     [Test]
@@ -316,8 +340,9 @@ public class PcapTraceWriterTests
         Assert.Throws<InvalidDataException>(() => PcapTraceWriter.ReadAll(dir.File("bad.pcap")));
     }
 
+    /// <summary>The queue-full warnings (the close line of an incomplete trace is a warning too, counted apart).</summary>
     private static List<CapturingLogger.LogEntry> Warnings(CapturingLogger log) =>
-        log.Entries.Where(e => e.Level == LogLevel.Warning).ToList();
+        log.Entries.Where(e => e.Level == LogLevel.Warning && e.Template.StartsWith("SIP pcap trace queue is full", StringComparison.Ordinal)).ToList();
 
     private static ushort OnesComplementSum(byte[] data)
     {

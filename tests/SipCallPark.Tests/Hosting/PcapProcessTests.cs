@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using SipCallPark.Sip.Tracing;
 using SipCallPark.Sip.Transport;
 
@@ -14,6 +15,7 @@ namespace SipCallPark.Tests.Hosting;
 public class PcapProcessTests
 {
     private const int MessageSummaryEventId = 1148; // TransportLog.MessageSummary: one Debug line per SIP message in or out
+    private const int PcapClosedEventId = 1305; // TracingLog.PcapClosed: the trace is complete (1306 when it dropped some)
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan Bound = LabPhone.Bound;
 
@@ -23,15 +25,21 @@ public class PcapProcessTests
         using var setup = new ParkPoolSetup();
         string pcap = Path.Combine(setup.Folder, "trace.pcap");
         string logs = Path.Combine(setup.Folder, "logs");
-        using var pool = setup.Start("--pcap", pcap, "--pcap-rtp", "--log-level", "Debug", $"--Serilog:WriteTo:1:Args:path={logs}/pool-a-.json");
+        // The trace is under test here, not load shedding (OverloadGuardTests): on a saturated machine (load 40 on two
+        // cores) the first REGISTER after the start waited longer than the shipped 300 ms and was answered 503.
+        using var pool = setup.Start("--pcap", pcap, "--pcap-rtp", "--log-level", "Debug", $"--Serilog:WriteTo:1:Args:path={logs}/pool-a-.json",
+            "--Pool:Overload:MaxQueueDelay=00:00:05");
         Assert.That(await pool.WaitUntilStartedAsync(StartTimeout), Is.True, pool.Output + pool.Error);
 
         string orbit;
         await using (var alice = await LabPhone.StartAsync("alice", setup.SipEndPoint))
         await using (var bob = await LabPhone.StartAsync("bob", setup.SipEndPoint))
         {
-            Assert.That((await alice.RegisterAsync()).StatusCode, Is.EqualTo(200));
-            Assert.That((await bob.RegisterAsync()).StatusCode, Is.EqualTo(200));
+            foreach (var phone in new[] { alice, bob })
+            {
+                var registered = await phone.RegisterAsync();
+                Assert.That(registered.StatusCode, Is.EqualTo(200), $"{registered} (Warning: {registered.Response?.Headers.Get("Warning")})");
+            }
             (var bobParkLeg, orbit) = await alice.ParkByBlindTransferAsync(bob);
             // Music plays to bob while he is parked: wait (bounded) until the trace file holds some of it.
             Assert.That(await WaitForAsync(() => MediaFrames(Frames(setup.Folder), setup).Count >= 5, TimeSpan.FromSeconds(15)), Is.True,
@@ -42,13 +50,26 @@ public class PcapProcessTests
                 Assert.That((int)unpark.StatusCode, Is.EqualTo(200), await unpark.Content.ReadAsStringAsync());
             }
             await bobParkLeg.Ended.WaitAsync(Bound);
+            string metrics = await http.GetStringAsync("/metrics");
+            Assert.That(Gauge(metrics, "sipcallpark_pcap_messages_dropped"), Is.Zero, "the writer's dropped-message gauge while the pool runs");
+            Assert.That(Gauge(metrics, "sipcallpark_pcap_messages_written"), Is.GreaterThan(20));
         }
 
         pool.Send(PosixSignalNumber.Terminate); // a clean stop flushes the trace
         Assert.That(await pool.WaitForExitAsync(TimeSpan.FromSeconds(30)), Is.Zero, pool.Output + pool.Error);
 
-        int logged = Directory.GetFiles(logs, "pool-a-*.json").SelectMany(File.ReadLines)
-            .Count(l => l.Contains($"\"EventId\":{{\"Id\":{MessageSummaryEventId},", StringComparison.Ordinal));
+        string[] logLines = [.. Directory.GetFiles(logs, "pool-a-*.json").SelectMany(File.ReadLines)];
+        int logged = logLines.Count(l => l.Contains($"\"EventId\":{{\"Id\":{MessageSummaryEventId},", StringComparison.Ordinal));
+        // The writer's last word: what it wrote and dropped. A drop (queue full, file failure) would be named here and
+        // in the gauge above; none is expected from fifty messages, so every logged message must be a frame.
+        string? closed = logLines.SingleOrDefault(l => l.Contains($"\"EventId\":{{\"Id\":{PcapClosedEventId},", StringComparison.Ordinal));
+        Assert.That(closed, Is.Not.Null, "the pcap writer logs that it closed the trace complete (event 1305): " +
+            string.Join(Environment.NewLine, logLines.Where(l => l.Contains("pcap", StringComparison.OrdinalIgnoreCase))));
+        using (var line = JsonDocument.Parse(closed!))
+        {
+            Assert.That(line.RootElement.GetProperty("Dropped").GetInt64(), Is.Zero);
+            Assert.That(line.RootElement.GetProperty("Written").GetInt64(), Is.EqualTo(logged), "the writer wrote every SIP message the transport logged");
+        }
         var frames = Frames(setup.Folder);
         var sip = frames.Where(f => f.Source.Port == setup.SipPort || f.Destination.Port == setup.SipPort).ToList();
         var media = MediaFrames(frames, setup);
@@ -74,6 +95,11 @@ public class PcapProcessTests
         Assert.That(tsharkSip, Is.EqualTo(logged), "tshark -Y sip counts as many SIP messages as the log");
         Assert.That(tsharkRtp, Is.EqualTo(media.Count(f => f.Source.Port == mediaPort)), "tshark decodes every music frame as RTP/PCMU");
     }
+
+    private static double Gauge(string metrics, string name) =>
+        metrics.Split('\n').Where(l => l.StartsWith(name + " ", StringComparison.Ordinal))
+            .Select(l => double.Parse(l[(name.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture))
+            .DefaultIfEmpty(double.NaN).First();
 
     private static List<PcapFrame> Frames(string folder)
     {
