@@ -5,7 +5,7 @@ using SipCallPark.Sip.Message;
 namespace SipCallPark.Benchmarks;
 
 /// <summary>
-/// DESIGN §10: parse+serialize of an INVITE with SDP under 2 µs, with no per-header string on the parse path.
+/// docs/design.md §10: parse+serialize of an INVITE with SDP under 2 µs, with no per-header string on the parse path.
 /// Parsing works in place on the received buffer (the <see cref="ReadOnlyMemory{T}"/> overload), as the transport does.
 /// Each of INVITE, 200 OK and REGISTER is measured parsed, serialized (a message parsed once, written again and again)
 /// and both in a row, as a proxy does with a message it forwards.

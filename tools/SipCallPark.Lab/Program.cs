@@ -4,7 +4,7 @@ namespace SipCallPark.Lab;
 
 /// <summary>
 /// <c>SipCallPark.Lab [--pcap DIR] [--keep] [--cell NAME]... [--pool DLL] [--verbose]</c>: walks the seed table
-/// (DESIGN §6) on two real pool processes and prints it with what was seen. Exit code 0 when every cell passes,
+/// (docs/design.md §6) on two real pool processes and prints it with what was seen. Exit code 0 when every cell passes,
 /// 1 when one fails, 2 on a bad command line.
 /// </summary>
 internal static class Program
@@ -54,7 +54,7 @@ internal static class Program
         if (settings.PcapDirectory is { } pcap) Directory.CreateDirectory(pcap);
         if (cells.Count == 0) cells.AddRange(SeedCell.All);
 
-        Console.WriteLine($"Seed table (DESIGN §6) on two pool processes ({settings.PoolDll}); pool-a is killed with SIGKILL for the outage.");
+        Console.WriteLine($"Seed table (docs/design.md §6) on two pool processes ({settings.PoolDll}); pool-a is killed with SIGKILL for the outage.");
         Console.WriteLine($"Health probes every {settings.HealthInterval.TotalMilliseconds:0} ms (down after {settings.DownAfter.TotalMilliseconds:0} ms " +
                           $"without an answer, up after {settings.SuccessesToUp}); failover {settings.FailoverDuration.TotalSeconds:0.#} s, " +
                           $"failback {settings.FailbackDuration.TotalSeconds:0.#} s.");

@@ -1,15 +1,15 @@
 namespace SipCallPark.Lab;
 
-/// <summary>A row of the seed table (DESIGN §6): the state the call is in.</summary>
+/// <summary>A row of the seed table (docs/design.md §6): the state the call is in.</summary>
 internal enum CallState { NotYetParked, ParkedNotYetRetrieved, ParkedAndRetrieved }
 
 /// <summary>A column of the seed table: the DR phase the call meets.</summary>
 internal enum DrMoment { Outage, Failover, Failback }
 
-/// <summary>One cell of the seed table with the outcome DESIGN §6 expects, word for word.</summary>
+/// <summary>One cell of the seed table with the outcome docs/design.md §6 expects, word for word.</summary>
 internal sealed record SeedCell(CallState Row, DrMoment Column, string Expected, string Name)
 {
-    /// <summary>The nine cells, row by row, as in DESIGN §6.</summary>
+    /// <summary>The nine cells, row by row, as in docs/design.md §6.</summary>
     public static IReadOnlyList<SeedCell> All { get; } =
     [
         new(CallState.NotYetParked, DrMoment.Outage, "call stays up; it cannot be parked",

@@ -7,7 +7,7 @@ namespace SipCallPark.Lab;
 internal static class SeedTableReport
 {
     public static string Header =>
-        "| cell (call state × DR moment) | expected (DESIGN §6) | observed | result | outage→detected | →orphans BYE'd | failover | failback |" + Environment.NewLine +
+        "| cell (call state × DR moment) | expected (docs/design.md §6) | observed | result | outage→detected | →orphans BYE'd | failover | failback |" + Environment.NewLine +
         "|---|---|---|---|---|---|---|---|";
 
     public static string Row(CellResult result) =>

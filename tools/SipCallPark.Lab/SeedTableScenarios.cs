@@ -3,7 +3,7 @@ using SipCallPark.Sip.Message;
 namespace SipCallPark.Lab;
 
 /// <summary>
-/// The nine cells of the seed table (DESIGN §6) as scenarios on two real pool processes. Each starts a fresh pair,
+/// The nine cells of the seed table (docs/design.md §6) as scenarios on two real pool processes. Each starts a fresh pair,
 /// puts a call in the row's state with lab phones, drives the column's DR step (pool-a killed with SIGKILL; failover
 /// and failback through pool-b's admin API) and records what the phones see.
 /// </summary>
@@ -97,7 +97,7 @@ internal static class SeedTableScenarios
         var byed = await run.WaitForByeAsync(parked, run.Settings.Bound / 2);
         run.See(byed, byed ? $"bob's park leg got BYE {run.Timings.OrphansByed} ms after the kill" : $"bob's park leg got no BYE within {run.Settings.Bound.TotalSeconds / 2:0} s of the outage");
         if (!byed) return;
-        // DESIGN §5 case 1: the backup also tells the parker, whom it reaches through her replicated binding.
+        // docs/design.md §5 case 1: the backup also tells the parker, whom it reaches through her replicated binding.
         var told = await alice.TryNextMessageAsync();
         run.See(told?.Headers.Get("X-Park-Orbit") == "7000", told is null ? "alice was not told" : $"alice told: \"{told.BodyText.Trim()}\"");
     }

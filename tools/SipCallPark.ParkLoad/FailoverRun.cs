@@ -7,7 +7,7 @@ using SipCallPark.Sip.UserAgents;
 namespace SipCallPark.ParkLoad;
 
 /// <summary>
-/// The failover figure (DESIGN §6, §10): parks <see cref="LoadSettings.Calls"/> calls on the primary, waits until the
+/// The failover figure (docs/design.md §6, §10): parks <see cref="LoadSettings.Calls"/> calls on the primary, waits until the
 /// primary reports them and its replication to the backup has gone quiet, prints <c>READY</c>, then waits for the
 /// script that kills the primary to write the kill's Unix time in milliseconds to <see cref="LoadSettings.KillFile"/>.
 /// From the kill it times, on the same clock: the backup's <c>/status</c> showing the primary in <c>Outage</c> (polled

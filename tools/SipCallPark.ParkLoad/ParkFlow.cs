@@ -20,7 +20,7 @@ public readonly record struct StepResult<T>(T? Value, string? Failure) where T :
 }
 
 /// <summary>
-/// The SIP of one park+retrieve cycle (DESIGN §5, way 2 without a parker call, retrieval by bridge):
+/// The SIP of one park+retrieve cycle (docs/design.md §5, way 2 without a parker call, retrieval by bridge):
 /// <list type="number">
 /// <item>park — bob INVITEs <c>sip:park@domain</c> with <c>Referred-By: alice</c> and an offer; 200 with <c>X-Park-Orbit</c>
 /// (the park also sends alice a MESSAGE);</item>

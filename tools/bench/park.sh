@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Park benchmark (DESIGN §10: >= 500 park+retrieve cycles/s with zero failures; 10,000 parked calls, music off,
+# Park benchmark (docs/design.md §10: >= 500 park+retrieve cycles/s with zero failures; 10,000 parked calls, music off,
 # under 200 MB). Builds Release, starts pool-a on 127.0.0.1 from config/pool-a.json with a temp data dir, a temp
 # topology whose pool-a orbits are 70000-79999 (10,000 orbits) and RTP ports 20000-39999, and drives it with
 # tools/SipCallPark.ParkLoad:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SipCallPark benchmarks, side by side with Kamailio 5.6, in one run on one machine (DESIGN.md §10, issue 7).
+# SipCallPark benchmarks, side by side with Kamailio 5.6, in one run on one machine (docs/design.md §10, issue 7).
 # Installs what it needs (sip-tester, kamailio: apt-get when root and missing), builds Release, runs the parts and
 # writes a markdown report with each figure's exact command, the machine (nproc, CPU model), date and git commit:
 #
@@ -705,7 +705,7 @@ mkdir -p "$(dirname "$out")"
     echo
     echo "## Summary"
     echo
-    echo "| figure | SipCallPark | Kamailio 5.6 | ratio | DESIGN §10 target |"
+    echo "| figure | SipCallPark | Kamailio 5.6 | ratio | docs/design.md §10 target |"
     echo "|---|---:|---:|---:|---|"
     printf '%s\n' "${SUMMARY[@]}"
     echo

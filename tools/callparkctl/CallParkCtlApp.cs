@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace SipCallPark.CallParkCtl;
 
 /// <summary>
-/// callparkctl: the operator commands of DESIGN §7 over a pool's admin API. Exit codes: 0 done, 1 the pool was not
+/// callparkctl: the operator commands of docs/design.md §7 over a pool's admin API. Exit codes: 0 done, 1 the pool was not
 /// reachable or refused, 2 the command line was wrong.
 /// </summary>
 internal static class CallParkCtlApp

@@ -2,7 +2,7 @@
 """Checks what the park service sent and received, read from sipp's -trace_msg logs (standard library only).
 
 sipp's scenarios (tools/interop/sipp/park-*.xml) check the order of messages; this checks their contents against
-DESIGN.md section 5, so that a failure names the header that was wrong:
+docs/design.md section 5, so that a failure names the header that was wrong:
 
   park_check.py way1   --parker A.messages.log [--parked B.messages.log] --orbit 7001 --pool-port 5060
   park_check.py bridge --parked B.messages.log --retriever C.messages.log

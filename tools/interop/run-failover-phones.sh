@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Failover with real phones (DESIGN.md sections 5 and 7): pool-a and pool-b, partners, both running; three baresip 1.0
+# Failover with real phones (docs/design.md sections 5 and 7): pool-a and pool-b, partners, both running; three baresip 1.0
 # phones (alice, bob, carol) and one linphone-daemon 5.1 (dave), all users of pool-a.
 #   register   every phone registers at pool-a (200, X-Registration-Mode: normal); GET /registrations lists them
 #   call       alice calls bob through pool-a

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Park way 2 (blind transfer to the park address, DESIGN.md section 5) with three baresip 1.0 softphones:
+# Park way 2 (blind transfer to the park address, docs/design.md section 5) with three baresip 1.0 softphones:
 # alice calls bob, alice transfers bob to sip:park@callpark.lab (ctrl_tcp "transfer"), bob's baresip INVITEs the
 # park service and is parked (music on hold), alice gets a SIP MESSAGE naming the orbit; carol dials the orbit and
 # is bridged to bob (baresip has no Replaces, so no transfer out); carol hangs up and the park service ends bob's leg.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The park application (DESIGN.md section 5) with sipp playing every party, against pool-a:
+# The park application (docs/design.md section 5) with sipp playing every party, against pool-a:
 #   way 1   alice (park-parker.xml) calls bob (park-parked.xml) and REFERs sip:park@callpark.lab with Replaces of
 #           that call; the park service answers 202 + X-Park-Orbit, NOTIFYs, INVITEs bob with Replaces; bob ends
 #           alice's call. park_check.py checks the messages' contents.

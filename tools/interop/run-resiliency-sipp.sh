@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Resiliency mode at the backup (DESIGN.md section 7), with sipp as a user of the failed pool:
+# Resiliency mode at the backup (docs/design.md section 7), with sipp as a user of the failed pool:
 #   pool-b runs alone, its partner pool-a is never started (a dead primary), so pool-b declares pool-a's Outage;
 #   sipp registers alice at pool-b -> 200 with X-Registration-Mode: resiliency and the Warning, then REFERs the park
 #   server -> 407 -> 403 with Warning: 399 pool-b "Call park is unavailable in resiliency mode".

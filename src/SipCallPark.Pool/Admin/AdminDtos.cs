@@ -22,7 +22,7 @@ public sealed record PoolStatusDto(
 public sealed record StatusCountsDto(int Registrations, int Dialogs, int Transactions, int Parked);
 
 /// <summary>
-/// The DR phase of one pool as this instance sees it (DESIGN §7): <see cref="Phase"/> is the DrPhase name
+/// The DR phase of one pool as this instance sees it (docs/design.md §7): <see cref="Phase"/> is the DrPhase name
 /// (<c>Normal</c>, <c>Outage</c>, <c>FailingOver</c>, <c>FailedOver</c>, <c>FailingBack</c>); <see cref="Healthy"/>
 /// is the health monitor's verdict on that pool, null when this instance does not probe it (itself).
 /// </summary>

@@ -11,7 +11,7 @@ using SipCallPark.Pool.Replication;
 
 namespace SipCallPark.Pool.Admin;
 
-/// <summary>The routes of the admin API (DESIGN §8) and the two rules every request passes first: the bearer token
+/// <summary>The routes of the admin API (docs/design.md §8) and the two rules every request passes first: the bearer token
 /// when one is configured, and errors answered as JSON <c>{"error": "..."}</c> rather than an empty 500.</summary>
 internal static class AdminEndpoints
 {

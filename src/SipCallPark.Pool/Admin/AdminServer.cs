@@ -9,7 +9,7 @@ using SipCallPark.Pool.Metrics;
 namespace SipCallPark.Pool.Admin;
 
 /// <summary>
-/// The admin HTTP API (DESIGN §8) on its own small Kestrel server, so the SIP host starts and stops it like any other
+/// The admin HTTP API (docs/design.md §8) on its own small Kestrel server, so the SIP host starts and stops it like any other
 /// listener. It reads no configuration of its own (no appsettings, no ASPNETCORE_* variables): only
 /// <see cref="AdminOptions"/> decide where it listens.
 /// </summary>

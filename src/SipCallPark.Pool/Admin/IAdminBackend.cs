@@ -4,7 +4,7 @@ using SipCallPark.Pool.Tracing;
 namespace SipCallPark.Pool.Admin;
 
 /// <summary>
-/// What the admin API asks of the running pool (DESIGN §7 operator commands, §8). The pool implements it over its
+/// What the admin API asks of the running pool (docs/design.md §7 operator commands, §8). The pool implements it over its
 /// registrar, park application and DR state; the admin server only turns these answers into HTTP.
 /// </summary>
 public interface IAdminBackend
@@ -34,7 +34,7 @@ public interface IAdminBackend
     /// </summary>
     PartnerCredentials AuthenticatePartner(string pool, string method, string path, string? signature, ReadOnlySpan<byte> body);
 
-    /// <summary>Stores a batch of <paramref name="pool"/>'s replicated changes (DESIGN §7 "Replication");
+    /// <summary>Stores a batch of <paramref name="pool"/>'s replicated changes (docs/design.md §7 "Replication");
     /// <see cref="CommandOutcome.NotFound"/> for a pool not in the topology, <see cref="CommandOutcome.Refused"/> when
     /// this pool is not its backup or the batch holds another pool's state. Answers once the changes are durable.</summary>
     Task<CommandResult> ReplicateChangesAsync(string pool, ReplicationBatch changes, CancellationToken cancellationToken);

@@ -6,7 +6,7 @@ using SipCallPark.Sip.Message;
 namespace SipCallPark.Pool.Hosting;
 
 /// <summary>
-/// Registration rules of a pool in a pair (DESIGN §7): its own users are served normally; a partner's user is
+/// Registration rules of a pool in a pair (docs/design.md §7): its own users are served normally; a partner's user is
 /// redirected home (301, home q=0.7, backup q=0.3) while the partner is Normal, held in resiliency mode while the
 /// partner is in Outage, FailingOver or FailingBack, and served normally once the partner is FailedOver.
 /// </summary>

@@ -76,7 +76,7 @@ public sealed class PoolServer : IAsyncDisposable
     private ParkRoutes Routes { get; set; } = null!;
 
     /// <summary>
-    /// The backup's duties when a partner's phase changes (DESIGN §5 case 1, §7): on Outage, every parked, not yet
+    /// The backup's duties when a partner's phase changes (docs/design.md §5 case 1, §7): on Outage, every parked, not yet
     /// retrieved party of the partner (known by replication) gets BYE and its parker a MESSAGE.
     /// </summary>
     private void OnPartnerPhaseChanged(DrTransition transition)
@@ -116,7 +116,7 @@ public sealed class PoolServer : IAsyncDisposable
     /// <summary>This pool's replication: the sender to its backup and what it receives from the pools it backs up.</summary>
     internal PoolReplication Replication => _replication!;
 
-    /// <summary>The bindings and park dialogs of the pools this one backs up, as they last replicated them (DESIGN §7).</summary>
+    /// <summary>The bindings and park dialogs of the pools this one backs up, as they last replicated them (docs/design.md §7).</summary>
     internal IReplicaStore Replicas => Replication.Replicas;
 
     /// <summary>Completes when the park dialogs left by a previous run have been torn down (see <see cref="ParkApplication.TearDownLeftoversAsync"/>).</summary>
@@ -332,7 +332,7 @@ public sealed class PoolServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Replication (DESIGN §7): the store of what the pools this one backs up send it, and the sender of this pool's own
+    /// Replication (docs/design.md §7): the store of what the pools this one backs up send it, and the sender of this pool's own
     /// bindings and parks to its backup. The caller passes its binding store and park journal through
     /// <see cref="PoolReplication.Track(IBindingStore)"/> / <see cref="PoolReplication.Track(IParkJournal)"/>, then
     /// calls <see cref="PoolReplication.Start"/> once both exist.

@@ -66,7 +66,7 @@ public sealed class PoolSettings
 
     public HealthMonitorOptions Health { get; init; } = new();
 
-    /// <summary>Streaming this pool's bindings and park dialogs to its backup (DESIGN §7 "Replication").</summary>
+    /// <summary>Streaming this pool's bindings and park dialogs to its backup (docs/design.md §7 "Replication").</summary>
     public ReplicationOptions Replication { get; init; } = new();
 
     /// <summary>The secret the paired pools sign their requests, probe answers and replication with

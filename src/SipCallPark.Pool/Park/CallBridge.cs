@@ -9,7 +9,7 @@ namespace SipCallPark.Pool.Park;
 /// legs as a back-to-back user agent while their media flows directly. A re-INVITE on one leg is offered to the other
 /// and answered with its answer, each leg keeping the park's own SDP session (<see cref="SdpLegs"/>); INFO and MESSAGE
 /// are passed across; a BYE on one leg ends the other. If the pool
-/// loses this state (a crash), the phones keep talking: their media never touched it (DESIGN §5).
+/// loses this state (a crash), the phones keep talking: their media never touched it (docs/design.md §5).
 /// </summary>
 internal sealed class CallBridge
 {

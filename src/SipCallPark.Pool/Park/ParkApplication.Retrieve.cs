@@ -7,7 +7,7 @@ namespace SipCallPark.Pool.Park;
 internal sealed partial class ParkApplication
 {
     /// <summary>
-    /// Someone dialled an occupied orbit (DESIGN §5 "Retrieve"): the orbit is freed at once, then the call goes out
+    /// Someone dialled an occupied orbit (docs/design.md §5 "Retrieve"): the orbit is freed at once, then the call goes out
     /// by transfer when both phones can (the parked party INVITEs the retriever with Replaces), else — or when the
     /// transfer fails part-way — by the bridge. Either way the call no longer counts as parked.
     /// </summary>

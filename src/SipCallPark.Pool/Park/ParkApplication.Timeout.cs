@@ -15,7 +15,7 @@ internal sealed partial class ParkApplication
     }
 
     /// <summary>
-    /// <c>CallPickupTimeout</c> passed (DESIGN §5 "Timeout"): REFER the parked party back to the parker. Answered →
+    /// <c>CallPickupTimeout</c> passed (docs/design.md §5 "Timeout"): REFER the parked party back to the parker. Answered →
     /// done; not answered within <c>RingbackTimeout</c> → one attempt more; at <c>MaxCallPickupAttempts</c> → REFER
     /// to <c>OnTimeoutUri</c> or BYE. The parker gets a MESSAGE each time the call leaves the orbit.
     /// </summary>
@@ -99,7 +99,7 @@ internal sealed partial class ParkApplication
         _ = LeaveAsync(call, $"The call from {call.PartyText} on orbit {call.Orbit} was returned to you", hangUp: true);
     }
 
-    // ---- keepalive (DESIGN §5 case 3) ----------------------------------------------------------------------------
+    // ---- keepalive (docs/design.md §5 case 3) ----------------------------------------------------------------------------
 
     /// <summary>An in-dialog OPTIONS to every parked party; one that answers 408/481 or not at all has vanished.</summary>
     private async Task KeepAliveAsync()
@@ -131,7 +131,7 @@ internal sealed partial class ParkApplication
         }
     }
 
-    // ---- operator and restart (DESIGN §5 cases 2 and 5) ---------------------------------------------------------
+    // ---- operator and restart (docs/design.md §5 cases 2 and 5) ---------------------------------------------------------
 
     /// <summary><c>DELETE /parked/{orbit}</c>: BYE the parked party, free the orbit, tell the parker. False when the orbit is empty.</summary>
     public async Task<bool> UnparkAsync(string orbit)
@@ -167,7 +167,7 @@ internal sealed partial class ParkApplication
     }
 
     /// <summary>
-    /// The partner pool failed (DESIGN §5 case 1, §7 Outage): its parked, not yet retrieved parties, known here by
+    /// The partner pool failed (docs/design.md §5 case 1, §7 Outage): its parked, not yet retrieved parties, known here by
     /// replication, get BYE from this pool on the dead pool's behalf, and their parkers a MESSAGE.
     /// </summary>
     public async Task<int> TearDownPartnerParksAsync(string pool, IReadOnlyList<ParkedDialogRecord> parks, Func<ParkedDialogRecord, Task> forget)

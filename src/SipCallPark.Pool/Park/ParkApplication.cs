@@ -13,7 +13,7 @@ using SipCallPark.Sip.UserAgents;
 namespace SipCallPark.Pool.Park;
 
 /// <summary>
-/// The call park orbit application (DESIGN §5): a user agent inside the pool, reached at the park service URI, its
+/// The call park orbit application (docs/design.md §5): a user agent inside the pool, reached at the park service URI, its
 /// aliases and the pool's orbits. It parks by REFER with Replaces (way 1) or by answering a blind transfer (way 2),
 /// hands a call out by transfer or bridge when someone dials its orbit, rings the parker back at the timeout, and
 /// never leaves a parked dialog behind: every park is journaled, kept alive, and torn down when its party is gone.
@@ -86,7 +86,7 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
     /// <summary>Whom a park REFER may make the pool call (docs/design.md §11): checked before an orbit is taken.</summary>
     public required ParkReferPolicy ReferPolicy { get; init; }
 
-    /// <summary>Whether a parker (an AOR) is in resiliency mode now; such a parker may not park (DESIGN §7). Set by the pool.</summary>
+    /// <summary>Whether a parker (an AOR) is in resiliency mode now; such a parker may not park (docs/design.md §7). Set by the pool.</summary>
     public Func<SipUri, bool> ParkerInResiliencyMode { get; set; } = _ => false;
 
     public int OrbitsInUse => _orbits.InUse;
@@ -274,7 +274,7 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
     private async Task ParkIncomingAsync(IncomingCall incoming, string user)
     {
         var request = incoming.Request;
-        // The parker's transfer fails with this status even when its REFER went around the pool (DESIGN §7).
+        // The parker's transfer fails with this status even when its REFER went around the pool (docs/design.md §7).
         if (incoming.ReferredBy is { } referredBy && ParkerInResiliencyMode(referredBy.Uri))
         {
             await incoming.RejectAsync(403, Warning(Proxy.ProxyRouter.ResiliencyParkRefusal)).ConfigureAwait(false);

@@ -4,7 +4,7 @@ using SipCallPark.Sip.UserAgents;
 
 namespace SipCallPark.Pool.Park;
 
-/// <summary>How the call reached its orbit (DESIGN §5).</summary>
+/// <summary>How the call reached its orbit (docs/design.md §5).</summary>
 public enum ParkWay
 {
     /// <summary>REFER to the park server with Replaces: the park app INVITEd the parked party.</summary>

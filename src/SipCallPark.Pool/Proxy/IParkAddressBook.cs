@@ -19,6 +19,6 @@ public interface IPartnerRouting
     /// <summary>True when users homed on <paramref name="pool"/> are reached by sending to that pool.</summary>
     bool RouteUsersOf(string pool);
 
-    /// <summary>True while <paramref name="user"/> (a user part of the domain) is in resiliency mode: no call park (DESIGN §7).</summary>
+    /// <summary>True while <paramref name="user"/> (a user part of the domain) is in resiliency mode: no call park (docs/design.md §7).</summary>
     bool InResiliencyMode(string user);
 }

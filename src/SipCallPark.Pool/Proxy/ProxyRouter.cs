@@ -54,7 +54,7 @@ public sealed class ProxyRouter
     /// <summary>Sees each in-dialog REFER that transfers a call to the park address or an orbit, as it passes.</summary>
     public Action<SipRequest>? ParkTransferSeen { get; set; }
 
-    /// <summary>The partner's replicated bindings (DESIGN §7), consulted for its users while it is not serving them.</summary>
+    /// <summary>The partner's replicated bindings (docs/design.md §7), consulted for its users while it is not serving them.</summary>
     public Replication.IReplicaStore? Replicas { get; set; }
 
     public ProxyDecision Decide(SipRequest request, SipEndPoint source)
@@ -245,7 +245,7 @@ public sealed class ProxyRouter
         return refused;
     }
 
-    /// <summary>The Warning text of the 403 that refuses a park while the parker is in resiliency mode (DESIGN §7).</summary>
+    /// <summary>The Warning text of the 403 that refuses a park while the parker is in resiliency mode (docs/design.md §7).</summary>
     public const string ResiliencyParkRefusal = "Call park is unavailable in resiliency mode";
 
     /// <summary>A REFER that parks: to the park service or an orbit (way 1), or transferring to one (way 2).</summary>

@@ -12,7 +12,7 @@ public abstract record RegistrationDecision
     public sealed record Redirect(IReadOnlyList<(SipUri Contact, double Q)> Targets) : RegistrationDecision;
 }
 
-/// <summary>Decides per user from the topology and the disaster-recovery phase of its home pool (DESIGN §7).</summary>
+/// <summary>Decides per user from the topology and the disaster-recovery phase of its home pool (docs/design.md §7).</summary>
 public interface IHomePoolPolicy
 {
     RegistrationDecision Decide(LabUser user);

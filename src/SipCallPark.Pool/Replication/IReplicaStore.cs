@@ -4,7 +4,7 @@ using SipCallPark.Pool.State;
 namespace SipCallPark.Pool.Replication;
 
 /// <summary>
-/// What this pool holds of its partner's state by replication (DESIGN §7): the partner's bindings and park dialogs
+/// What this pool holds of its partner's state by replication (docs/design.md §7): the partner's bindings and park dialogs
 /// as the partner last streamed them. Kept apart from this pool's own bindings, so that while the partner is healthy
 /// its users are still reached through it; the DR logic reads it when the partner fails (its users' bindings become
 /// active here in resiliency mode; its parked, not yet retrieved parties get BYE).

@@ -6,7 +6,7 @@ using SipCallPark.Pool.Topology;
 namespace SipCallPark.Pool.Replication;
 
 /// <summary>
-/// Replication as one pool runs it (DESIGN §7): the <see cref="ReplicaStore"/> of what its partners stream to it, the
+/// Replication as one pool runs it (docs/design.md §7): the <see cref="ReplicaStore"/> of what its partners stream to it, the
 /// <see cref="ReplicaReceiver"/> the admin API hands their requests to, and — when this pool has a backup and
 /// <see cref="ReplicationOptions.Enabled"/> — the <see cref="ReplicationSender"/> that streams its own state there.
 /// The host wraps its binding store and park journal with <see cref="Track(IBindingStore)"/> and

@@ -1,7 +1,7 @@
 namespace SipCallPark.Pool.Replication;
 
 /// <summary>
-/// How this pool streams its bindings and park dialogs to its backup (DESIGN §7 "Replication", <c>Pool:Replication</c>).
+/// How this pool streams its bindings and park dialogs to its backup (docs/design.md §7 "Replication", <c>Pool:Replication</c>).
 /// Changes are gathered for <see cref="BatchInterval"/> and posted in batches of at most <see cref="MaxBatch"/> keys;
 /// a failed request is retried with exponential backoff (<see cref="RetryDelay"/> up to <see cref="MaxRetryDelay"/>)
 /// until the backup answers, and then — <see cref="SnapshotOnReconnect"/> — a full snapshot goes first.

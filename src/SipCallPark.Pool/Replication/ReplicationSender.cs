@@ -14,7 +14,7 @@ using SipCallPark.Pool.State;
 namespace SipCallPark.Pool.Replication;
 
 /// <summary>
-/// Streams this pool's own bindings and park dialogs to its backup's admin API (DESIGN §7 "Replication"). The stores'
+/// Streams this pool's own bindings and park dialogs to its backup's admin API (docs/design.md §7 "Replication"). The stores'
 /// decorators (<see cref="ReplicatedBindingStore"/>, <see cref="ReplicatedParkJournal"/>) queue the keys that changed;
 /// every <see cref="ReplicationOptions.BatchInterval"/> the sender reads their current values and posts them as one
 /// <see cref="ReplicationBatch"/>. A failed request is retried by a Polly pipeline (per-request timeout, exponential

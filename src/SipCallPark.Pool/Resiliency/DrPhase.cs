@@ -1,6 +1,6 @@
 namespace SipCallPark.Pool.Resiliency;
 
-/// <summary>The disaster-recovery phase of one pool (DESIGN §7), as its partner and itself track it.</summary>
+/// <summary>The disaster-recovery phase of one pool (docs/design.md §7), as its partner and itself track it.</summary>
 public enum DrPhase
 {
     /// <summary>The pool serves its users.</summary>

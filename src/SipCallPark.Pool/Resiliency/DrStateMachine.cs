@@ -7,7 +7,7 @@ public sealed record DrTransition(string Pool, DrPhase From, DrPhase To, string 
 public sealed record DrCommandResult(bool Accepted, string Message);
 
 /// <summary>
-/// The DR phase of one pool P with its backup Q (DESIGN §7), driven by the health monitor's verdicts and by operator
+/// The DR phase of one pool P with its backup Q (docs/design.md §7), driven by the health monitor's verdicts and by operator
 /// commands, with timed phases on <see cref="TimeProvider"/>. Both instances run one of these for each pool, so each
 /// knows whose users it serves and in which mode. Thread-safe; transitions are reported through
 /// <see cref="Changed"/> (after the lock is released) so the owner can persist and act on them.

@@ -7,7 +7,7 @@ namespace SipCallPark.Pool.State;
 public sealed record StoredDrPhase(string Pool, DrPhase Phase, DateTimeOffset Since);
 
 /// <summary>
-/// The DR phases a pool tracks, kept in its state store so that a restart resumes them (DESIGN §7: the phase
+/// The DR phases a pool tracks, kept in its state store so that a restart resumes them (docs/design.md §7: the phase
 /// survives restarts): the partner's phase as this pool drives it, and this pool's own as its partner reports it.
 /// Without a database the phases live in memory only (tests).
 /// </summary>

@@ -12,7 +12,7 @@ public enum ParkedDialogState
 
 /// <summary>
 /// One parked call as the journal keeps it: enough of the pool's dialog with the parked party to send it an
-/// in-dialog BYE after a crash or from the backup pool (DESIGN §5 cases 1–2, §7), plus who parked it and when.
+/// in-dialog BYE after a crash or from the backup pool (docs/design.md §5 cases 1–2, §7), plus who parked it and when.
 /// </summary>
 /// <param name="Orbit">The orbit number the call sits in.</param>
 /// <param name="Pool">Name of the pool that owns the orbit and the dialog.</param>

@@ -8,7 +8,7 @@ internal sealed class AdminApiOptions
 
     /// <summary>
     /// When set, every request must carry <c>Authorization: Bearer &lt;Token&gt;</c> (401 otherwise); required when
-    /// <see cref="Url"/> is not on a loopback host (DESIGN.md §8). Best given by the environment
+    /// <see cref="Url"/> is not on a loopback host (docs/design.md §8). Best given by the environment
     /// (<c>SIPCALLPARK_Pool__Admin__Token</c>) rather than a file.
     /// </summary>
     public string? Token { get; set; }

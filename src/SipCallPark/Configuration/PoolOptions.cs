@@ -3,7 +3,7 @@ namespace SipCallPark.Configuration;
 /// <summary>
 /// The pool's own settings, bound from the <c>Pool</c> section of the pool's JSON file and validated by
 /// <see cref="PoolOptionsValidator"/> before anything starts. Bound once at start; nothing writes them afterwards.
-/// The defaults are pool-a's (DESIGN.md §9).
+/// The defaults are pool-a's (docs/design.md §9).
 /// </summary>
 internal sealed class PoolOptions
 {
@@ -52,7 +52,7 @@ internal sealed class PoolOptions
     /// <summary>How this pool probes the pool it backs up (SIP OPTIONS): interval, timeout, down and up thresholds.</summary>
     public SipCallPark.Pool.Resiliency.HealthMonitorOptions Health { get; set; } = new();
 
-    /// <summary>Streaming this pool's bindings and park dialogs to its backup pool (DESIGN §7 "Replication").</summary>
+    /// <summary>Streaming this pool's bindings and park dialogs to its backup pool (docs/design.md §7 "Replication").</summary>
     public SipCallPark.Pool.Replication.ReplicationOptions Replication { get; set; } = new();
 
     /// <summary>The paired pools' shared secret (<c>Pool:Partner:Secret</c>): signs pool-to-pool requests, probe answers

@@ -3,7 +3,7 @@ using SipCallPark.Sip.Message;
 
 namespace SipCallPark.Pool.Tests.Integration;
 
-/// <summary>The backup's view of its partner: outage detection, resiliency mode, operator failover (DESIGN §7).</summary>
+/// <summary>The backup's view of its partner: outage detection, resiliency mode, operator failover (docs/design.md §7).</summary>
 public class PartnerOutageTests : IntegrationTest
 {
     private static async Task WaitForPhase(DrStateMachine machine, DrPhase phase)

@@ -5,7 +5,7 @@ using SipCallPark.Sip.UserAgents;
 
 namespace SipCallPark.Pool.Tests.Integration;
 
-/// <summary>Each pool streams its bindings and park dialogs to its backup over the admin API (DESIGN §7 "Replication").</summary>
+/// <summary>Each pool streams its bindings and park dialogs to its backup over the admin API (docs/design.md §7 "Replication").</summary>
 public sealed class ReplicationTests : IntegrationTest
 {
     private static readonly TimeSpan Bound = LabPhone.Bound;

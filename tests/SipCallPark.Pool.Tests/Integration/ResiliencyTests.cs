@@ -4,7 +4,7 @@ using SipCallPark.Sip.UserAgents;
 
 namespace SipCallPark.Pool.Tests.Integration;
 
-/// <summary>The seed table's rules at the backup and at a returning primary (DESIGN §6, §7), two in-process pools.</summary>
+/// <summary>The seed table's rules at the backup and at a returning primary (docs/design.md §6, §7), two in-process pools.</summary>
 [TestFixture]
 public sealed class ResiliencyTests : IntegrationTest
 {

@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 
 namespace SipCallPark.Tests.Hosting;
 
-/// <summary>The admin API's bearer token on the real executable (DESIGN §8): required beyond loopback, enforced when set.</summary>
+/// <summary>The admin API's bearer token on the real executable (docs/design.md §8): required beyond loopback, enforced when set.</summary>
 [Platform("Linux")]
 [NonParallelizable]
 public class AdminTokenProcessTests

@@ -5,7 +5,7 @@ using SipCallPark.Sip.UserAgents;
 
 namespace SipCallPark.Tests.Hosting;
 
-/// <summary>The admin API's park endpoints (DESIGN §8) on the real executable, with a call really parked by lab phones.</summary>
+/// <summary>The admin API's park endpoints (docs/design.md §8) on the real executable, with a call really parked by lab phones.</summary>
 [Platform("Linux")]
 [NonParallelizable]
 public class ParkAdminProcessTests

@@ -5,7 +5,7 @@ using SipCallPark.Sip.UserAgents;
 namespace SipCallPark.Tests.Hosting;
 
 /// <summary>
-/// DESIGN §5 case 5 with real processes: the pool executable is killed (SIGKILL, no shutdown code runs) while a call is
+/// docs/design.md §5 case 5 with real processes: the pool executable is killed (SIGKILL, no shutdown code runs) while a call is
 /// parked, and a second process started on the same ports and data directory must clean up after it from the journal.
 /// </summary>
 [Platform("Linux")]

@@ -3,7 +3,7 @@ using SipCallPark.Lab;
 namespace SipCallPark.Tests.Hosting;
 
 /// <summary>
-/// The seed table (DESIGN §6), one test per cell, on two real pool processes (the executable, pool-a killed with
+/// The seed table (docs/design.md §6), one test per cell, on two real pool processes (the executable, pool-a killed with
 /// SIGKILL for the outage, failover and failback through pool-b's admin API). The scenarios are the lab's
 /// (tools/SipCallPark.Lab), so <c>dotnet run --project tools/SipCallPark.Lab</c> prints what these tests assert:
 /// each observation is what a lab phone saw (its call still up, a BYE, a 403 on park, the orbit a park got, a

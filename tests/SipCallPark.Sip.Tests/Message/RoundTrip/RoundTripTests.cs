@@ -6,7 +6,7 @@ using SipCallPark.Sip.Tests.Message.Torture;
 namespace SipCallPark.Sip.Tests.Message.RoundTrip;
 
 /// <summary>
-/// DESIGN §4 "serialization round-trips what it parsed": an untouched message is written back byte for byte, and
+/// docs/design.md §4 "serialization round-trips what it parsed": an untouched message is written back byte for byte, and
 /// parse ∘ serialize ∘ parse gives the same typed values, for the torture vectors and for generated messages.
 /// </summary>
 public class RoundTripTests

@@ -3,7 +3,7 @@ using SipCallPark.Sip.Message;
 namespace SipCallPark.Sip.Tests.Message.Torture;
 
 /// <summary>
-/// DESIGN §4: no input makes the parser or the validator throw. Every prefix of every vector, and a bounded, seeded
+/// docs/design.md §4: no input makes the parser or the validator throw. Every prefix of every vector, and a bounded, seeded
 /// set of byte mutations of them, goes through the whole receive path, typed views included.
 /// </summary>
 public class NoExceptionTests
