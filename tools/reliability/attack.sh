@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Replays the security probe of issue 12 against real pools: starts pool-a and its partner pool-b (Release build, a
 # topology of their own on free loopback ports, a temporary data directory), runs every executable
-# tools/reliability/attacks/*.py and *.sh and prints each "ATTACK <name>: blocked|VULNERABLE (<evidence>)" line.
+# tools/reliability/attacks/*.py and *.sh and prints each "ATTACK <name>: blocked|VULNERABLE|skipped (<evidence>)"
+# line; then stops pool-b and runs attacks/partner.py --probe-answers-only (an impostor at the stopped partner's address).
 #
 # Each attack script gets ATTACK_SIP=127.0.0.1:PORT, ATTACK_ADMIN=http://127.0.0.1:PORT (pool-a),
 # ATTACK_PARTNER_SIP, ATTACK_PARTNER_ADMIN (pool-b) and ATTACK_SECRET (Pool:Partner:Secret of the lab files, when
-# set). With SIPCALLPARK_COUNTS set, writes passed=N / failed=N there (one per attack; a script that ends without any
-# verdict counts as one failure). Exit 1 when any attack is VULNERABLE or a script failed; bounded to 3 minutes.
+# set). With SIPCALLPARK_COUNTS set, writes passed=N / failed=N / skipped=N there (one per attack; a script that ends
+# without any verdict counts as one failure). Exit 1 when any attack is VULNERABLE or a script failed; bounded to 3 minutes.
 set -uo pipefail
 
 if [[ -z "${ATTACK_BOUNDED:-}" ]]; then
@@ -23,6 +24,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/sipcallpark-attack.XXXXXX")
 pids=()
 passed=0
 failed=0
+skipped=0
 
 cleanup() {
     local status=$?
@@ -37,7 +39,11 @@ trap 'exit 130' INT
 
 count() {
     if [[ -n "${SIPCALLPARK_COUNTS:-}" ]]; then echo "$1=1" >>"$SIPCALLPARK_COUNTS"; fi
-    if [[ $1 == passed ]]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+    case $1 in
+        passed) passed=$((passed + 1)) ;;
+        skipped) skipped=$((skipped + 1)) ;;
+        *) failed=$((failed + 1)) ;;
+    esac
 }
 
 if [[ ! -f "$dll" ]]; then
@@ -93,29 +99,42 @@ for admin in "$a_admin" "$b_admin"; do
 done
 echo "attack: pool-a SIP 127.0.0.1:$a_sip admin :$a_admin, pool-b SIP 127.0.0.1:$b_sip admin :$b_admin"
 
-shopt -s nullglob
-scripts=("$here"/attacks/*.py "$here"/attacks/*.sh)
-shopt -u nullglob
-for script in "${scripts[@]}"; do
-    [[ -x "$script" ]] || continue
-    name=$(basename "$script")
-    out="$tmp/$name.out"
-    status=0
+# run_attacks NAME SCRIPT [ARG ...]: runs one attack script and counts its verdict lines.
+run_attacks() {
+    local name=$1 script=$2 out="$tmp/$1.out" status=0 verdicts=0 line
+    shift 2
     ATTACK_SIP="127.0.0.1:$a_sip" ATTACK_ADMIN="http://127.0.0.1:$a_admin" \
         ATTACK_PARTNER_SIP="127.0.0.1:$b_sip" ATTACK_PARTNER_ADMIN="http://127.0.0.1:$b_admin" ATTACK_SECRET="$secret" \
-        timeout -k 5 120 "$script" >"$out" 2>"$tmp/$name.err" </dev/null || status=$?
-    verdicts=0
+        timeout -k 5 120 "$script" "$@" >"$out" 2>"$tmp/$name.err" </dev/null || status=$?
     while IFS= read -r line; do
-        [[ $line =~ ^ATTACK\ .*:\ (blocked|VULNERABLE)\  ]] || continue
+        [[ $line =~ ^ATTACK\ .*:\ (blocked|VULNERABLE|skipped)\  ]] || continue
         echo "$line"
         verdicts=$((verdicts + 1))
-        if [[ ${BASH_REMATCH[1]} == blocked ]]; then count passed; else count failed; fi
+        case ${BASH_REMATCH[1]} in
+            blocked) count passed ;;
+            skipped) count skipped ;;
+            *) count failed ;;
+        esac
     done <"$out"
     if ((verdicts == 0 || status != 0)); then
         echo "ATTACK $name: script failed (exit $status, $verdicts verdicts; see $tmp/$name.err)"
         tail -5 "$tmp/$name.err" >&2
         count failed
     fi
+}
+
+shopt -s nullglob
+scripts=("$here"/attacks/*.py "$here"/attacks/*.sh)
+shopt -u nullglob
+for script in "${scripts[@]}"; do
+    [[ -x "$script" ]] || continue
+    run_attacks "$(basename "$script")" "$script"
 done
-echo "attack: $passed blocked, $failed vulnerable or failed"
+
+# The impostor at the partner's address needs the partner gone: stop pool-b (by PID) and let the script take its port.
+stop_pids "${pids[1]}"
+if [[ -x "$here/attacks/partner.py" ]]; then
+    run_attacks partner-probe-answers "$here/attacks/partner.py" --probe-answers-only
+fi
+echo "attack: $passed blocked, $failed vulnerable or failed, $skipped skipped"
 ((failed == 0))

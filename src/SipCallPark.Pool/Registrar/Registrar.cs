@@ -61,7 +61,7 @@ public sealed class Registrar
         {
             // No user enumeration: the requester proves who it is first. An unknown name cannot, so it hears the same
             // challenge and the same 403 as a wrong password; only an authenticated user learns that the AoR is unknown.
-            if (_options.RequireAuthentication && Challenge(request) is { } refused) return refused;
+            if (_options.RequireAuthentication && Challenge(request, out _) is { } refused) return refused;
             return Reply(request, 404, $"no user {aorUri.AddressOfRecord} in {_domain}");
         }
 
@@ -78,19 +78,9 @@ public sealed class Registrar
 
         if (_options.RequireAuthentication)
         {
-            var result = _auth.Verify(request, HeaderNames.Authorization);
-            switch (result.Outcome)
-            {
-                case DigestOutcome.Missing or DigestOutcome.Stale:
-                    var challenge = SipResponse.CreateFor(request, 401, toTag: ToTag());
-                    _auth.AddChallenges(challenge, result.Outcome == DigestOutcome.Stale);
-                    return challenge;
-                case DigestOutcome.Rejected:
-                    _logger.LogInformation("REGISTER for {Aor} refused: {Reason}", aorUri.AddressOfRecord, result.Reason);
-                    return Reply(request, 403, "authentication failed");
-            }
-            if (!string.Equals(result.User, user.User, StringComparison.OrdinalIgnoreCase))
-                return Reply(request, 403, $"{result.User} may not register {user.User}");
+            if (Challenge(request, out var authenticated) is { } refused) return refused;
+            if (!string.Equals(authenticated, user.User, StringComparison.OrdinalIgnoreCase))
+                return Reply(request, 403, $"{authenticated} may not register {user.User}");
         }
 
         var mode = ((RegistrationDecision.Serve)decision).Mode;
@@ -147,10 +137,14 @@ public sealed class Registrar
         return ok;
     }
 
-    /// <summary>401 when the request carries no (or stale) credentials, 403 when they are wrong, null when they are good.</summary>
-    private SipResponse? Challenge(SipRequest request)
+    /// <summary>
+    /// 401 when the request carries no (or stale) credentials, 403 when they are wrong, null when they are good
+    /// (<paramref name="user"/> then names who authenticated).
+    /// </summary>
+    private SipResponse? Challenge(SipRequest request, out string? user)
     {
         var result = _auth.Verify(request, HeaderNames.Authorization);
+        user = result.User;
         switch (result.Outcome)
         {
             case DigestOutcome.Missing or DigestOutcome.Stale:
