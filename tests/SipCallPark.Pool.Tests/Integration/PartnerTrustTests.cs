@@ -108,6 +108,17 @@ public sealed class PartnerTrustTests : IntegrationTest
     }
 
     [Test]
+    public async Task An_impostor_answering_every_probe_unsigned_at_a_dead_partners_address_does_not_hide_its_outage()
+    {
+        var lab = await StartLabAsync();
+
+        // pool-b is not running: whoever answers at its address has no secret. Answers keep coming all along.
+        await AnswerProbesAsync(lab, 30, "pool-b=Normal", signer: null);
+
+        Assert.That(lab.A.PhaseOf("pool-b"), Is.EqualTo(DrPhase.Outage), "unsigned answers do not show the partner alive");
+    }
+
+    [Test]
     public async Task The_partners_signed_answer_with_FailedOver_is_believed_and_stored()
     {
         var lab = await StartLabAsync(persistent: true);
