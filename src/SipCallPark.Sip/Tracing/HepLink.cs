@@ -7,6 +7,10 @@ namespace SipCallPark.Sip.Tracing;
 /// connection (packets back to back; HEP3's length field frames them).</summary>
 internal interface IHepLink : IAsyncDisposable
 {
+    /// <summary>False once the capture server has closed a TCP connection: a packet written now would be lost
+    /// without an error (the server answers it with a reset), so the sender connects again first.</summary>
+    bool IsOpen => true;
+
     ValueTask SendAsync(ReadOnlyMemory<byte> packet, CancellationToken cancellationToken);
 }
 
@@ -31,6 +35,24 @@ internal sealed class HepSocketLink(Socket socket) : IHepLink
         {
             socket.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>A stream socket the server closed reads as ready with nothing to read (end of stream); the server
+    /// never sends anything else, so that is the only way readable happens.</summary>
+    public bool IsOpen
+    {
+        get
+        {
+            if (socket.SocketType != SocketType.Stream) return true;
+            try
+            {
+                return !(socket.Poll(0, SelectMode.SelectRead) && socket.Available == 0);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                return false;
+            }
         }
     }
 

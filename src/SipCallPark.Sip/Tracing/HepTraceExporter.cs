@@ -15,7 +15,9 @@ namespace SipCallPark.Sip.Tracing;
 /// <see cref="Observe"/> never blocks the SIP path: it encodes into a bounded queue or, when that is full, drops the
 /// message, counts it and warns at most every <see cref="WarningInterval"/>. One background task sends; over TCP it
 /// connects again after a failure with a doubling backoff (<see cref="HepOptions.ReconnectDelay"/> up to
-/// <see cref="HepOptions.MaxReconnectDelay"/>).
+/// <see cref="HepOptions.MaxReconnectDelay"/>). A connection that breaks (or that the server closed) after it has been
+/// up for <see cref="HepOptions.MaxReconnectDelay"/> is made again at once; one that breaks sooner counts as a failed
+/// attempt, so a server that accepts and then drops every connection is not reconnected once per message.
 /// </summary>
 public sealed class HepTraceExporter : IAsyncDisposable
 {
@@ -41,6 +43,7 @@ public sealed class HepTraceExporter : IAsyncDisposable
 
     // Sender task only.
     private IHepLink? _link;
+    private long _linkSince;
     private TimeSpan _backoff;
     private long _nextAttempt;
     private long _failuresSinceUp;
@@ -194,6 +197,7 @@ public sealed class HepTraceExporter : IAsyncDisposable
 
     private async Task SendAsync(byte[] packet)
     {
+        if (_link is { IsOpen: false }) await DropLinkAsync("the capture server closed the connection").ConfigureAwait(false);
         while (_link is null)
         {
             bool stopping = Volatile.Read(ref _disposed) != 0;
@@ -219,14 +223,19 @@ public sealed class HepTraceExporter : IAsyncDisposable
             {
                 using var timeout = new CancellationTokenSource(_options.SendTimeout, _time);
                 _link = await _connect(_options.Endpoint, timeout.Token).ConfigureAwait(false);
+                _linkSince = _time.GetTimestamp();
                 Interlocked.Increment(ref _connectAttempts);
             }
             catch (Exception e) // whatever the failure, the sender task must live on: count, log once, back off
             {
                 Failed(e is OperationCanceledException ? "connecting timed out" : e.Message);
-                _nextAttempt = _time.GetTimestamp() + _backoff.Ticks * _time.TimestampFrequency / TimeSpan.TicksPerSecond;
-                _backoff = TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, _options.MaxReconnectDelay.Ticks));
+                BackOff();
                 Interlocked.Increment(ref _connectAttempts); // counted once the next attempt's time is set
+            }
+            if (_link is { IsOpen: false })
+            {
+                // Closed by the server while idle (or at once): reconnect before writing, so this packet is not lost.
+                await DropLinkAsync("the capture server closed the connection").ConfigureAwait(false);
             }
         }
 
@@ -235,7 +244,7 @@ public sealed class HepTraceExporter : IAsyncDisposable
             using var timeout = new CancellationTokenSource(_options.SendTimeout, _time);
             await _link.SendAsync(packet, timeout.Token).ConfigureAwait(false);
             Interlocked.Increment(ref _sent);
-            _backoff = _options.ReconnectDelay;
+            if (_options.Endpoint.Transport == ProtocolType.Udp || Stable()) _backoff = _options.ReconnectDelay;
             if (_down)
             {
                 _down = false;
@@ -245,15 +254,38 @@ public sealed class HepTraceExporter : IAsyncDisposable
         }
         catch (Exception e) // a broken link must not end the sender task
         {
-            Interlocked.Increment(ref _sendFailures);
-            Failed(e is OperationCanceledException ? "sending timed out" : e.Message);
-            if (_options.Endpoint.Transport == ProtocolType.Tcp)
-            {
-                // The connection is gone: the next packet connects again at once, then backs off if that fails.
-                await _link.DisposeAsync().ConfigureAwait(false);
-                _link = null;
-            }
+            string reason = e is OperationCanceledException ? "sending timed out" : e.Message;
+            if (_options.Endpoint.Transport == ProtocolType.Tcp) await DropLinkAsync(reason).ConfigureAwait(false);
+            else Failed(reason);
+            Interlocked.Increment(ref _sendFailures); // counted once the next attempt's time is set
         }
+    }
+
+    /// <summary>TCP: closes a broken connection. One that had been up long enough is made again at the next packet;
+    /// one that broke sooner waits the backoff, as a refused connection does.</summary>
+    private async ValueTask DropLinkAsync(string reason)
+    {
+        bool stable = Stable();
+        await _link!.DisposeAsync().ConfigureAwait(false);
+        _link = null;
+        Failed(reason);
+        if (stable)
+        {
+            _backoff = _options.ReconnectDelay;
+            _nextAttempt = _time.GetTimestamp();
+        }
+        else
+        {
+            BackOff();
+        }
+    }
+
+    private bool Stable() => _time.GetElapsedTime(_linkSince) >= _options.MaxReconnectDelay;
+
+    private void BackOff()
+    {
+        _nextAttempt = _time.GetTimestamp() + _backoff.Ticks * _time.TimestampFrequency / TimeSpan.TicksPerSecond;
+        _backoff = TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, _options.MaxReconnectDelay.Ticks));
     }
 
     private void Failed(string reason)

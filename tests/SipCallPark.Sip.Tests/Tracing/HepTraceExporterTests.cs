@@ -148,23 +148,102 @@ public class HepTraceExporterTests
     }
 
     [Test]
-    public async Task A_broken_TCP_connection_loses_only_the_message_in_flight_and_is_made_again_at_once()
+    public async Task A_TCP_connection_that_broke_after_being_up_a_while_loses_only_the_message_in_flight_and_is_made_again_at_once()
     {
         var time = new FakeTimeProvider(Start);
         var links = new List<GatedLink> { new() { FailSends = true }, new() };
-        foreach (GatedLink l in links) l.Release.SetResult();
+        links[1].Release.SetResult();
         int next = 0;
-        await using var exporter = new HepTraceExporter(Options("tcp:127.0.0.1:9"), time, null,
+        await using var exporter = new HepTraceExporter(Options("tcp:127.0.0.1:9", maxReconnect: TimeSpan.FromSeconds(30)), time, null,
             (_, _) => ValueTask.FromResult<IHepLink>(links[next++]));
 
         exporter.Observe(In(SipProtocol.Udp, PhoneV4, PoolV4, Request("OPTIONS", 1, "lost")));
+        await links[0].FirstSendEntered.Task.WaitAsync(Bound);
+        time.Advance(TimeSpan.FromSeconds(30)); // the connection has been up as long as the longest backoff
+        links[0].Release.SetResult();
         await Until(() => exporter.SendFailures == 1);
         exporter.Observe(In(SipProtocol.Udp, PhoneV4, PoolV4, Request("OPTIONS", 2, "delivered")));
-        await Until(() => exporter.Sent == 1);
+        await Until(() => exporter.Sent == 1); // fake time stands still: only a reconnect without backoff gets here
 
         Assert.That(exporter.ConnectAttempts, Is.EqualTo(2));
         Assert.That(links[0].Disposed, Is.True, "the broken connection is closed");
         Assert.That(HepPacketReader.Read(links[1].Packets.Single()).CorrelationId, Is.EqualTo("delivered"));
+    }
+
+    [Test]
+    public async Task A_TCP_server_that_accepts_and_drops_every_connection_is_retried_after_a_doubling_backoff_not_once_per_message()
+    {
+        var time = new FakeTimeProvider(Start);
+        var attempts = new List<DateTimeOffset>();
+        await using var exporter = new HepTraceExporter(
+            Options("tcp:127.0.0.1:9", reconnect: TimeSpan.FromMilliseconds(200), maxReconnect: TimeSpan.FromSeconds(1)), time, null,
+            (_, _) =>
+            {
+                lock (attempts) attempts.Add(time.GetUtcNow());
+                var broken = new GatedLink { FailSends = true };
+                broken.Release.SetResult();
+                return ValueTask.FromResult<IHepLink>(broken);
+            });
+        for (int i = 0; i < 5; i++) exporter.Observe(In(SipProtocol.Udp, PhoneV4, PoolV4, Request("OPTIONS", i)));
+
+        int[] waitsMs = [200, 400, 800, 1000]; // doubled, then capped at 1 s
+        for (int k = 1; k <= 5; k++)
+        {
+            await Until(() => exporter.SendFailures >= k);
+            if (k < 5) time.Advance(TimeSpan.FromMilliseconds(waitsMs[k - 1]));
+        }
+
+        lock (attempts)
+        {
+            Assert.That(attempts, Is.EqualTo(new[]
+            {
+                Start, Start.AddMilliseconds(200), Start.AddMilliseconds(600), Start.AddMilliseconds(1400), Start.AddMilliseconds(2400),
+            }), "one connection per backoff step, not one per message");
+        }
+        Assert.That(exporter.Sent, Is.Zero);
+    }
+
+    [Test]
+    public async Task A_connection_the_TCP_server_closed_is_noticed_before_writing_so_the_next_message_goes_on_a_new_connection()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            var time = new FakeTimeProvider(Start);
+            await using var exporter = new HepTraceExporter(Options($"tcp:127.0.0.1:{port}", maxReconnect: TimeSpan.FromSeconds(30)), time);
+            using var wait = new CancellationTokenSource(Bound);
+
+            exporter.Observe(In(SipProtocol.Udp, PhoneV4, PoolV4, Request("OPTIONS", 1, "first")));
+            using (TcpClient first = await listener.AcceptTcpClientAsync(wait.Token))
+            {
+                Assert.That((await ReadPacketAsync(first.GetStream(), wait.Token)).CorrelationId, Is.EqualTo("first"));
+                first.Client.Shutdown(SocketShutdown.Both); // the capture server restarts, say
+            }
+            time.Advance(TimeSpan.FromSeconds(30)); // up long enough: reconnecting needs no backoff
+
+            exporter.Observe(In(SipProtocol.Udp, PhoneV4, PoolV4, Request("OPTIONS", 2, "second")));
+            using TcpClient second = await listener.AcceptTcpClientAsync(wait.Token);
+            Assert.That((await ReadPacketAsync(second.GetStream(), wait.Token)).CorrelationId, Is.EqualTo("second"),
+                "written into the closed connection, the message would be lost without an error");
+            Assert.That(exporter.SendFailures, Is.Zero);
+            Assert.That(exporter.ConnectAttempts, Is.EqualTo(2));
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
+    private static async Task<HepPacketReader> ReadPacketAsync(NetworkStream stream, CancellationToken cancellationToken)
+    {
+        byte[] header = new byte[6];
+        await stream.ReadExactlyAsync(header, cancellationToken);
+        byte[] packet = new byte[BinaryPrimitives.ReadUInt16BigEndian(header.AsSpan(4))];
+        header.CopyTo(packet, 0);
+        await stream.ReadExactlyAsync(packet.AsMemory(6), cancellationToken);
+        return HepPacketReader.Read(packet);
     }
 
     [Test]
