@@ -32,6 +32,7 @@ public sealed class PoolServer : IAsyncDisposable
     private SqliteParkJournal? _sqliteJournal;
     private PcapTraceWriter? _pcap;
     private HepTraceExporter? _hep;
+    private HepRtpCounters? _hepRtp;
     private PoolReplication? _replication;
     private readonly List<PartnerWatch> _partners = [];
 
@@ -298,6 +299,13 @@ public sealed class PoolServer : IAsyncDisposable
                 Random.Shared, loggers.CreateLogger<MusicOnHoldStreamer>())
             : null;
         if (streamer is not null && _pcap is not null && Settings.PcapIncludeRtp) streamer.PacketSent = _pcap.ObserveMedia;
+        if (streamer is not null && _hep is not null && Settings.Hep is { RtpCounters: true } hep)
+        {
+            // Counters only, never the packets (docs/design.md §8); the Call-ID comes from the SDP that offered the port.
+            _hepRtp = new HepRtpCounters(_hep, hep.RtpCounterInterval, Time);
+            Stack.Transport.MessageTraced += _hepRtp.ObserveSip;
+            streamer.PacketSent += _hepRtp.ObservePacket;
+        }
         var media = new HoldMedia(streamer, address, Random.Shared);
         Routes = new ParkRoutes(Settings.Topology, Settings.Name, Bindings, Targets, Time)
         {
@@ -417,6 +425,7 @@ public sealed class PoolServer : IAsyncDisposable
         await Stack.DisposeAsync().ConfigureAwait(false);
         if (_sqliteJournal is not null) await _sqliteJournal.DisposeAsync().ConfigureAwait(false);
         if (_pcap is not null) await _pcap.DisposeAsync().ConfigureAwait(false);
+        if (_hepRtp is not null) await _hepRtp.DisposeAsync().ConfigureAwait(false); // last reports, before the exporter stops
         if (_hep is not null) await _hep.DisposeAsync().ConfigureAwait(false);
         if (_sqliteBindings is not null) await _sqliteBindings.DisposeAsync().ConfigureAwait(false);
         _database?.Dispose();

@@ -23,8 +23,10 @@ internal static class HepFormat
         SourcePort = 7, DestinationPort = 8, TimestampSeconds = 9, TimestampMicroseconds = 10, ProtocolType = 11,
         CaptureAgentId = 12, AuthKey = 14, Payload = 15, CorrelationId = 17;
 
-    /// <summary>Values of the IP family chunk (the BSD <c>AF_INET</c>/<c>AF_INET6</c> numbers) and the protocol type chunk.</summary>
-    public const byte FamilyIpv4 = 2, FamilyIpv6 = 10, ProtocolTypeSip = 1;
+    /// <summary>Values of the IP family chunk (the BSD <c>AF_INET</c>/<c>AF_INET6</c> numbers) and the protocol type chunk:
+    /// 1 is SIP; 0x22 is a media report in JSON (the type RTP agents use for per-stream statistics), which carries the
+    /// music-on-hold counters of <see cref="HepRtpCounters"/>.</summary>
+    public const byte FamilyIpv4 = 2, FamilyIpv6 = 10, ProtocolTypeSip = 1, ProtocolTypeMediaReport = 0x22;
 
     /// <summary>IANA protocol numbers for the IP protocol chunk.</summary>
     public const byte Udp = 17, Tcp = 6;
@@ -52,7 +54,12 @@ internal static class HepFormat
     /// </summary>
     /// <exception cref="ArgumentException">The packet would pass <see cref="MaxPacketLength"/> or the buffer.</exception>
     public static int Write(Span<byte> buffer, IPEndPoint source, IPEndPoint destination, byte ipProtocol, DateTimeOffset timestamp,
-        uint agentId, ReadOnlySpan<byte> authKey, ReadOnlySpan<byte> correlationId, ReadOnlySpan<byte> payload)
+        uint agentId, ReadOnlySpan<byte> authKey, ReadOnlySpan<byte> correlationId, ReadOnlySpan<byte> payload) =>
+        Write(buffer, source, destination, ipProtocol, ProtocolTypeSip, timestamp, agentId, authKey, correlationId, payload);
+
+    /// <summary>As above, with the protocol type chunk's value given (<see cref="ProtocolTypeMediaReport"/>).</summary>
+    public static int Write(Span<byte> buffer, IPEndPoint source, IPEndPoint destination, byte ipProtocol, byte protocolType,
+        DateTimeOffset timestamp, uint agentId, ReadOnlySpan<byte> authKey, ReadOnlySpan<byte> correlationId, ReadOnlySpan<byte> payload)
     {
         AddressFamily family = source.AddressFamily;
         if (destination.AddressFamily != family) throw new ArgumentException("source and destination must be of one address family");
@@ -73,7 +80,7 @@ internal static class HepFormat
         long ticks = timestamp.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks;
         at += UInt32(buffer[at..], TimestampSeconds, (uint)(ticks / TimeSpan.TicksPerSecond));
         at += UInt32(buffer[at..], TimestampMicroseconds, (uint)(ticks % TimeSpan.TicksPerSecond / TimeSpan.TicksPerMicrosecond));
-        at += Byte(buffer[at..], ProtocolType, ProtocolTypeSip);
+        at += Byte(buffer[at..], ProtocolType, protocolType);
         at += UInt32(buffer[at..], CaptureAgentId, agentId);
         if (!authKey.IsEmpty) at += Octets(buffer[at..], AuthKey, authKey);
         if (!correlationId.IsEmpty) at += Octets(buffer[at..], CorrelationId, correlationId);

@@ -28,6 +28,13 @@ public sealed class HepOptions
     /// connection is made again.</summary>
     public TimeSpan SendTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Music-on-hold RTP as counters only (<see cref="HepRtpCounters"/>): a JSON report per stream every
+    /// <see cref="RtpCounterInterval"/>, no RTP or RTCP packet. Off by default.</summary>
+    public bool RtpCounters { get; init; }
+
+    /// <summary>How often <see cref="RtpCounters"/> reports each stream that sent since the last report.</summary>
+    public TimeSpan RtpCounterInterval { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first option that is invalid.</summary>
     public void Validate()
     {
@@ -47,6 +54,11 @@ public sealed class HepOptions
         {
             throw new ArgumentOutOfRangeException(nameof(ReconnectDelay), ReconnectDelay,
                 $"{nameof(HepOptions)}.{nameof(ReconnectDelay)} must be positive and at most {nameof(MaxReconnectDelay)}.");
+        }
+
+        if (RtpCounterInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(RtpCounterInterval), RtpCounterInterval, $"{nameof(HepOptions)}.{nameof(RtpCounterInterval)} must be positive.");
         }
 
         if (SendTimeout <= TimeSpan.Zero)

@@ -115,14 +115,29 @@ public sealed class HepTraceExporter : IAsyncDisposable
         bool outgoing = message.Direction == SipDirection.Out;
         IPEndPoint remote = message.Remote.Address;
         IPEndPoint local = message.Local;
-        (IPAddress sourceAddress, IPAddress targetAddress) = outgoing
-            ? PcapFormat.SameFamily(local.Address, remote.Address)
-            : PcapFormat.SameFamily(remote.Address, local.Address);
-        var source = new IPEndPoint(sourceAddress, outgoing ? local.Port : remote.Port);
-        var target = new IPEndPoint(targetAddress, outgoing ? remote.Port : local.Port);
         byte protocol = message.Remote.Protocol == SipProtocol.Udp ? HepFormat.Udp : HepFormat.Tcp;
         byte[] callId = Encoding.UTF8.GetBytes(message.Message?.Headers.Get(HeaderNames.CallId)?.Trim() ?? "");
-        int length = HepFormat.Length(source.AddressFamily, _authKey.Length, callId.Length, message.Bytes.Length);
+        Enqueue(outgoing ? local : remote, outgoing ? remote : local, protocol, HepFormat.ProtocolTypeSip, callId, message.Bytes.Span);
+    }
+
+    /// <summary>Queues a JSON media report (<see cref="HepRtpCounters"/>) sent as from <paramref name="source"/> to
+    /// <paramref name="target"/> over UDP; never blocks, drops and counts like <see cref="Observe"/>.</summary>
+    internal void ObserveReport(IPEndPoint source, IPEndPoint target, string? correlationId, ReadOnlySpan<byte> json)
+    {
+        if (Volatile.Read(ref _disposed) != 0 || _queue.Reader.Count >= _options.QueueCapacity)
+        {
+            CountDrop();
+            return;
+        }
+        Enqueue(source, target, HepFormat.Udp, HepFormat.ProtocolTypeMediaReport, Encoding.UTF8.GetBytes(correlationId ?? ""), json);
+    }
+
+    private void Enqueue(IPEndPoint from, IPEndPoint to, byte ipProtocol, byte protocolType, byte[] correlationId, ReadOnlySpan<byte> payload)
+    {
+        (IPAddress sourceAddress, IPAddress targetAddress) = PcapFormat.SameFamily(from.Address, to.Address);
+        var source = new IPEndPoint(sourceAddress, from.Port);
+        var target = new IPEndPoint(targetAddress, to.Port);
+        int length = HepFormat.Length(source.AddressFamily, _authKey.Length, correlationId.Length, payload.Length);
         if (length > HepFormat.MaxPacketLength)
         {
             CountDrop();
@@ -132,7 +147,7 @@ public sealed class HepTraceExporter : IAsyncDisposable
         byte[] packet = new byte[length];
         try
         {
-            HepFormat.Write(packet, source, target, protocol, _time.GetUtcNow(), _options.AgentId, _authKey, callId, message.Bytes.Span);
+            HepFormat.Write(packet, source, target, ipProtocol, protocolType, _time.GetUtcNow(), _options.AgentId, _authKey, correlationId, payload);
         }
         catch (ArgumentException) // an address the chunks cannot carry: the trace loses the message, the SIP path never sees it
         {

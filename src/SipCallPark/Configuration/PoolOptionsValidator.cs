@@ -278,6 +278,11 @@ internal sealed partial class PoolOptionsValidator : IValidateOptions<PoolOption
         {
             failures.Add($"{key}AgentId and {key}Password need {key}Endpoint (or --hep ENDPOINT): there is no capture server to send them to");
         }
+
+        if (string.IsNullOrEmpty(hep.Endpoint) && hep.RtpCounters)
+        {
+            failures.Add($"{key}RtpCounters needs {key}Endpoint (or --hep ENDPOINT): there is no capture server to send the counters to (was true)");
+        }
     }
 
     /// <summary>Which SIP stream listener (TCP, TLS, WS, WSS) takes <paramref name="port"/>, as "Sip:Key already takes for …".</summary>

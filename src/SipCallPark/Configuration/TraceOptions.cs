@@ -18,4 +18,8 @@ internal sealed class HepTraceOptions
 
     /// <summary>The HEP auth key (the capture server's password); none sends no key.</summary>
     public string? Password { get; set; }
+
+    /// <summary>Music-on-hold RTP as per-stream counters (a JSON report of protocol type 0x22 every few seconds), never
+    /// as packets. Off by default.</summary>
+    public bool RtpCounters { get; set; }
 }

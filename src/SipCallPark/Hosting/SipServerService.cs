@@ -58,7 +58,11 @@ internal sealed partial class SipServerService(IOptions<PoolOptions> options, IL
             PcapPath = _pool.PcapFile is { Length: > 0 } pcap ? Path.GetFullPath(pcap) : null,
             PcapIncludeRtp = _pool.PcapIncludeRtp,
             Hep = _pool.Trace.Hep.Endpoint is { Length: > 0 } hep
-                ? new HepOptions { Endpoint = HepEndpoint.Parse(hep), AgentId = (uint)_pool.Trace.Hep.AgentId, Password = _pool.Trace.Hep.Password }
+                ? new HepOptions
+                {
+                    Endpoint = HepEndpoint.Parse(hep), AgentId = (uint)_pool.Trace.Hep.AgentId, Password = _pool.Trace.Hep.Password,
+                    RtpCounters = _pool.Trace.Hep.RtpCounters,
+                }
                 : null,
             Park = _pool.Park,
             Dr = _pool.Dr,

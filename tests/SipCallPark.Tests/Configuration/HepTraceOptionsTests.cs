@@ -48,6 +48,17 @@ public class HepTraceOptionsTests
     }
 
     [Test]
+    public void Rtp_counters_are_off_by_default_and_without_an_endpoint_are_refused_rather_than_silently_unused()
+    {
+        var options = new PoolOptions();
+        options.ApplyDefaults();
+        Assert.That(options.Trace.Hep.RtpCounters, Is.False);
+        Assert.That(Failures(h => h.RtpCounters = true).Single(),
+            Is.EqualTo("Pool:Trace:Hep:RtpCounters needs Pool:Trace:Hep:Endpoint (or --hep ENDPOINT): there is no capture server to send the counters to (was true)"));
+        Assert.That(Failures(h => { h.Endpoint = "udp:127.0.0.1:9060"; h.RtpCounters = true; }), Is.Empty);
+    }
+
+    [Test]
     public void An_empty_password_is_refused()
     {
         Assert.That(Failures(h => { h.Endpoint = "udp:127.0.0.1:9060"; h.Password = ""; }).Single(), Does.StartWith("Pool:Trace:Hep:Password must be 1 to 1024 bytes"));
@@ -61,9 +72,11 @@ public class HepTraceOptionsTests
             ["Pool:Trace:Hep:Endpoint"] = "tcp:127.0.0.1:9061",
             ["Pool:Trace:Hep:AgentId"] = "2001",
             ["Pool:Trace:Hep:Password"] = "homer",
+            ["Pool:Trace:Hep:RtpCounters"] = "true",
         }).Build();
         PoolOptions options = PoolConfiguration.BindAndValidate(good);
-        Assert.That((options.Trace.Hep.Endpoint, options.Trace.Hep.AgentId, options.Trace.Hep.Password), Is.EqualTo(("tcp:127.0.0.1:9061", 2001L, "homer")));
+        Assert.That((options.Trace.Hep.Endpoint, options.Trace.Hep.AgentId, options.Trace.Hep.Password, options.Trace.Hep.RtpCounters),
+            Is.EqualTo(("tcp:127.0.0.1:9061", 2001L, "homer", true)));
 
         var typo = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Pool:Trace:Hep:Endpiont"] = "udp:127.0.0.1:9060" }).Build();
         var error = Assert.Throws<PoolConfigurationException>(() => PoolConfiguration.BindAndValidate(typo));
