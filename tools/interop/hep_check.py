@@ -8,6 +8,7 @@ Prints one "ok ..." or "FAIL ..." line per check; exits 1 when any check failed.
 import argparse
 import collections
 import glob
+import json
 import re
 import subprocess
 import sys
@@ -67,6 +68,32 @@ def first_token(first_line):
     return parts[0]
 
 
+def check_reports(reports, records, args):
+    """Music-on-hold counters (protocol type 0x22): JSON with SSRC, packets, octets, a final report per stream, the
+    correlation id a Call-ID of the SIP the pool sent, from a media port of the pool (not its SIP port)."""
+    check(len(reports) > 0, f"Kamailio got {len(reports)} music-on-hold counter reports (protocol type 0x22)")
+    call_ids = {r["cid"] for r in records}
+    bad, finals, streams = [], set(), set()
+    for r in reports:
+        try:
+            body = json.loads(r["first"])
+        except ValueError:
+            bad.append(("not JSON", r))
+            continue
+        stream = (r["src"], r["sport"], body.get("ssrc"))
+        streams.add(stream)
+        if body.get("final"):
+            finals.add(stream)
+        if (body.get("report") != "rtp-counters" or not body.get("packets") or body.get("octets", 0) < 12 * body.get("packets", 0)
+                or r["proto"] != "17" or r["agent"] != args.agent or r["key"] != args.key or r["sport"] == args.sip_port):
+            bad.append(("fields", r))
+        elif r["cid"] not in call_ids or body.get("call_id") != r["cid"]:
+            bad.append(("correlation", r))
+    check(not bad, "every report is JSON from a music port over UDP with packets and octets, agent and key, and a Call-ID of "
+          "the trace as correlation id" + (f"; first wrong ({bad[0][0]}): {bad[0][1]}" if bad else ""))
+    check(streams and finals == streams, f"each of the {len(streams)} music streams got its final report")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--pcap", required=True, help="the pool's pcap (a glob: rolled files too)")
@@ -74,11 +101,17 @@ def main():
     parser.add_argument("--kamailio-log", required=True)
     parser.add_argument("--agent", required=True)
     parser.add_argument("--key", required=True)
+    parser.add_argument("--rtp-counters", action="store_true",
+                        help="the pool ran with Pool:Trace:Hep:RtpCounters: check its music-on-hold reports too")
     args = parser.parse_args()
 
     pcap, frames = pcap_messages(args.pcap, args.sip_port)
     check(len(pcap) > 0 and len(pcap) == frames, f"tshark decodes all {frames} frames of the pool's pcap as SIP ({len(pcap)} messages)")
-    records = kamailio_messages(args.kamailio_log)
+    everything = kamailio_messages(args.kamailio_log)
+    records = [r for r in everything if r["type"] == "1"]
+    reports = [r for r in everything if r["type"] == "34"]
+    others = [r for r in everything if r["type"] not in ("1", "34")]
+    check(not others, "Kamailio got nothing but SIP (type 1) and media reports (type 34)" + (f"; e.g. {others[0]}" if others else ""))
     check(len(records) == len(pcap), f"Kamailio logged {len(records)} HEP packets for the pcap's {len(pcap)} SIP messages")
 
     bad = [r for r in records if r["type"] != "1" or r["agent"] != args.agent or r["key"] != args.key or r["family"] != "2"]
@@ -109,6 +142,10 @@ def main():
         for a, b in zip(sorted(times), sorted(kam.get(key, []))):
             worst = max(worst, abs(a - b))
     check(worst < 1.0, f"HEP timestamps (seconds + microseconds) match the pcap's within {worst * 1e3:.3f} ms")
+    if args.rtp_counters:
+        check_reports(reports, records, args)
+    else:
+        check(not reports, "no media report without Pool:Trace:Hep:RtpCounters (it is off by default)")
     methods = collections.Counter(k[6] for k, _ in pcap)
     print("     messages: " + ", ".join(f"{m} {n}" for m, n in sorted(methods.items())))
     return 1 if failures else 0

@@ -55,10 +55,12 @@ export INTEROP_POOL_A_SIP_PORT=${INTEROP_POOL_A_SIP_PORT:-$(free_port 15760)}
 export INTEROP_POOL_A_ADMIN_PORT=${INTEROP_POOL_A_ADMIN_PORT:-$(free_port 18760)}
 interop_build || { record hep-pool-start fail "dotnet build failed (see $INTEROP_TMP/build.log)"; exit 1; }
 
-# prove TRANSPORT: a pool with --hep TRANSPORT:127.0.0.1:PORT and --pcap parks and retrieves a call; every SIP message
-# of its pcap must have reached Kamailio exactly once. Results hep-TRANSPORT-park-flow and hep-TRANSPORT-sipcapture.
+# prove TRANSPORT COUNTERS: a pool with --hep TRANSPORT:127.0.0.1:PORT and --pcap parks and retrieves a call; every SIP
+# message of its pcap must have reached Kamailio exactly once. With COUNTERS true the pool also sends its music-on-hold
+# counters (Pool:Trace:Hep:RtpCounters) and they are checked; with false none may come (off by default).
+# Results hep-TRANSPORT-park-flow and hep-TRANSPORT-sipcapture.
 prove() {
-    local transport=$1
+    local transport=$1 counters=$2
     local dir="$OUT/$transport"
     mkdir -p "$dir"
     rm -rf "$INTEROP_TMP/pool-a/data" # each run starts with no parked call and no journal of the one before
@@ -67,7 +69,8 @@ prove() {
     local mark
     mark=$(wc -l <"$kam_dir/kamailio.log")
     if ! pool_start pool-a config/pool-a.json --hep "$transport:127.0.0.1:$hep_port" --pcap "$pcap" \
-        "--Pool:Trace:Hep:AgentId=$AGENT" "--Pool:Trace:Hep:Password=$KEY" || ! pool_wait_ready pool-a; then
+        "--Pool:Trace:Hep:AgentId=$AGENT" "--Pool:Trace:Hep:Password=$KEY" "--Pool:Trace:Hep:RtpCounters=$counters" ||
+        ! pool_wait_ready pool-a; then
         record "hep-$transport-pool-start" fail "pool-a with --hep $transport:... did not start: ${POOL_NOT_READY_REASON:-see $INTEROP_TMP/pool-a/pool.log}"
         pool_stop pool-a
         return 1
@@ -93,15 +96,17 @@ prove() {
     expected=$(tshark -r "$pcap" -T fields -e frame.number 2>/dev/null | wc -l)
     # Kamailio handles the last packets a moment later: wait (bounded) until it has logged as many as the pcap has.
     for ((i = 0; i < 50; i++)); do
-        (($(tail -n "+$((mark + 1))" "$kam_dir/kamailio.log" | grep -c HEPSEEN) >= expected)) && break
+        (($(tail -n "+$((mark + 1))" "$kam_dir/kamailio.log" | grep -c 'HEPSEEN.* type=1 ') >= expected)) && break
         sleep 0.2
     done
     sleep 0.5 # and a moment more, so that a duplicate would be in the log too
     tail -n "+$((mark + 1))" "$kam_dir/kamailio.log" >"$dir/kamailio.log"
 
     if python3 "$INTEROP_DIR/hep_check.py" --pcap "$dir/pool-a*.pcap" --sip-port "$sip_port" --kamailio-log "$dir/kamailio.log" \
-        --agent "$AGENT" --key "$KEY" >"$dir/check.txt" 2>&1; then
-        record "hep-$transport-sipcapture" pass "over $transport, Kamailio $kam_version sipcapture got each of the pcap's $expected SIP messages once, same addresses, ports, Call-ID, method/status, agent $AGENT, auth key; $(grep -m1 'HEP timestamps' "$dir/check.txt" | sed 's/^ok *//')"
+        --agent "$AGENT" --key "$KEY" $([[ $counters == true ]] && echo --rtp-counters) >"$dir/check.txt" 2>&1; then
+        local media="no media report (RtpCounters off)"
+        [[ $counters == true ]] && media="$(grep -m1 'counter reports' "$dir/check.txt" | sed 's/^ok *//'), each stream with its final one"
+        record "hep-$transport-sipcapture" pass "over $transport, Kamailio $kam_version sipcapture got each of the pcap's $expected SIP messages once, same addresses, ports, Call-ID, method/status, agent $AGENT, auth key; $(grep -m1 'HEP timestamps' "$dir/check.txt" | sed 's/^ok *//'); $media"
     else
         record "hep-$transport-sipcapture" fail "over $transport: $(grep -m3 '^FAIL' "$dir/check.txt" | sed 's/^FAIL //' | paste -sd ';' - | cut -c1-400); see $dir/check.txt"
     fi
@@ -109,8 +114,8 @@ prove() {
     cat "$dir/check.txt"
 }
 
-prove udp
-prove tcp
+prove udp false
+prove tcp true
 if grep -q "content length not present" "$kam_dir/kamailio.log"; then
     record hep-tcp-framing fail "Kamailio closed a HEP-over-TCP connection: $(grep -m1 'content length not present' "$kam_dir/kamailio.log")"
 fi

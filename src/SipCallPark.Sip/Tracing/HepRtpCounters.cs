@@ -152,8 +152,8 @@ internal sealed class HepRtpCounters : IAsyncDisposable
                 writer.WriteNumber("payload_type", stream.PayloadType);
                 writer.WriteNumber("packets", packets);
                 writer.WriteNumber("octets", octets);
-                writer.WriteString("first_packet", stream.FirstPacket.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
-                writer.WriteString("time", now.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+                writer.WriteString("first_packet", stream.FirstPacket.UtcDateTime);
+                writer.WriteString("time", now.UtcDateTime);
                 writer.WriteBoolean("final", final);
                 writer.WriteEndObject();
             }
