@@ -11,7 +11,7 @@ internal static class HepTraceMetrics
     [
         metrics.RegisterGauge("hep_packets_sent", "SIP messages sent to the HEP capture server, since start", () => exporter.Sent),
         metrics.RegisterGauge("hep_packets_dropped",
-            "SIP messages not sent to the HEP capture server: its queue was full or the message too large for HEP, since start",
+            "SIP messages (and music counter reports) not sent to the HEP capture server: its queue was full or the message too large for HEP, since start",
             () => exporter.Dropped),
         metrics.RegisterGauge("hep_send_failures", "HEP packets lost to a failed send (connection broken, refused, timed out), since start",
             () => exporter.SendFailures),
