@@ -184,4 +184,32 @@ public sealed partial class ParkTests
         Assert.That(await parked.Call!.Ended.WaitAsync(Bound), Is.EqualTo(CallEndReason.RemoteHangUp));
         Assert.That(await elsewhere.RequestAsync(TimeSpan.FromMilliseconds(300)), Is.Null, "nothing was sent to the address in Referred-By");
     }
+
+    [Test]
+    public async Task A_parker_homed_on_the_other_pool_is_rung_back_through_that_pool()
+    {
+        // The ringback goes to pool-b signed (docs/design.md §11), like the park's MESSAGE; pool-b forwards it to erin.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var lab = await StartLabAsync(bothPools: true, time: clock);
+        var erin = await lab.PhoneAsync("erin", lab.B!);
+        Assert.That((await erin.RegisterAsync()).StatusCode, Is.EqualTo(200));
+        var alice = await lab.PhoneAsync("alice", lab.A, supportsReplaces: false);
+        Assert.That((await alice.RegisterAsync()).StatusCode, Is.EqualTo(200));
+        var (erinCall, aliceCall) = await ConnectAsync(erin, alice);
+        var aliceFollows = FollowReferAsync(aliceCall, alice);
+        Assert.That((await erinCall.ReferAsync(new NameAddress(ParkUri), erin.Agent.Identity).WaitAsync(Bound)).Succeeded, Is.True);
+        var aliceParkLeg = (await aliceFollows).Attempt.Call!;
+        await erin.NextMessageAsync();
+        await erinCall.HangUpAsync().WaitAsync(Bound);
+
+        clock.Advance(lab.Park.CallPickupTimeout);
+
+        var ringback = await erin.NextIncomingAsync();
+        Assert.That(ringback.Request.From.Uri.User, Is.EqualTo("alice"));
+        Assert.That(ringback.Request.Headers.Get("Alert-Info"), Is.EqualTo(ParkApplication.RingbackAlertInfo));
+        var erinParkLeg = await ringback.AnswerAsync(erin.Sdp);
+        await WaitUntilAsync(() => lab.A.Park.ActiveBridges == 1);
+        await erinParkLeg.HangUpAsync().WaitAsync(Bound);
+        Assert.That(await aliceParkLeg.Ended.WaitAsync(Bound), Is.EqualTo(CallEndReason.RemoteHangUp));
+    }
 }
