@@ -24,13 +24,17 @@ internal sealed partial class ParkApplication
     /// <summary>
     /// Whom the ringback calls: the parker's address of record as the pool knows it, rebuilt from the user part alone, so
     /// that no host, port or parameter from a header of the parked call can steer the park's INVITE (docs/design.md §11).
-    /// Null when the parker is no user of this domain (a foreign <c>Referred-By</c>), an orbit or the park service itself.
+    /// Null when the parker is no user of this domain (a foreign <c>Referred-By</c>), an orbit, the park service itself, or
+    /// the parked party (a phone that parked itself: ringing its own address would only offer it a call with itself).
     /// </summary>
     private SipUri? ParkerAor(ParkedCall call)
     {
         var uri = call.Parker.Uri;
         if (!string.Equals(uri.Host, Domain, StringComparison.OrdinalIgnoreCase) || uri.UnescapedUser is not { Length: > 0 } user) return null;
         if (OrbitRange.IsOrbitNumber(user) || IsServiceName(user)) return null;
+        var party = call.ParkedParty.Uri;
+        if (string.Equals(party.UnescapedUser, user, StringComparison.OrdinalIgnoreCase) && string.Equals(party.Host, Domain, StringComparison.OrdinalIgnoreCase))
+            return null;
         return SipUri.Create("sip", user, Domain);
     }
 

@@ -41,7 +41,7 @@ internal sealed partial class ParkApplication
             }
             else
             {
-                _logger.LogWarning("Orbit {Orbit}: parker {Parker} is not a user of {Domain}; no ringback", call.Orbit, call.Parker.Uri, Domain);
+                _logger.LogWarning("Orbit {Orbit}: no ringback to {Parker} (not another user of {Domain})", call.Orbit, call.Parker.Uri, Domain);
                 rung = new(null, 404);
             }
             if (rung.Leg is not null)
