@@ -15,9 +15,11 @@ internal sealed partial class ParkApplication
     }
 
     /// <summary>
-    /// <c>CallPickupTimeout</c> passed (docs/design.md §5 "Timeout"): REFER the parked party back to the parker. Answered →
-    /// done; not answered within <c>RingbackTimeout</c> → one attempt more; at <c>MaxCallPickupAttempts</c> → REFER
-    /// to <c>OnTimeoutUri</c> or BYE. The parker gets a MESSAGE each time the call leaves the orbit.
+    /// <c>CallPickupTimeout</c> passed (docs/design.md §5 "Timeout"): the park app calls the parker itself, on behalf of the
+    /// parked party. Answered → the parked party joins the parker as in a retrieve (transfer or bridge); busy, declined or
+    /// not answered within <c>RingbackTimeout</c> (then CANCELled) → one attempt counted and the call parked again; at
+    /// <c>MaxCallPickupAttempts</c> → the park app calls <c>OnTimeoutUri</c>, or BYE. The parker gets a MESSAGE each time the
+    /// call leaves the orbit.
     /// </summary>
     private async Task RingBackAsync(ParkedCall call)
     {
@@ -32,21 +34,33 @@ internal sealed partial class ParkApplication
                 call.Attempts, _options.MaxCallPickupAttempts);
             await JournalAsync(call).ConfigureAwait(false);
             var leg = call.Leg!;
-            var outcome = await leg.ReferAsync(new NameAddress(call.Parker.Uri.WithoutHeaders()), Identity, outcomeTimeout: _options.RingbackTimeout).ConfigureAwait(false);
-            if (outcome.Succeeded)
+            RingOutcome rung;
+            if (ParkerAor(call) is { } parker)
             {
-                await LeaveAsync(call, $"Nobody picked up {call.PartyText} from orbit {call.Orbit}: the call was returned to you", hangUp: true).ConfigureAwait(false);
+                rung = await RingAsync(call, leg, parker, _options.RingbackTimeout, "ringback").ConfigureAwait(false);
+            }
+            else
+            {
+                _logger.LogWarning("Orbit {Orbit}: no ringback to {Parker} (not another user of {Domain})", call.Orbit, call.Parker.Uri, Domain);
+                rung = new(null, 404);
+            }
+            if (rung.Leg is not null)
+            {
+                await HandOverAsync(call, leg, rung, $"Nobody picked up {call.PartyText} from orbit {call.Orbit}: the call was returned to you").ConfigureAwait(false);
                 return;
             }
-            _logger.LogInformation("Ringback of orbit {Orbit} not answered (REFER {ReferStatus}, final {Status})", call.Orbit, outcome.ReferStatus, outcome.StatusCode);
+            _logger.LogInformation("Ringback of orbit {Orbit} not answered ({Status})", call.Orbit, rung.Status);
             if (leg.IsEnded) return;
             if (call.Attempts < _options.MaxCallPickupAttempts)
             {
-                if (call.TryMove(ParkedCallState.RingingBack, ParkedCallState.Parked))
+                // Armed before the call shows as parked again: whoever sees it parked sees its next timeout running.
+                ArmTimeout(call, _options.CallPickupTimeout);
+                if (!call.TryMove(ParkedCallState.RingingBack, ParkedCallState.Parked))
                 {
-                    ArmTimeout(call, _options.CallPickupTimeout);
-                    await JournalAsync(call).ConfigureAwait(false);
+                    call.StopTimer();
+                    return;
                 }
+                await JournalAsync(call).ConfigureAwait(false);
                 return;
             }
             await FallBackAsync(call, leg).ConfigureAwait(false);
@@ -58,16 +72,25 @@ internal sealed partial class ParkApplication
         }
     }
 
+    /// <summary>
+    /// The last ringback went unanswered: the park app calls <c>OnTimeoutUri</c> (configured, so trusted) the way it called
+    /// the parker, ringing up to <c>CompletionTimeout</c>, and joins the parked party to it; without one, or unanswered, BYE.
+    /// </summary>
     private async Task FallBackAsync(ParkedCall call, SipCall leg)
     {
         if (_options.OnTimeoutUri is { } fallback && SipUri.TryParse(fallback, out var uri))
         {
-            var outcome = await leg.ReferAsync(new NameAddress(uri), Identity).ConfigureAwait(false);
+            var rung = await RingAsync(call, leg, uri, _options.CompletionTimeout, "fallback").ConfigureAwait(false);
             _metrics.Increment("park_fallbacks_total", "Parked calls sent to OnTimeoutUri or disconnected after the last ringback", ("to", "uri"));
-            _logger.LogInformation("Orbit {Orbit} sent to {Fallback} after {Attempts} unanswered ringbacks: {Status}", call.Orbit, uri, call.Attempts, outcome.StatusCode);
-            await LeaveAsync(call, outcome.Succeeded
-                ? $"Nobody picked up {call.PartyText} from orbit {call.Orbit}: the call was transferred to {uri}"
-                : $"Nobody picked up {call.PartyText} from orbit {call.Orbit}; the transfer to {uri} failed ({outcome.StatusCode}) and the call was disconnected",
+            _logger.LogInformation("Orbit {Orbit} sent to {Fallback} after {Attempts} unanswered ringbacks: {Status}", call.Orbit, uri, call.Attempts, rung.Status);
+            if (rung.Leg is not null)
+            {
+                await HandOverAsync(call, leg, rung, $"Nobody picked up {call.PartyText} from orbit {call.Orbit}: the call was transferred to {uri}").ConfigureAwait(false);
+                return;
+            }
+            if (leg.IsEnded) return;
+            await LeaveAsync(call,
+                $"Nobody picked up {call.PartyText} from orbit {call.Orbit}; the call to {uri} was not answered ({rung.Status}) and the call was disconnected",
                 hangUp: true).ConfigureAwait(false);
             return;
         }
@@ -86,18 +109,8 @@ internal sealed partial class ParkApplication
         await Task.WhenAll(bye, TellParkerAsync(call, message)).ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// A NOTIFY that reports a ringback's success after we stopped waiting for it (the parker answered late): the
-    /// parked party is with the parker now, so the park leg goes.
-    /// </summary>
-    private void OnParkedRequest(ParkedCall call, SipRequest request)
-    {
-        call.LastSeen = _time.GetUtcNow();
-        if (request.Method != SipMethods.Notify || call.State is ParkedCallState.Leaving) return;
-        if (call.Attempts == 0 || !SipFrag.TryGetStatus(request.Body.Span, out var status, out _) || status is < 200 or >= 300) return;
-        _logger.LogInformation("Late ringback success for orbit {Orbit}: the parker answered", call.Orbit);
-        _ = LeaveAsync(call, $"The call from {call.PartyText} on orbit {call.Orbit} was returned to you", hangUp: true);
-    }
+    /// <summary>Any request from the parked party shows it is still there (the keepalive leaves it alone for an interval).</summary>
+    private void OnParkedRequest(ParkedCall call, SipRequest request) => call.LastSeen = _time.GetUtcNow();
 
     // ---- keepalive (docs/design.md §5 case 3) ----------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ internal enum ParkedCallState
     /// <summary>Orbit taken, the parked party's leg not yet up.</summary>
     Parking,
     Parked,
-    /// <summary>The timeout REFERred the parked party back to the parker; the orbit is still held.</summary>
+    /// <summary>The timeout is calling the parker (or the fallback) for the parked party; the orbit is still held.</summary>
     RingingBack,
     /// <summary>On its way out of the orbit (retrieved, timed out, dropped); nobody else may act on it.</summary>
     Leaving,

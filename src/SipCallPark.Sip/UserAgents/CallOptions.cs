@@ -25,4 +25,8 @@ public sealed class CallOptions
 
     /// <summary>From address to use instead of the agent's identity (the park application speaks for the orbit).</summary>
     public NameAddress? From { get; init; }
+
+    /// <summary>To address when the Request-URI is where the callee is reached rather than who it is (a registered
+    /// contact): the address of record (RFC 3261 §8.1.1.2). Null: the target.</summary>
+    public NameAddress? To { get; init; }
 }

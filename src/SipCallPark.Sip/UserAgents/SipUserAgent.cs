@@ -83,6 +83,11 @@ public sealed partial class SipUserAgent : ITransactionUser
     {
         options ??= new CallOptions();
         var invite = NewRequest(SipMethods.Invite, target, options.From);
+        if (options.To is { } to)
+        {
+            invite.Headers.Remove(HeaderNames.To);
+            invite.Headers.Add(HeaderNames.To, to.WithoutParameter("tag").ToString());
+        }
         if (options.Sdp is not null) invite.SetBody("application/sdp", options.Sdp);
         if (options.Replaces is { } replaces)
         {

@@ -302,62 +302,6 @@ public sealed partial class ParkTests : IntegrationTest
     }
 
     [Test]
-    public async Task At_the_timeout_the_parked_party_is_referred_back_to_the_parker_and_an_answered_ringback_frees_the_orbit()
-    {
-        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var lab = await StartLabAsync(time: clock);
-        var (alice, bob) = await RegisteredAsync(lab, "alice", "bob");
-        var (bobParkLeg, _) = await ParkBobByTransferAsync(alice, bob);
-        var ringback = FollowReferAsync(bobParkLeg, bob);
-
-        clock.Advance(lab.Park.CallPickupTimeout);
-
-        var ringing = await alice.NextIncomingAsync();
-        Assert.That(ringing.Request.From.Uri.User, Is.EqualTo("bob"), "bob calls alice back, referred by the park");
-        Assert.That(ringing.ReferredBy!.Uri.User, Is.EqualTo("park"));
-        await ringing.AnswerAsync(alice.Sdp);
-        var (refer, _) = await ringback;
-        Assert.That(NameAddress.Parse(refer.Headers.Get(HeaderNames.ReferTo)!).Uri.WithoutHeaders().ToString(), Is.EqualTo("sip:alice@callpark.lab"));
-        Assert.That(await bobParkLeg.Ended.WaitAsync(Bound), Is.EqualTo(CallEndReason.RemoteHangUp));
-        Assert.That((await alice.NextMessageAsync()).BodyText, Does.Contain("returned to you"));
-        Assert.That(lab.A.Park.OrbitsInUse, Is.Zero);
-        Assert.That(lab.A.Metrics.Count("park_timeouts_total"), Is.EqualTo(1));
-    }
-
-    [Test]
-    public async Task An_unanswered_ringback_parks_again_until_MaxCallPickupAttempts_then_goes_to_OnTimeoutUri()
-    {
-        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var park = new ParkOptions { OrbitAssignment = OrbitAssignment.Lowest, MaxCallPickupAttempts = 2, OnTimeoutUri = "sip:dave@callpark.lab" };
-        var lab = await StartLabAsync(time: clock, park: park);
-        var (alice, bob) = await RegisteredAsync(lab, "alice", "bob");
-        var dave = await RegisteredPhoneAsync(lab, "dave");
-        var (bobParkLeg, _) = await ParkBobByTransferAsync(alice, bob);
-
-        var follower = new ReferFollower(bobParkLeg, bob);
-        for (var attempt = 1; attempt <= 2; attempt++)
-        {
-            clock.Advance(park.CallPickupTimeout);
-            var ringing = await alice.NextIncomingAsync();
-            await ringing.RingAsync();
-            await WaitUntilAsync(() => lab.A.Park.Parked().Single().State == "RingingBack");
-            clock.Advance(park.RingbackTimeout);
-            await ringing.RejectAsync(480);
-            Assert.That((await follower.NextAsync()).Attempt.StatusCode, Is.EqualTo(480));
-            if (attempt == 1) await WaitUntilAsync(() => lab.A.Park.Parked().SingleOrDefault() is { State: "Parked", Attempts: 1 });
-        }
-        var atDave = await dave.NextIncomingAsync();
-        await atDave.AnswerAsync(dave.Sdp);
-        var (refer, _) = await follower.NextAsync();
-
-        Assert.That(NameAddress.Parse(refer.Headers.Get(HeaderNames.ReferTo)!).Uri.ToString(), Is.EqualTo("sip:dave@callpark.lab"));
-        Assert.That((await alice.NextMessageAsync()).BodyText, Does.Contain("transferred to sip:dave@callpark.lab"));
-        Assert.That(await bobParkLeg.Ended.WaitAsync(Bound), Is.EqualTo(CallEndReason.RemoteHangUp));
-        Assert.That(lab.A.Park.OrbitsInUse, Is.Zero);
-        Assert.That(lab.A.Metrics.Count("park_fallbacks_total", ("to", "uri")), Is.EqualTo(1));
-    }
-
-    [Test]
     public async Task A_parked_party_that_stops_answering_keepalives_is_dropped_and_the_parker_told()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
