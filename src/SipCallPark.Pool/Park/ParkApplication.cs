@@ -124,7 +124,7 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
         var parker = request.From.WithoutParameter("tag");
         if (ParkerInResiliencyMode(parker.Uri))
         {
-            await refer.RejectAsync(403, Warning(Proxy.ProxyRouter.ResiliencyParkRefusal)).ConfigureAwait(false);
+            await RefuseKeepingCallAsync(refer, parker.Uri).ConfigureAwait(false);
             return;
         }
         if (refer.ReplacesInReferTo is not { } replaces)
@@ -441,7 +441,7 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
     /// <summary>Tells the parker what became of the call: a MESSAGE (text/plain) with the orbit in <c>X-Park-Orbit</c>.</summary>
     private async Task TellParkerAsync(ParkedCall call, string text) => await TellAsync(call.Parker.Uri, call.Orbit, text).ConfigureAwait(false);
 
-    private async Task TellAsync(SipUri parker, string orbit, string text)
+    private async Task TellAsync(SipUri parker, string? orbit, string text)
     {
         if (_routes.Resolve(parker) is not { } route)
         {
@@ -451,8 +451,8 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
         try
         {
             // The Request-URI is the phone's contact; To names the parker as a user, by its address of record.
-            var result = await _agent.SendMessageAsync(route.RequestUri, text, [(OrbitHeader, orbit)], route.Destination,
-                from: OrbitAddress(orbit), recipient: new NameAddress(parker.WithoutHeaders())).ConfigureAwait(false);
+            var result = await _agent.SendMessageAsync(route.RequestUri, text, orbit is null ? [] : [(OrbitHeader, orbit)], route.Destination,
+                from: orbit is null ? Identity : OrbitAddress(orbit), recipient: new NameAddress(parker.WithoutHeaders())).ConfigureAwait(false);
             _logger.LogInformation("Told {Parker} \"{Text}\": {Status}", parker, text, result.StatusCode);
         }
         catch (Exception e) when (e is not OperationCanceledException)
