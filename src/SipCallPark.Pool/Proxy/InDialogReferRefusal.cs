@@ -22,14 +22,23 @@ internal sealed class InDialogReferRefusal(SipStack stack, PoolIdentity self, Pr
     /// <summary>Tells the transferor (its address of record) why its park did not happen; set by the pool once the park runs.</summary>
     public Func<SipUri, Task>? TellTransferor { get; set; }
 
-    /// <summary>Whether <paramref name="refer"/> belongs to a dialog this pool proxied, so the refusal can speak for its other party.</summary>
-    public bool Knows(SipRequest refer) => dialogs.Find(refer.CallId, refer.From.Tag, refer.To.Tag) is not null;
+    /// <summary>
+    /// Whether <paramref name="refer"/> belongs to a dialog this pool proxied and comes from the party its From tag
+    /// names there, so the refusal may speak for the other party (and tell the sender by MESSAGE). A REFER that copies
+    /// a dialog's identifiers under another user's name gets the plain 403.
+    /// </summary>
+    public bool Knows(SipRequest refer)
+    {
+        if (dialogs.Find(refer.CallId, refer.From.Tag, refer.To.Tag) is not { } dialog) return false;
+        var sender = string.Equals(refer.From.Tag, dialog.CallerTag, StringComparison.Ordinal) ? dialog.Caller : dialog.Callee;
+        return string.Equals(sender.AddressOfRecord, refer.From.Uri.AddressOfRecord, StringComparison.OrdinalIgnoreCase);
+    }
 
     public async Task RefuseAsync(ServerTransaction transaction, string warningText)
     {
         var refer = transaction.Request;
         var warning = $"399 {self.Name} \"{warningText.Replace('"', '\'')}\"";
-        if (dialogs.Find(refer.CallId, refer.From.Tag, refer.To.Tag) is not { } dialog || refer.To.Tag is not { } transfereeTag)
+        if (!Knows(refer) || dialogs.Find(refer.CallId, refer.From.Tag, refer.To.Tag) is not { } dialog || refer.To.Tag is not { } transfereeTag)
         {
             var forbidden = SipResponse.CreateFor(refer, 403);
             forbidden.Headers.Add(HeaderNames.Warning, warning);

@@ -90,6 +90,31 @@ public sealed class ResiliencyTests : IntegrationTest
     }
 
     [Test]
+    public async Task A_park_transfer_that_copies_a_dialogs_identifiers_under_another_users_name_gets_a_plain_403_and_makes_the_pool_speak_for_no_one()
+    {
+        var lab = await StartLabAsync(bothPools: true);
+        await lab.A.DisposeAsync();
+        await WaitForPhaseAsync(lab.B!.DrMachineOf("pool-a")!, DrPhase.Outage);
+        var alice = await RegisteredAtBAsync(lab, "alice");
+        var bob = await RegisteredAtBAsync(lab, "bob");
+        var carol = await RegisteredAtBAsync(lab, "carol");
+        var (aliceCall, _) = await ConnectAsync(alice, bob);
+
+        // carol knows alice's dialog (Call-ID, tags, the pool's Record-Route token) and sends its REFER as herself.
+        SipRequest forged;
+        lock (aliceCall.Dialog) forged = aliceCall.Dialog.CreateRequest(SipMethods.Refer);
+        forged.Headers.Remove(HeaderNames.From);
+        forged.Headers.Add(HeaderNames.From, $"<sip:carol@callpark.lab>;tag={aliceCall.Dialog.Id.LocalTag}");
+        forged.Headers.Add(HeaderNames.ReferTo, $"<{ParkUri}>");
+        forged.Headers.Add(HeaderNames.Contact, $"<{carol.Contact}>");
+        var answer = await carol.SendAsync(forged);
+
+        Assert.That(answer.StatusCode, Is.EqualTo(403));
+        Assert.That(alice.Requests.Concat(carol.Requests).Any(r => r.Method is SipMethods.Notify), Is.False, "no NOTIFY in anyone's name");
+        Assert.That(alice.PendingMessages + carol.PendingMessages, Is.Zero, "no MESSAGE");
+    }
+
+    [Test]
     public async Task An_INVITE_to_the_park_address_naming_a_parker_in_resiliency_mode_is_refused_403()
     {
         var lab = await StartLabAsync(bothPools: true);
