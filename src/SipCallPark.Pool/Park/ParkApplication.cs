@@ -122,11 +122,6 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
     {
         var request = refer.Request;
         var parker = request.From.WithoutParameter("tag");
-        if (ParkerInResiliencyMode(parker.Uri))
-        {
-            await RefuseKeepingCallAsync(refer, parker.Uri).ConfigureAwait(false);
-            return;
-        }
         if (refer.ReplacesInReferTo is not { } replaces)
         {
             await refer.RejectAsync(400, Warning("Refer-To must name the call to park: <party?Replaces=call-id;to-tag=...;from-tag=...>")).ConfigureAwait(false);
@@ -137,6 +132,12 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
             _logger.LogWarning("Park REFER {CallId} from {Parker} refused: Refer-To {ReferTo} ({Reason})", request.CallId, parker.Uri,
                 refer.ReferTo.Uri.WithoutHeaders(), refusal);
             await refer.RejectAsync(403, Warning(refusal)).ConfigureAwait(false);
+            return;
+        }
+        // After the checks above: a malformed or foreign REFER is refused outright whatever the parker's mode.
+        if (ParkerInResiliencyMode(parker.Uri))
+        {
+            await RefuseKeepingCallAsync(refer, parker.Uri).ConfigureAwait(false);
             return;
         }
         var claim = TakeOrbit(IsServiceName(request.RequestUri.UnescapedUser) ? null : request.RequestUri.UnescapedUser);

@@ -115,6 +115,22 @@ public sealed class ResiliencyTests : IntegrationTest
     }
 
     [Test]
+    public async Task A_park_refer_naming_a_foreign_party_is_refused_403_in_resiliency_mode_too_and_nothing_is_accepted()
+    {
+        var lab = await StartLabAsync(bothPools: true);
+        await lab.A.DisposeAsync();
+        await WaitForPhaseAsync(lab.B!.DrMachineOf("pool-a")!, DrPhase.Outage);
+        var alice = await RegisteredAtBAsync(lab, "alice");
+
+        var replaces = new ReplacesHeader("no-such-call", "a", "b");
+        var outcome = await alice.Agent.ReferAsync(ParkUri,
+            new NameAddress(SipUri.Parse("sip:victim@127.0.0.1:9999").WithHeader(HeaderNames.Replaces, replaces.ToString())), alice.Agent.Identity).WaitAsync(Bound);
+
+        Assert.That(outcome.ReferStatus, Is.EqualTo(403), "the Refer-To policy answers before the resiliency refusal (docs/design.md §11)");
+        Assert.That(alice.PendingMessages, Is.Zero);
+    }
+
+    [Test]
     public async Task An_INVITE_to_the_park_address_naming_a_parker_in_resiliency_mode_is_refused_403()
     {
         var lab = await StartLabAsync(bothPools: true);
