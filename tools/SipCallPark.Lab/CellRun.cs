@@ -145,8 +145,17 @@ internal sealed class CellRun : IAsyncDisposable
             : $"{string.Join(", ", ended.Select(c => $"{c.Label} ended ({c.Reason})"))} {when}");
     }
 
-    public static string Refusal(ReferOutcome outcome) =>
-        outcome.ReferResponse?.Headers.Get(HeaderNames.Warning) is { } warning ? $"{outcome.ReferStatus} ({warning})" : outcome.ReferStatus.ToString();
+    /// <summary>How a refused park REFER was answered: <c>403 (warning)</c>, or for the refusal that keeps the call
+    /// (docs/design.md §7) <c>202, subscription ended with 100 (warning)</c>.</summary>
+    public static string Refusal(ReferOutcome outcome)
+    {
+        var status = outcome.Accepted ? $"{outcome.ReferStatus}, subscription ended with {outcome.StatusCode}" : outcome.ReferStatus.ToString();
+        return outcome.ReferResponse?.Headers.Get(HeaderNames.Warning) is { } warning ? $"{status} ({warning})" : status;
+    }
+
+    /// <summary>The refusal that keeps the call: 202 with a Warning, then the subscription ended without a final status.</summary>
+    public static bool RefusedKeepingCall(ReferOutcome outcome) =>
+        outcome.ReferStatus == 202 && outcome.StatusCode == 100 && outcome.ReferResponse?.Headers.Get(HeaderNames.Warning) is not null;
 
     public CellResult Result(string? error) =>
         new(Cell, _observations.ToArray(), Timings, error, error is null && _observations.All(o => o.Held) ? "" : Pools.Output, Pools.Folder);

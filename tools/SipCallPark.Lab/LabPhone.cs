@@ -109,7 +109,8 @@ internal sealed class LabPhone : IAsyncDisposable
         var followed = new TaskCompletionSource<CallAttempt>(TaskCreationOptions.RunContinuationsAsynchronously);
         partyCall.OnRefer = async refer => followed.TrySetResult(await refer.FollowAsync(party.Sdp));
         var transfer = await call.ReferAsync(new NameAddress(target), Agent.Identity).WaitAsync(Bound);
-        if (!transfer.Accepted) return (transfer, null);
+        // Accepted but ended without a final status: the pool refused the park and kept the call; nobody follows.
+        if (!transfer.Accepted || transfer.StatusCode < 200) return (transfer, null);
         return (transfer, await followed.Task.WaitAsync(Bound));
     }
 

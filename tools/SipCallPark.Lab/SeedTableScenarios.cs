@@ -54,7 +54,8 @@ internal static class SeedTableScenarios
             $"alice re-REGISTERs at pool-b → {moved.StatusCode} {CellRun.ModeOf(moved)}");
         // The call's own route runs through the dead pool-a, so the park request goes to pool-b: way 1, REFER to the park server.
         var park = await alice.ParkByReferAsync(aliceCall, "bob", run.B);
-        run.See(park.ReferStatus == 403, $"park (REFER to park via pool-b) → {CellRun.Refusal(park)}");
+        run.See(CellRun.RefusedKeepingCall(park), $"park (REFER to park via pool-b) → {CellRun.Refusal(park)}");
+        if (CellRun.RefusedKeepingCall(park)) await SeeToldRefusedAsync(run, alice);
         await run.SeeStayingUpAsync("after the outage", call);
     }
 
@@ -173,12 +174,23 @@ internal static class SeedTableScenarios
 
     // ---- steps ------------------------------------------------------------------------------------------------------
 
-    /// <summary>In resiliency mode: park by blind transfer refused 403; hold (re-INVITE sendonly) 200; transfer to carol works.</summary>
+    /// <summary>The parker of a refused park is told why by a MESSAGE (taken here, so a later park's orbit notice is next).</summary>
+    private static async Task SeeToldRefusedAsync(CellRun run, LabPhone parker)
+    {
+        var told = await parker.TryNextMessageAsync();
+        var text = told is null ? null : System.Text.Encoding.UTF8.GetString(told.Body.Span);
+        run.See(text is not null && text.StartsWith("Call park is unavailable in resiliency mode", StringComparison.Ordinal),
+            text is null ? $"{parker.User} told nothing" : $"{parker.User} told: \"{text}\"");
+    }
+
+    /// <summary>In resiliency mode: park by blind transfer refused keeping the call (202, subscription ended); hold (re-INVITE sendonly) 200; transfer to carol works.</summary>
     private static async Task NoParkButHoldAndTransferAsync(CellRun run, LabPhone alice, LabPhone bob, LabPhone carol, string phase)
     {
         var (aliceCall, bobCall) = await alice.ConnectAsync(bob);
         var park = await alice.ParkByBlindTransferAsync(aliceCall, bob, bobCall);
-        run.See(!park.Parked && park.Transfer.ReferStatus == 403, $"park (blind transfer to park via {alice.Pool.Name}) → {CellRun.Refusal(park.Transfer)}");
+        var refused = !park.Parked && CellRun.RefusedKeepingCall(park.Transfer);
+        run.See(refused, $"park (blind transfer to park via {alice.Pool.Name}) → {CellRun.Refusal(park.Transfer)}");
+        if (refused) await SeeToldRefusedAsync(run, alice);
         var hold = await aliceCall.ReInviteAsync(alice.HoldSdp).WaitAsync(LabPhone.Bound);
         run.See(hold.StatusCode == 200, $"hold → {hold.StatusCode}");
         var (transfer, followed) = await alice.BlindTransferAsync(aliceCall, bob, bobCall, LabPhone.Aor(carol.User));

@@ -305,14 +305,21 @@ pick_sip_port() {
 }
 
 # start_phone NAME PASSWORD ANSWERMODE SIP_PORT RTP_BASE: config under $OUT/NAME, baresip and its ctrl session.
+# With BARESIP_DNS_SERVER=IP:PORT set, the phone asks that DNS server (tools/lab-dns) and its account is
+# accounts-dns.template: the pools found by RFC 3263 SRV for callpark.lab over TCP, re-registering every
+# BARESIP_REGINT seconds (default 60).
 start_phone() {
     local name=$1 pass=$2 mode=$3 port=$4 rtp=$5
-    local dir="$OUT/$name"
+    local dir="$OUT/$name" accounts=accounts.template
     mkdir -p "$dir"
     sed -e "s/@SIP_PORT@/$port/g" -e "s/@CTRL_PORT@/$((port + 4))/g" -e "s/@RTP_PORTS@/$rtp-$((rtp + 19))/g" \
         "$BARESIP_TEMPLATES/config.template" >"$dir/config"
-    sed -e "s/@USER@/$name/g" -e "s/@PASS@/$pass/g" -e "s/@POOL_PORT@/$POOL_A_SIP_PORT/g" -e "s/@ANSWERMODE@/$mode/g" \
-        "$BARESIP_TEMPLATES/accounts.template" | grep -v '^#' >"$dir/accounts"
+    if [[ -n "${BARESIP_DNS_SERVER:-}" ]]; then
+        printf 'dns_server\t\t%s\n' "$BARESIP_DNS_SERVER" >>"$dir/config"
+        accounts=accounts-dns.template
+    fi
+    sed -e "s/@USER@/$name/g" -e "s/@PASS@/$pass/g" -e "s/@POOL_PORT@/${POOL_A_SIP_PORT:-}/g" -e "s/@ANSWERMODE@/$mode/g" \
+        -e "s/@REGINT@/${BARESIP_REGINT:-60}/g" "$BARESIP_TEMPLATES/$accounts" | grep -v '^#' >"$dir/accounts"
     # -s: baresip prints every SIP message it sends and receives into its log; -t: it quits by itself at the bound.
     baresip -f "$dir" -s -t "$LIFETIME" >"$dir/baresip.log" 2>&1 </dev/null &
     track_pid $!

@@ -5,13 +5,18 @@
 #   call       alice calls bob through pool-a
 #   park       alice blind-transfers bob to sip:park@callpark.lab; GET /parked lists him, alice as the parker
 #   retrieve   carol dials the orbit and is bridged to bob; the orbit is free again; carol hangs up
-#   backup     alice and bob get their pool-b account (ctrl_tcp uanew); pool-b answers 301 while pool-a is healthy
 #   kill       kill -9 pool-a (its PID); pool-b declares pool-a's Outage
-#   re-register  alice's and bob's baresip re-register at pool-b on their own retry: 200 with
-#              X-Registration-Mode: resiliency in their SIP trace, reginfo OK; dave's linphone, restarted with pool-b
-#              first, likewise (LinphoneRegistrationOk, the 200 in its log); GET /registrations at pool-b shows
-#              the three in resiliency mode
-#   resiliency call  alice (her pool-b account) calls bob and dave through pool-b; both established; hang-up
+#   re-register  alice's, bob's and carol's baresip find pool-b by themselves, without a restart: their one account
+#              has the domain as outbound proxy, resolved by the lab DNS (tools/lab-dns: _sip._tcp.callpark.lab SRV,
+#              pool-a priority 10, pool-b 20); the next re-registration finds pool-a refusing the connection and
+#              goes to pool-b: 200 with X-Registration-Mode: resiliency in their SIP trace. The time from the kill
+#              to each phone's binding at pool-b is measured. dave's linphone (which cannot be pointed at the lab
+#              DNS) is restarted with pool-b first: LinphoneRegistrationOk, the 200 in its log. GET /registrations
+#              at pool-b shows the four in resiliency mode
+#   resiliency call  alice calls bob and dave through pool-b; both established; hang-up
+#   refused park  in resiliency mode alice (baresip) blind-transfers bob to the park, and dave (linphone) carol: the
+#              pool answers 202 and ends the subscription (NOTIFY 100, terminated) and tells the parker by MESSAGE;
+#              both calls stay up (no CALL_CLOSED / LinphoneCallEnd), then are hung up
 #   pcap       both pools ran with --Pool:PcapFile: tshark decodes their SIP and finds nothing malformed
 # Starts its own pair on free ports with a copy of config/topology.json (so it runs beside the pools run-all.sh
 # started) and short health-probe timings. Results: tools/interop/results.tsv (see README.md).
@@ -26,6 +31,7 @@ if [[ -z "${INTEROP_FAILOVER_BOUNDED:-}" ]]; then
 fi
 interop_init failover-phones
 require_tools baresip linphone-daemon python3 sipsak curl || exit 1
+[[ -x /usr/sbin/dnsmasq ]] || { record failover-phones-tools fail "missing: /usr/sbin/dnsmasq (apt-get install dnsmasq-base)"; exit 1; }
 interop_build || { record failover-phones-pool-start fail "dotnet build failed (see $INTEROP_TMP/build.log)"; exit 1; }
 
 CTL=("python3" "$INTEROP_DIR/baresip_ctl.py")
@@ -87,6 +93,19 @@ if ! wait_phase "$B_ADMIN" pool-a Normal 75; then
     exit 1
 fi
 log "pool-a on $a_sip (admin $A_ADMIN, PID ${POOL_PID[pool-a-fo]}), pool-b on $b_sip (admin $B_ADMIN); partners see each other"
+
+# The lab DNS (tools/lab-dns): dnsmasq in the foreground, SRV records for this run's pool ports; stopped by PID.
+DNS_PORT=${INTEROP_LAB_DNS_PORT:-5353}
+if ! dns_pid=$(LAB_DNS_PORT=$DNS_PORT LAB_POOL_A_PORT=$a_sip LAB_POOL_B_PORT=$b_sip \
+    bash "$REPO_ROOT/tools/lab-dns/lab-dns.sh" start "$OUT/dns" 2>"$OUT/dns-start.log"); then
+    record failover-lab-dns fail "the lab DNS did not start on 127.0.0.1:$DNS_PORT: $(tr '\n' ' ' <"$OUT/dns-start.log" | cut -c1-200)"
+    exit 1
+fi
+track_pid "$dns_pid"
+export BARESIP_DNS_SERVER=127.0.0.1:$DNS_PORT
+# Phones re-register every BARESIP_REGINT seconds (libre refreshes at 90 % of the granted expiry): that interval
+# bounds how soon one notices pool-a is gone. 60 s is the least the registrar grants (below it: 423).
+export BARESIP_REGINT=${INTEROP_FAILOVER_REGINT:-60}
 
 # ---------------------------------------------------------------- phone helpers
 
@@ -203,7 +222,7 @@ for p in alice bob carol; do
     base=$((port + 10))
 done
 DAVE_PORT=$(free_port $((base + 20))) || { record failover-register fail "no free SIP port for dave"; exit 1; }
-POOL_A_SIP_PORT=$a_sip # start_phone's accounts: one account, pool-a as the outbound proxy
+# start_phone's accounts: one account, the domain as outbound proxy (BARESIP_DNS_SERVER: found by SRV, pool-a first)
 start_phone alice alice-lab-pw manual "${ports[0]}" "${port_at[5]}"
 start_phone bob bob-lab-pw auto "${ports[1]}" $((port_at[5] + 40))
 start_phone carol carol-lab-pw manual "${ports[2]}" $((port_at[5] + 80))
@@ -306,36 +325,13 @@ else
     record failover-hangup fail "CALL_CLOSED: carol $carol_closed, bob's park call $bob_closed; traces in $OUT"
 fi
 
-# ---------------------------------------------------------------- 3. the backup accounts, then kill pool-a
+# ---------------------------------------------------------------- 3. kill pool-a
 
-# baresip 1.0 has no backup registrar: a second account line with pool-b as its outbound proxy is the way. pool-b
-# answers 301 while pool-a is healthy, and libre (1.1) retries a refused registration after 30-60 s (60 s times a
-# random 0.5-1.0; seen: 45 s), then 60-120 s, doubling up to 15-30 min. So the suite adds the account (uanew) just
-# before the kill: its first REGISTER gets the 301, and the phone's own retry 30-60 s later reaches pool-b in Outage.
-for p in alice bob; do
-    mode=$([[ $p == bob ]] && echo auto || echo manual)
-    send "$p" uanew "<sip:$p@callpark.lab>;auth_user=$p;auth_pass=$p-lab-pw;outbound=\"sip:127.0.0.1:$b_sip\";regint=300;answermode=$mode;audio_codecs=pcmu,pcma;mwi=no;pubint=0" \
-        >"$OUT/$p/uanew.txt" 2>&1
-done
-redirected=0
-for p in alice bob; do
-    for ((i = 0; i < 50; i++)); do
-        if sip_responses "$OUT/$p/baresip.log" "$b_sip" | grep -qP '^SIP/2.0 301.*\tCSeq: \d+ REGISTER'; then
-            redirected=$((redirected + 1)); break
-        fi
-        sleep 0.2
-    done
-done
-redirected_at=$SECONDS # both 301s are in (or their wait is over): each phone's retry is due by this + 60 s
-if ((redirected == 2)); then
-    record failover-backup-redirect pass "alice's and bob's pool-b accounts (uanew) got 301 Moved Permanently from pool-b: pool-a is healthy"
-else
-    record failover-backup-redirect fail "301 from pool-b seen by $redirected of 2 phones (uanew: $(cat "$OUT/alice/uanew.txt" | tr '\n' ' ' | cut -c1-120)); traces in $OUT"
-fi
-
+now_ms() { date +%s%3N; }
 kill_pid=${POOL_PID[pool-a-fo]}
 log "kill -9 pool-a (PID $kill_pid)"
 kill -KILL "$kill_pid"
+killed_at=$(now_ms)
 wait "$kill_pid" 2>/dev/null
 unset "POOL_PID[pool-a-fo]"
 if wait_phase "$B_ADMIN" pool-a Outage 50; then
@@ -347,58 +343,62 @@ fi
 
 # ---------------------------------------------------------------- 4. re-registration at pool-b
 
-# dave: linphone's second account cannot stand by (it follows pool-b's 301 to pool-a and keeps refreshing there once
-# pool-a is dead; tools/softphones/README.md), so dave's phone is restarted with pool-b as the first account, as a
-# user would switch accounts.
+# dave: linphone-daemon 5.1 has no setting for a DNS server (liblinphone reads /etc/resolv.conf; only its API takes
+# servers), so it cannot use the lab DNS: its phone is restarted with pool-b as the first account, as a user would.
 lp_stop
 lp_start run2 "$b_sip" "$a_sip"
 lp_ok=0
 lp_registered 1 && lp_ok=1
-# Wait on each phone's own retry: it is due 30-60 s after its 301, so the wait ends 60 s after the 301s plus a margin
-# for a loaded machine (INTEROP_BARESIP_RETRY_MARGIN, default 20 s), or as soon as both have their 200.
-retry_deadline=$((redirected_at + 60 + ${INTEROP_BARESIP_RETRY_MARGIN:-20}))
-resilient=()
-while ((${#resilient[@]} < 2 && SECONDS < retry_deadline)); do
-    resilient=()
-    for p in alice bob; do
-        sip_responses "$OUT/$p/baresip.log" "$b_sip" | grep -qP '^SIP/2.0 200.*\tCSeq: \d+ REGISTER\tresiliency' && resilient+=("$p")
+# The baresip phones are not touched: each one's next re-registration (due within BARESIP_REGINT s of its last one)
+# resolves _sip._tcp.callpark.lab again, finds pool-a refusing the connection and registers at pool-b. Wait on the
+# bindings themselves (pool-b's /registrations, polled every 0.2 s), bounded by the interval plus a margin for a
+# loaded machine (INTEROP_FAILOVER_REREGISTER_MARGIN, default 20 s).
+reregister_deadline=$((SECONDS + BARESIP_REGINT + ${INTEROP_FAILOVER_REREGISTER_MARGIN:-20}))
+declare -A moved_ms=()
+while ((${#moved_ms[@]} < 3 && SECONDS < reregister_deadline)); do
+    regs_b=$(registrations "$B_ADMIN" | awk -F'\t' '$2 == "resiliency" && $3 == "pool-b" { print $1 }')
+    for p in alice bob carol; do
+        [[ -z "${moved_ms[$p]:-}" ]] && grep -q "sip:$p@" <<<"$regs_b" && moved_ms[$p]=$(($(now_ms) - killed_at))
     done
-    ((${#resilient[@]} < 2)) && sleep 0.5
+    ((${#moved_ms[@]} < 3)) && sleep 0.2
 done
-# registers_to NAME PORT: how many REGISTERs (retransmissions included) NAME's baresip sent to 127.0.0.1:PORT.
-registers_to() {
-    sed 's/\x1b\[[0-9;]*m//g' "$OUT/$1/baresip.log" | awk -v to="127.0.0.1:$2" '
-        /^(UDP|TCP) [0-9.:]+ -> / { sent = ($4 == to); next } sent && /^REGISTER / { n++ } { sent = 0 } END { print n + 0 }'
-}
-retries=""
-for p in alice bob; do retries+=" $p $(registers_to "$p" "$b_sip");"; done
-ua_ok=0
-for p in alice bob; do
-    (($(ok_accounts "$p") == 2)) && ua_ok=$((ua_ok + 1))
+resilient=() times=""
+for p in alice bob carol; do
+    sip_responses "$OUT/$p/baresip.log" "$b_sip" | grep -qP '^SIP/2.0 200.*\tCSeq: \d+ REGISTER\tresiliency' && resilient+=("$p")
+    times+=" $p ${moved_ms[$p]:-none} ms;"
 done
 warning=$(sip_responses "$OUT/alice/baresip.log" "$b_sip" | awk -F'\t' '$3 == "resiliency" { print $4; exit }')
-if ((${#resilient[@]} == 2 && ua_ok == 2)); then
-    record failover-reregister-baresip pass "alice and bob re-registered at pool-b on baresip's own retry: 200 with X-Registration-Mode: resiliency (Warning: $warning); reginfo shows both accounts OK"
+printf 'kill-to-pool-b-binding-ms\t%s\n' "$times" >>"$OUT/timings.tsv"
+if ((${#resilient[@]} == 3 && ${#moved_ms[@]} == 3)); then
+    record failover-reregister-baresip pass "alice, bob and carol (not restarted) moved to pool-b through the lab DNS (SRV pool-a 10, pool-b 20, TCP, regint $BARESIP_REGINT s): 200 with X-Registration-Mode: resiliency in each trace (Warning: $warning); kill -9 to binding at pool-b:$times"
 else
-    record failover-reregister-baresip fail "200 with X-Registration-Mode: resiliency from pool-b for: ${resilient[*]:-nobody} (of alice bob) within $((retry_deadline - redirected_at)) s of the 301s; REGISTERs sent to pool-b (the first got the 301):$retries reginfo OK on both accounts: $ua_ok of 2; traces in $OUT"
+    record failover-reregister-baresip fail "200 with X-Registration-Mode: resiliency from pool-b for: ${resilient[*]:-nobody} (of alice bob carol); bindings seen at pool-b:$times within $((BARESIP_REGINT + ${INTEROP_FAILOVER_REREGISTER_MARGIN:-20})) s; DNS queries: $(grep -c 'query\[SRV\]' "$OUT/dns/dnsmasq.log" 2>/dev/null); traces in $OUT"
 fi
 lp_mode=$(sip_responses "$LP_DIR/daemon.log" "$b_sip" | awk -F'\t' '$1 ~ /^SIP\/2.0 200/ && $2 ~ /REGISTER/ { print $3; exit }')
 if ((lp_ok)) && [[ "$lp_mode" == resiliency ]]; then
-    record failover-reregister-linphone pass "dave's linphone (pool-b first) registered at pool-b: LinphoneRegistrationOk, its log shows the 200 with X-Registration-Mode: resiliency"
+    record failover-reregister-linphone pass "dave's linphone (restarted, pool-b first) registered at pool-b: LinphoneRegistrationOk, its log shows the 200 with X-Registration-Mode: resiliency"
 else
     record failover-reregister-linphone fail "dave: registration ok $lp_ok, X-Registration-Mode in pool-b's 200: '${lp_mode:-none}'; log in $LP_DIR/daemon.log"
 fi
-listed_b=$(registrations "$B_ADMIN" | awk -F'\t' '$2 == "resiliency" && $3 == "pool-b" { print $1 }' | sort -u | grep -cE 'sip:(alice|bob|dave)@')
-if ((listed_b == 3)); then
-    record failover-registrations-pool-b pass "GET /registrations at pool-b lists alice, bob and dave in mode resiliency"
+listed_b=$(registrations "$B_ADMIN" | awk -F'\t' '$2 == "resiliency" && $3 == "pool-b" { print $1 }' | sort -u | grep -cE 'sip:(alice|bob|carol|dave)@')
+if ((listed_b == 4)); then
+    record failover-registrations-pool-b pass "GET /registrations at pool-b lists alice, bob, carol and dave in mode resiliency"
 else
-    record failover-registrations-pool-b fail "GET /registrations at pool-b lists $listed_b of alice, bob, dave in mode resiliency: $(registrations "$B_ADMIN" | tr '\t\n' ' ;' | cut -c1-300)"
+    record failover-registrations-pool-b fail "GET /registrations at pool-b lists $listed_b of alice, bob, carol, dave in mode resiliency: $(registrations "$B_ADMIN" | tr '\t\n' ' ;' | cut -c1-300)"
 fi
 
 # ---------------------------------------------------------------- 5. calls through pool-b in resiliency mode
 
-if ((${#resilient[@]} == 2)); then
-    send alice uanext >/dev/null 2>&1 # alice's current account: the pool-b one (baresip dials from the current account)
+# watch_up NAME BEFORE SECONDS: NAME's phone reports no CALL_CLOSED beyond BEFORE for SECONDS (0.2 s steps).
+watch_up() {
+    local i
+    for ((i = 0; i < $3 * 5; i++)); do
+        (($(bcount "$1" CALL_CLOSED) > $2)) && return 1
+        sleep 0.2
+    done
+    return 0
+}
+if ((${#resilient[@]} >= 2)); then
     before_a=$(events alice CALL_ESTABLISHED | wc -l) before_b=$(events bob CALL_ESTABLISHED | wc -l)
     send alice dial sip:bob@callpark.lab >/dev/null 2>&1
     via_b=0
@@ -407,30 +407,72 @@ if ((${#resilient[@]} == 2)); then
         sip_responses "$OUT/alice/baresip.log" "$b_sip" | grep -qP '^SIP/2.0 200.*\tCSeq: \d+ INVITE' && via_b=1
     fi
     if ((via_b)); then
-        closed_a=$(events alice CALL_CLOSED | wc -l) closed_b=$(events bob CALL_CLOSED | wc -l)
+        record failover-resiliency-call pass "alice called bob through pool-b (her account unchanged, found by DNS): CALL_ESTABLISHED on both, the 200 from pool-b"
+        # The refused park keeps the call (docs/design.md §7): alice transfers bob to the park; pool-b answers 202,
+        # ends the subscription with NOTIFY 100 and tells alice by MESSAGE; neither phone hangs up.
+        closed_a=$(bcount alice CALL_CLOSED) closed_b=$(bcount bob CALL_CLOSED)
+        # terminated NOTIFYs in alice's trace so far (the park at pool-a ended with one): wait for the next.
+        ended() { sed 's/\x1b\[[0-9;]*m//g' "$OUT/alice/baresip.log" | grep -c '^Subscription-State: terminated'; }
+        ended_before=$(ended)
+        send alice transfer sip:park@callpark.lab >/dev/null 2>&1
+        notified=0
+        for ((i = 0; i < 50; i++)); do
+            (($(ended) > ended_before)) && { notified=1; break; }
+            sleep 0.2
+        done
+        accepted=$(sip_responses "$OUT/alice/baresip.log" "$b_sip" | awk -F'\t' '$2 ~ /REFER/ { print $1 " (" $4 ")"; exit }')
+        kept=0
+        ((notified)) && watch_up alice "$closed_a" 3 && watch_up bob "$closed_b" 0 && kept=1
+        # The park's MESSAGE, as baresip prints it (its own text, not the Warning of the 202 in the trace).
+        told=$(sed 's/\x1b\[[0-9;]*m//g' "$OUT/alice/baresip.log" | grep -m1 -o 'Call park is unavailable in resiliency mode: the call stays with you')
+        if ((kept)) && [[ "$accepted" == "SIP/2.0 202"* && -n "$told" ]]; then
+            record failover-refused-park-baresip pass "alice (resiliency) transferred bob to the park: REFER -> $accepted, NOTIFY terminated (100); no CALL_CLOSED on either phone 3 s later; alice told: '$told'"
+        else
+            record failover-refused-park-baresip fail "alice's park in resiliency mode: REFER answered '${accepted:-nothing}', NOTIFY seen $notified, calls kept $kept (alice CALL_CLOSED: $(events alice CALL_CLOSED | tail -1 | cut -c1-160)), MESSAGE '${told:-none}'; traces in $OUT"
+        fi
+        closed_a=$(bcount alice CALL_CLOSED) closed_b=$(bcount bob CALL_CLOSED)
         send alice hangup >/dev/null 2>&1
         if bwait alice CALL_CLOSED $((closed_a + 1)) 10 && bwait bob CALL_CLOSED $((closed_b + 1)) 10; then
-            record failover-resiliency-call pass "alice (pool-b account) called bob through pool-b: CALL_ESTABLISHED on both, the 200 from pool-b; hang-up: CALL_CLOSED on both"
+            record failover-resiliency-hangup pass "alice hung up: CALL_CLOSED on both"
         else
-            record failover-resiliency-call fail "call through pool-b established, but the hang-up did not close both calls; traces in $OUT"
+            record failover-resiliency-hangup fail "the hang-up did not close both calls; traces in $OUT"
         fi
     else
-        record failover-resiliency-call fail "alice's call to bob through pool-b: not established or not through pool-b (alice: $(events alice CALL_CLOSED | tail -1 | cut -c1-160)); traces in $OUT"
+        record failover-resiliency-call fail "alice's call to bob: not established or not through pool-b (alice: $(events alice CALL_CLOSED | tail -1 | cut -c1-160)); traces in $OUT"
     fi
     if ((lp_ok)); then
         before_a=$(events alice CALL_ESTABLISHED | wc -l)
         send alice dial sip:dave@callpark.lab >/dev/null 2>&1
         dave_ok=0
         bwait alice CALL_ESTABLISHED $((before_a + 1)) 15 && lp_wait LinphoneCallStreamsRunning 'sip:alice@' 50 && dave_ok=1
-        closed_a=$(events alice CALL_CLOSED | wc -l)
+        if ((dave_ok)); then
+            record failover-resiliency-call-linphone pass "alice called dave's linphone through pool-b: established (linphone StreamsRunning)"
+            # dave (linphone, resiliency mode) parks alice: the same refusal must keep linphone's call too.
+            call_id=$(tr -d '\r' <"$LP_DIR/out.log" | grep -c '^Event: LinphoneCallIncomingReceived')
+            closed_a=$(bcount alice CALL_CLOSED)
+            ends_before=$(tr -d '\r' <"$LP_DIR/out.log" | grep -c '^Event: LinphoneCallEnd')
+            lp_cmd "call-transfer $call_id sip:park@callpark.lab"
+            lp_notified=0
+            for ((i = 0; i < 50; i++)); do
+                grep -q 'Subscription-State: terminated' "$LP_DIR/daemon.log" && { lp_notified=1; break; }
+                sleep 0.2
+            done
+            lp_kept=0
+            ((lp_notified)) && watch_up alice "$closed_a" 3 &&
+                (($(tr -d '\r' <"$LP_DIR/out.log" | grep -c '^Event: LinphoneCallEnd') == ends_before)) && lp_kept=1
+            if ((lp_kept)); then
+                record failover-refused-park-linphone pass "dave (linphone, resiliency) transferred alice to the park (call-transfer $call_id): NOTIFY terminated reached linphone; 3 s later no LinphoneCallEnd, no CALL_CLOSED on alice"
+            else
+                record failover-refused-park-linphone fail "dave's park in resiliency mode: NOTIFY seen $lp_notified, calls kept $lp_kept; logs in $LP_DIR and $OUT/alice"
+            fi
+        else
+            record failover-resiliency-call-linphone fail "alice -> dave through pool-b: not established; logs in $LP_DIR"
+        fi
+        closed_a=$(bcount alice CALL_CLOSED)
         send alice hangup >/dev/null 2>&1
         dave_end=0
         bwait alice CALL_CLOSED $((closed_a + 1)) 10 && lp_wait LinphoneCallEnd 'sip:alice@' 50 && dave_end=1
-        if ((dave_ok && dave_end)); then
-            record failover-resiliency-call-linphone pass "alice called dave's linphone through pool-b: established (linphone StreamsRunning); alice hung up, dave's call ended"
-        else
-            record failover-resiliency-call-linphone fail "alice -> dave through pool-b: established $dave_ok, ended $dave_end; logs in $LP_DIR"
-        fi
+        ((dave_end)) || record failover-resiliency-hangup-linphone fail "alice hung up on dave: dave's call did not end; logs in $LP_DIR"
     fi
 fi
 lp_stop

@@ -2,7 +2,8 @@
 # Resiliency mode at the backup (docs/design.md section 7), with sipp as a user of the failed pool:
 #   pool-b runs alone, its partner pool-a is never started (a dead primary), so pool-b declares pool-a's Outage;
 #   sipp registers alice at pool-b -> 200 with X-Registration-Mode: resiliency and the Warning, then REFERs the park
-#   server -> 407 -> 403 with Warning: 399 pool-b "Call park is unavailable in resiliency mode".
+#   server -> 407 -> 202 with Warning: 399 pool-b "Call park is unavailable in resiliency mode", then the NOTIFY ending
+#   the subscription (100 Trying, terminated): refused, the call kept.
 # Uses its own ports and topology, so it runs beside the pools run-all.sh started. Results: tools/interop/results.tsv.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -57,7 +58,7 @@ rc=0
 run_sipp resiliency 30 -sf "$INTEROP_DIR/sipp/resiliency-park.xml" -s alice -au alice -ap alice-lab-pw \
     -p "$(free_port 15610)" -m 1 -recv_timeout 5000 "127.0.0.1:$sip_port" || rc=$?
 if ((rc == 0)); then
-    record sipp-resiliency-park pass "pool-a down: alice registered at pool-b in resiliency mode (X-Registration-Mode + Warning); REFER to park -> 407 -> 403 'Call park is unavailable in resiliency mode'"
+    record sipp-resiliency-park pass "pool-a down: alice registered at pool-b in resiliency mode (X-Registration-Mode + Warning); REFER to park -> 407 -> 202 + Warning 'Call park is unavailable in resiliency mode', NOTIFY 100 terminated with the Warning"
 else
     record sipp-resiliency-park fail "sipp exit $rc ($(first_error resiliency)); last received: '$(last_received resiliency)' (traces in $OUT)"
 fi

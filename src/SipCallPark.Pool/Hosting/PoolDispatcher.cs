@@ -55,6 +55,12 @@ public sealed class PoolDispatcher : ITransactionUser
     /// rate-limited nor shed, and only they learn the DR phases. Null: no request is the partner's.</summary>
     public Pairing.PartnerAuthenticator? Partner { get; init; }
 
+    /// <summary>The calls proxied here: in-dialog requests passing through note their CSeq in it.</summary>
+    public ProxiedDialogs? Dialogs { get; init; }
+
+    /// <summary>Refuses a park transfer while keeping the call (docs/design.md §7); without it such a REFER gets 403.</summary>
+    internal InDialogReferRefusal? ParkTransferRefusal { get; init; }
+
     public Task OnRequestAsync(ServerTransaction transaction)
     {
         // The partner's health probe goes before user traffic: answered here on the receive path, not queued behind a
@@ -169,7 +175,12 @@ public sealed class PoolDispatcher : ITransactionUser
                     if (ParkService is { } park) await park.OnRequestAsync(transaction).ConfigureAwait(false);
                     else await ReplyAsync(transaction, 503, "the park service is not running on this pool").ConfigureAwait(false);
                     break;
+                case ProxyDecision.EndParkTransfer end:
+                    if (ParkTransferRefusal is { } refusal && refusal.Knows(request)) await refusal.RefuseAsync(transaction, end.Warning).ConfigureAwait(false);
+                    else await ReplyAsync(transaction, 403, end.Warning).ConfigureAwait(false);
+                    break;
                 case ProxyDecision.Forward forward:
+                    if (request.To.Tag is not null) Dialogs?.NoteInDialog(request);
                     await _proxy.ForwardAsync(transaction, forward).ConfigureAwait(false);
                     break;
             }

@@ -220,6 +220,8 @@ public sealed class PoolServer : IAsyncDisposable
                 : null,
             Partner = partnerAuth,
             ServerHeader = settings.ServerHeader,
+            Dialogs = dialogs,
+            ParkTransferRefusal = new InDialogReferRefusal(stack, self, dialogs, loggers.CreateLogger<InDialogReferRefusal>()),
         };
         stack.User = dispatcher;
 
@@ -320,6 +322,7 @@ public sealed class PoolServer : IAsyncDisposable
         Router.Replicas = Replicas;
         Routes.Replicas = Replicas;
         Router.ParkTransferSeen = Park.NoteTransfer;
+        if (Dispatcher.ParkTransferRefusal is { } refusal) refusal.TellTransferor = Park.TellParkRefusedAsync;
         Dispatcher.ParkService = Park;
         LeftoversTornDown = Task.Run(async () =>
         {

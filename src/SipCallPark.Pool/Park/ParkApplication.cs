@@ -122,11 +122,6 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
     {
         var request = refer.Request;
         var parker = request.From.WithoutParameter("tag");
-        if (ParkerInResiliencyMode(parker.Uri))
-        {
-            await refer.RejectAsync(403, Warning(Proxy.ProxyRouter.ResiliencyParkRefusal)).ConfigureAwait(false);
-            return;
-        }
         if (refer.ReplacesInReferTo is not { } replaces)
         {
             await refer.RejectAsync(400, Warning("Refer-To must name the call to park: <party?Replaces=call-id;to-tag=...;from-tag=...>")).ConfigureAwait(false);
@@ -137,6 +132,12 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
             _logger.LogWarning("Park REFER {CallId} from {Parker} refused: Refer-To {ReferTo} ({Reason})", request.CallId, parker.Uri,
                 refer.ReferTo.Uri.WithoutHeaders(), refusal);
             await refer.RejectAsync(403, Warning(refusal)).ConfigureAwait(false);
+            return;
+        }
+        // After the checks above: a malformed or foreign REFER is refused outright whatever the parker's mode.
+        if (ParkerInResiliencyMode(parker.Uri))
+        {
+            await RefuseKeepingCallAsync(refer, parker.Uri).ConfigureAwait(false);
             return;
         }
         var claim = TakeOrbit(IsServiceName(request.RequestUri.UnescapedUser) ? null : request.RequestUri.UnescapedUser);
@@ -441,7 +442,7 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
     /// <summary>Tells the parker what became of the call: a MESSAGE (text/plain) with the orbit in <c>X-Park-Orbit</c>.</summary>
     private async Task TellParkerAsync(ParkedCall call, string text) => await TellAsync(call.Parker.Uri, call.Orbit, text).ConfigureAwait(false);
 
-    private async Task TellAsync(SipUri parker, string orbit, string text)
+    private async Task TellAsync(SipUri parker, string? orbit, string text)
     {
         if (_routes.Resolve(parker) is not { } route)
         {
@@ -451,8 +452,8 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
         try
         {
             // The Request-URI is the phone's contact; To names the parker as a user, by its address of record.
-            var result = await _agent.SendMessageAsync(route.RequestUri, text, [(OrbitHeader, orbit)], route.Destination,
-                from: OrbitAddress(orbit), recipient: new NameAddress(parker.WithoutHeaders())).ConfigureAwait(false);
+            var result = await _agent.SendMessageAsync(route.RequestUri, text, orbit is null ? [] : [(OrbitHeader, orbit)], route.Destination,
+                from: orbit is null ? Identity : OrbitAddress(orbit), recipient: new NameAddress(parker.WithoutHeaders())).ConfigureAwait(false);
             _logger.LogInformation("Told {Parker} \"{Text}\": {Status}", parker, text, result.StatusCode);
         }
         catch (Exception e) when (e is not OperationCanceledException)

@@ -23,6 +23,7 @@ public sealed class ProxiedDialogs(TimeProvider time, int capacity = 100_000, Ti
 {
     private readonly ConcurrentDictionary<string, ProxiedDialog> _byCallId = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _order = new();
+    private readonly ConcurrentDictionary<(string CallId, string Tag), long> _lastCSeq = new();
     private readonly TimeSpan _lifetime = lifetime ?? TimeSpan.FromHours(12);
 
     public int Count => _byCallId.Count;
@@ -36,6 +37,7 @@ public sealed class ProxiedDialogs(TimeProvider time, int capacity = 100_000, Ti
         var dialog = new ProxiedDialog(invite.CallId, invite.From.Tag, success.To.Tag, invite.From.Uri.WithoutHeaders(), invite.To.Uri.WithoutHeaders(),
             invite.Contacts.FirstOrDefault()?.Uri, success.Contacts.FirstOrDefault()?.Uri, time.GetUtcNow() + _lifetime);
         if (!_byCallId.TryAdd(invite.CallId, dialog)) return;
+        if (invite.From.Tag is { } callerTag) _lastCSeq[(invite.CallId, callerTag)] = invite.CSeq.Number;
         _order.Enqueue(invite.CallId);
         Trim();
     }
@@ -43,6 +45,20 @@ public sealed class ProxiedDialogs(TimeProvider time, int capacity = 100_000, Ti
     /// <summary>The dialog of <paramref name="callId"/> with these two tags (either order), while it is remembered.</summary>
     public ProxiedDialog? Find(string callId, string? tag1, string? tag2) =>
         _byCallId.TryGetValue(callId, out var dialog) && dialog.HasTags(tag1, tag2) && dialog.Until > time.GetUtcNow() ? dialog : null;
+
+    /// <summary>
+    /// Notes the CSeq of an in-dialog request passing the proxy, per sender (its From tag), for a remembered dialog:
+    /// a request the pool itself sends in a party's name must not go below that party's numbering (RFC 3261 §12.2.2).
+    /// </summary>
+    public void NoteInDialog(SipRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Method is SipMethods.Ack or SipMethods.Cancel || request.From.Tag is not { } tag || !_byCallId.ContainsKey(request.CallId)) return;
+        _lastCSeq.AddOrUpdate((request.CallId, tag), request.CSeq.Number, (_, last) => Math.Max(last, request.CSeq.Number));
+    }
+
+    /// <summary>The highest CSeq seen from the party with <paramref name="tag"/> in the dialog, or null when it sent none through here.</summary>
+    public long? LastCSeq(string callId, string tag) => _lastCSeq.TryGetValue((callId, tag), out var number) ? number : null;
 
     private void Trim()
     {
@@ -52,7 +68,9 @@ public sealed class ProxiedDialogs(TimeProvider time, int capacity = 100_000, Ti
         {
             var expired = _byCallId.TryGetValue(oldest, out var dialog) && dialog.Until <= now;
             if (!expired && _byCallId.Count <= capacity) return;
-            if (_order.TryDequeue(out var gone)) _byCallId.TryRemove(gone, out _);
+            if (!_order.TryDequeue(out var gone) || !_byCallId.TryRemove(gone, out var removed)) continue;
+            if (removed.CallerTag is { } a) _lastCSeq.TryRemove((gone, a), out _);
+            if (removed.CalleeTag is { } b) _lastCSeq.TryRemove((gone, b), out _);
         }
     }
 }

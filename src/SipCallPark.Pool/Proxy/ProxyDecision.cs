@@ -18,6 +18,12 @@ public abstract record ProxyDecision
     /// <summary>Answer it ourselves with this status (and a Warning naming why).</summary>
     public sealed record Respond(int StatusCode, string? Warning = null) : ProxyDecision;
 
+    /// <summary>
+    /// An in-dialog REFER parking a call that may not be parked now: accepted with 202 and its subscription ended at once
+    /// (<see cref="InDialogReferRefusal"/>), so the call stays up; the Warning says why.
+    /// </summary>
+    public sealed record EndParkTransfer(string Warning) : ProxyDecision;
+
     /// <summary>Ask for credentials: 407 with Proxy-Authenticate (or 403 when <paramref name="Stale"/> is false and they were wrong).</summary>
     public sealed record Challenge(bool Stale) : ProxyDecision;
 

@@ -62,7 +62,7 @@ public sealed class ProxyRouter
         // §16.4: a Route naming us is ours to consume; the token it carries decides below whether an in-dialog request
         // belongs to a dialog set up through us.
         List<SipUri>? ownRoutes = null;
-        while (request.Routes.Count > 0 && _self.IsMe(request.Routes[0].Uri))
+        while (request.Routes.Count > 0 && (_self.IsMe(request.Routes[0].Uri) || IsDomainRoute(request.Routes[0].Uri)))
         {
             (ownRoutes ??= []).Add(request.Routes[0].Uri);
             request.Headers.RemoveFirstValue(HeaderNames.Route);
@@ -98,7 +98,7 @@ public sealed class ProxyRouter
             // The Record-Route we put in the dialog's route set, with a token we minted for this very dialog.
             if (!ownRoutes.Any(r => _tokens.Verifies(r, request.CallId, request.From.Tag, request.To.Tag)))
                 return new ProxyDecision.Respond(403, NotOurDialog);
-            if (CheckParkTransfer(request) is { } refused) return refused;
+            if (CheckParkTransfer(request, keepCall: true) is { } refused) return refused;
             if (request.Routes.Count > 0) return FollowRoute(request);
             // Following a route set the dialog's parties agreed on through us is not relaying for strangers.
             if (!IsOurDomainOrAddress(request.RequestUri))
@@ -131,6 +131,13 @@ public sealed class ProxyRouter
     /// The one place that decides whether a request comes from the paired pool (not challenged, may route onwards).
     /// </summary>
     private bool IsFromPartnerPool(SipRequest request, SipEndPoint source) => _partner.IsFromPartner(request, source);
+
+    /// <summary>
+    /// A Route naming the domain itself (<c>sip:callpark.lab;lr</c>): a phone whose outbound proxy is the domain found
+    /// the pool by RFC 3263 (DNS SRV), so that route names whichever pool of the domain received it.
+    /// </summary>
+    private bool IsDomainRoute(SipUri uri) =>
+        uri.User is null && uri.Port is null && string.Equals(uri.Host, _topology.Domain, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>An OPTIONS addressed to this pool itself: its address, or the domain without a user.</summary>
     private bool IsPing(SipRequest request) =>
@@ -169,11 +176,15 @@ public sealed class ProxyRouter
     /// An in-dialog REFER that transfers a call to the park follows the dialog's route unauthenticated: refuse it now
     /// for a parker in resiliency mode, and note who transfers whom (the transferee may not name its transferor).
     /// A REFER to the park server itself is authenticated first and refused by the park application.
+    /// <paramref name="keepCall"/>: the REFER carries our own Record-Route token for its dialog, so the refusal may
+    /// speak for the transferee and keep the call up (202, then a NOTIFY ending the subscription; docs/design.md §7);
+    /// any other REFER gets a plain 403.
     /// </summary>
-    private ProxyDecision? CheckParkTransfer(SipRequest request)
+    private ProxyDecision? CheckParkTransfer(SipRequest request, bool keepCall = false)
     {
         if (request.Method != SipMethods.Refer || !ParksCall(request)) return null;
-        if (InResiliencyMode(request.From.Uri)) return new ProxyDecision.Respond(403, ResiliencyParkRefusal);
+        if (InResiliencyMode(request.From.Uri))
+            return keepCall ? new ProxyDecision.EndParkTransfer(ResiliencyParkRefusal) : new ProxyDecision.Respond(403, ResiliencyParkRefusal);
         ParkTransferSeen?.Invoke(request);
         return null;
     }

@@ -10,9 +10,11 @@ public static class SipFrag
 {
     public const string ContentType = "message/sipfrag;version=2.0";
 
-    /// <summary>The body a NOTIFY sends for a status: <c>SIP/2.0 200 OK</c>.</summary>
-    public static string ForStatus(int statusCode, string? reasonPhrase = null) =>
-        $"SIP/2.0 {statusCode} {reasonPhrase ?? SipStatus.ReasonPhrase(statusCode)}\r\n";
+    /// <summary>The body a NOTIFY sends for a status: <c>SIP/2.0 200 OK</c>;
+    /// <paramref name="warning"/>, when given, follows the status line as a Warning header (RFC 3515 §2.4.5).</summary>
+    public static string ForStatus(int statusCode, string? reasonPhrase = null, string? warning = null) =>
+        $"SIP/2.0 {statusCode} {reasonPhrase ?? SipStatus.ReasonPhrase(statusCode)}\r\n"
+        + (warning is null ? "" : $"{HeaderNames.Warning}: {warning}\r\n");
 
     /// <summary>Reads the status code out of a sipfrag body; false when it does not start with a status line.</summary>
     public static bool TryGetStatus(ReadOnlySpan<byte> body, out int statusCode, out string reasonPhrase)

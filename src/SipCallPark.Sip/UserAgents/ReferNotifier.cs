@@ -44,4 +44,24 @@ public sealed class ReferNotifier
         if (final && _ownsDialog) _agent.Dialogs.TryRemove(Dialog.Id, out _);
         return result;
     }
+
+    /// <summary>
+    /// Ends the subscription before the referred request has a final status: one NOTIFY with <c>Subscription-State:
+    /// terminated;reason=noresource</c> and the sipfrag <c>SIP/2.0 100 Trying</c> (RFC 3515 §2.4.4 lets the recipient
+    /// end the subscription at once; RFC 6665 §4.2.2). <paramref name="warning"/> goes into the sipfrag as a Warning
+    /// header (RFC 3515 §2.4.5: the fragment may carry headers). Phones read no failure into it, so none hangs up.
+    /// </summary>
+    public async Task<ClientTransactionResult?> EndAsync(string? warning = null)
+    {
+        if (Terminated) return null;
+        Terminated = true;
+        SipRequest notify;
+        lock (Dialog) notify = Dialog.CreateRequest(SipMethods.Notify);
+        notify.Headers.Add(HeaderNames.Event, "refer;id=" + EventId.ToString(CultureInfo.InvariantCulture));
+        notify.Headers.Add(HeaderNames.SubscriptionState, "terminated;reason=noresource");
+        notify.SetBody(SipFrag.ContentType, SipFrag.ForStatus(100, warning: warning));
+        var result = await _agent.SendInDialogAsync(Dialog, notify).ConfigureAwait(false);
+        if (_ownsDialog) _agent.Dialogs.TryRemove(Dialog.Id, out _);
+        return result;
+    }
 }

@@ -33,6 +33,7 @@ internal sealed class LabPhone : IAsyncDisposable
         stack.Transport.MessageTraced += e =>
         {
             if (e.Direction == SipDirection.In && e.Message is SipResponse r) Responses.Enqueue(r);
+            if (e.Direction == SipDirection.In && e.Message is SipRequest q) Requests.Enqueue(q);
         };
     }
 
@@ -47,6 +48,9 @@ internal sealed class LabPhone : IAsyncDisposable
 
     /// <summary>Every response that reached this phone, in arrival order.</summary>
     public ConcurrentQueue<SipResponse> Responses { get; } = new();
+
+    /// <summary>Every request that reached this phone, in arrival order.</summary>
+    public ConcurrentQueue<SipRequest> Requests { get; } = new();
 
     public SipUri Contact => Agent.Contact;
 

@@ -30,14 +30,104 @@ public sealed class ResiliencyTests : IntegrationTest
 
         Assert.Multiple(() =>
         {
-            Assert.That(referToPark.ReferStatus, Is.EqualTo(403), "way 1: REFER to the park server");
+            // Accepted, then the subscription ended without a final status: no phone reads a failed transfer into it.
+            Assert.That((referToPark.ReferStatus, referToPark.StatusCode), Is.EqualTo((202, 100)), "way 1: REFER to the park server");
             Assert.That(referToPark.ReferResponse!.Headers.Get(HeaderNames.Warning), Is.EqualTo(Refusal));
-            Assert.That(blindTransfer.ReferStatus, Is.EqualTo(403), "way 2: the in-dialog REFER towards the park address, refused where it passes the pool");
+            Assert.That((blindTransfer.ReferStatus, blindTransfer.StatusCode), Is.EqualTo((202, 100)),
+                "way 2: the in-dialog REFER towards the park address, answered where it passes the pool");
             Assert.That(blindTransfer.ReferResponse!.Headers.Get(HeaderNames.Warning), Is.EqualTo(Refusal));
             Assert.That(hold.StatusCode, Is.EqualTo(200), "hold still works");
             Assert.That(aliceCall.IsEnded || bobCall.IsEnded, Is.False, "the call stays up");
             Assert.That(lab.B.Park.OrbitsInUse, Is.Zero);
+            Assert.That(bob.Requests.Any(r => r.Method == SipMethods.Refer), Is.False, "the transferee never saw the REFER");
         });
+    }
+
+    [Test]
+    public async Task A_park_refused_in_resiliency_mode_ends_the_refer_subscription_with_the_warning_and_tells_the_parker_by_its_address_of_record()
+    {
+        var lab = await StartLabAsync(bothPools: true);
+        await lab.A.DisposeAsync();
+        await WaitForPhaseAsync(lab.B!.DrMachineOf("pool-a")!, DrPhase.Outage);
+        var alice = await RegisteredAtBAsync(lab, "alice");
+        var bob = await RegisteredAtBAsync(lab, "bob");
+        var (aliceCall, bobCall) = await ConnectAsync(alice, bob);
+
+        await aliceCall.ReferAsync(new NameAddress(ParkUri), alice.Agent.Identity).WaitAsync(Bound);
+        var told = await alice.NextMessageAsync();
+
+        var notify = alice.Requests.Single(r => r.Method == SipMethods.Notify);
+        Assert.Multiple(() =>
+        {
+            Assert.That(notify.Headers.Get(HeaderNames.SubscriptionState), Does.StartWith("terminated"));
+            Assert.That(System.Text.Encoding.UTF8.GetString(notify.Body.Span), Is.EqualTo($"SIP/2.0 100 Trying\r\nWarning: {Refusal}\r\n"));
+            Assert.That(notify.From.Tag, Is.EqualTo(bobCall.Dialog.Id.LocalTag), "in the transferee's name");
+            Assert.That(notify.Contacts.Single().Uri.Port, Is.EqualTo(bob.Contact.Port), "the transferee's own Contact: the dialog's target is unchanged");
+            Assert.That(System.Text.Encoding.UTF8.GetString(told.Body.Span), Is.EqualTo(SipCallPark.Pool.Park.ParkApplication.ResiliencyParkMessage));
+            Assert.That(told.To.Uri.ToString(), Is.EqualTo("sip:alice@callpark.lab"), "the MESSAGE names the parker by its address of record");
+        });
+    }
+
+    [Test]
+    public async Task The_notify_of_a_refused_park_transfer_keeps_the_transferees_cseq_order_so_its_bye_still_ends_the_call()
+    {
+        var lab = await StartLabAsync(bothPools: true);
+        await lab.A.DisposeAsync();
+        await WaitForPhaseAsync(lab.B!.DrMachineOf("pool-a")!, DrPhase.Outage);
+        var alice = await RegisteredAtBAsync(lab, "alice");
+        var bob = await RegisteredAtBAsync(lab, "bob");
+        var (aliceCall, bobCall) = await ConnectAsync(alice, bob);
+        // bob (the callee) sends a request of his own first: his numbering is now known to the pool.
+        Assert.That((await bobCall.ReInviteAsync(bob.Sdp).WaitAsync(Bound)).StatusCode, Is.EqualTo(200));
+        var bobsLast = alice.Requests.Last(r => r.Method == SipMethods.Invite).CSeq.Number;
+
+        await aliceCall.ReferAsync(new NameAddress(ParkUri), alice.Agent.Identity).WaitAsync(Bound);
+        var notify = alice.Requests.Single(r => r.Method == SipMethods.Notify);
+        await bobCall.HangUpAsync().WaitAsync(Bound);
+        await WaitUntilAsync(() => aliceCall.IsEnded);
+
+        Assert.That(notify.CSeq.Number, Is.EqualTo(bobsLast), "not below bob's last request (RFC 3261 §12.2.2), not above his next");
+    }
+
+    [Test]
+    public async Task A_park_transfer_that_copies_a_dialogs_identifiers_under_another_users_name_gets_a_plain_403_and_makes_the_pool_speak_for_no_one()
+    {
+        var lab = await StartLabAsync(bothPools: true);
+        await lab.A.DisposeAsync();
+        await WaitForPhaseAsync(lab.B!.DrMachineOf("pool-a")!, DrPhase.Outage);
+        var alice = await RegisteredAtBAsync(lab, "alice");
+        var bob = await RegisteredAtBAsync(lab, "bob");
+        var carol = await RegisteredAtBAsync(lab, "carol");
+        var (aliceCall, _) = await ConnectAsync(alice, bob);
+
+        // carol knows alice's dialog (Call-ID, tags, the pool's Record-Route token) and sends its REFER as herself.
+        SipRequest forged;
+        lock (aliceCall.Dialog) forged = aliceCall.Dialog.CreateRequest(SipMethods.Refer);
+        forged.Headers.Remove(HeaderNames.From);
+        forged.Headers.Add(HeaderNames.From, $"<sip:carol@callpark.lab>;tag={aliceCall.Dialog.Id.LocalTag}");
+        forged.Headers.Add(HeaderNames.ReferTo, $"<{ParkUri}>");
+        forged.Headers.Add(HeaderNames.Contact, $"<{carol.Contact}>");
+        var answer = await carol.SendAsync(forged);
+
+        Assert.That(answer.StatusCode, Is.EqualTo(403));
+        Assert.That(alice.Requests.Concat(carol.Requests).Any(r => r.Method is SipMethods.Notify), Is.False, "no NOTIFY in anyone's name");
+        Assert.That(alice.PendingMessages + carol.PendingMessages, Is.Zero, "no MESSAGE");
+    }
+
+    [Test]
+    public async Task A_park_refer_naming_a_foreign_party_is_refused_403_in_resiliency_mode_too_and_nothing_is_accepted()
+    {
+        var lab = await StartLabAsync(bothPools: true);
+        await lab.A.DisposeAsync();
+        await WaitForPhaseAsync(lab.B!.DrMachineOf("pool-a")!, DrPhase.Outage);
+        var alice = await RegisteredAtBAsync(lab, "alice");
+
+        var replaces = new ReplacesHeader("no-such-call", "a", "b");
+        var outcome = await alice.Agent.ReferAsync(ParkUri,
+            new NameAddress(SipUri.Parse("sip:victim@127.0.0.1:9999").WithHeader(HeaderNames.Replaces, replaces.ToString())), alice.Agent.Identity).WaitAsync(Bound);
+
+        Assert.That(outcome.ReferStatus, Is.EqualTo(403), "the Refer-To policy answers before the resiliency refusal (docs/design.md §11)");
+        Assert.That(alice.PendingMessages, Is.Zero);
     }
 
     [Test]

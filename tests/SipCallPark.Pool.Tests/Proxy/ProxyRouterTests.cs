@@ -91,6 +91,33 @@ public class ProxyRouterTests
     }
 
     [Test]
+    public async Task A_route_naming_the_domain_itself_is_ours_to_consume_so_a_phone_that_found_the_pool_by_dns_srv_is_routed()
+    {
+        _partner.Trusted = true; // no credentials needed: the route is what is looked at
+        await _bindings.SetAsync("sip:bob@callpark.lab", [new Binding("sip:bob@callpark.lab", "sip:bob@127.0.0.3:5070", _time.GetUtcNow().AddHours(1), 1.0,
+            "reg-1", 1, null, null, null, RegistrationMode.Normal, "pool-a")]);
+        var request = Request("INVITE", "sip:bob@callpark.lab", null, "<sip:callpark.lab;transport=tcp;lr>");
+
+        var decision = _router.Decide(request, Stranger);
+
+        Assert.That(decision, Is.InstanceOf<ProxyDecision.Forward>());
+        Assert.That(((ProxyDecision.Forward)decision).Targets.Single().Destination.Address.Port, Is.EqualTo(5070));
+        Assert.That(request.Routes, Is.Empty, "the domain's route is consumed (RFC 3261 §16.4)");
+    }
+
+    [Test]
+    public void A_route_naming_the_domain_with_a_port_is_not_taken_for_the_pool()
+    {
+        _partner.Trusted = true;
+        var request = Request("INVITE", "sip:bob@callpark.lab", null, "<sip:callpark.lab:7777;lr>");
+
+        var decision = _router.Decide(request, Stranger);
+
+        Assert.That(decision, Is.TypeOf<ProxyDecision.Respond>().With.Property("StatusCode").EqualTo(502), "followed as a route elsewhere, which does not resolve");
+        Assert.That(request.Routes, Has.Count.EqualTo(1));
+    }
+
+    [Test]
     public void An_OPTIONS_ping_to_the_pool_is_answered_without_credentials()
     {
         Assert.That(_router.Decide(Request("OPTIONS", "sip:127.0.0.1:5060", null), Stranger), Is.EqualTo(new ProxyDecision.Local(LocalService.Options)));

@@ -6,7 +6,7 @@ namespace SipCallPark.Tests.Hosting;
 /// The seed table (docs/design.md §6), one test per cell, on two real pool processes (the executable, pool-a killed with
 /// SIGKILL for the outage, failover and failback through pool-b's admin API). The scenarios are the lab's
 /// (tools/SipCallPark.Lab), so <c>dotnet run --project tools/SipCallPark.Lab</c> prints what these tests assert:
-/// each observation is what a lab phone saw (its call still up, a BYE, a 403 on park, the orbit a park got, a
+/// each observation is what a lab phone saw (its call still up, a BYE, a refused park, the orbit a park got, a
 /// retrieve answered 200).
 /// </summary>
 [Platform("Linux")]
@@ -21,16 +21,16 @@ public class SeedTableProcessTests
 
     [Test]
     public Task Not_yet_parked__outage__the_call_stays_up_and_cannot_be_parked() =>
-        AssertCellAsync("→ 200 resiliency", "→ 403 (399 pool-b \"Call park is unavailable in resiliency mode\")", "alice and bob: no BYE after the outage");
+        AssertCellAsync("→ 200 resiliency", "→ 202, subscription ended with 100 (399 pool-b \"Call park is unavailable in resiliency mode\")", "alice told: \"Call park is unavailable in resiliency mode", "alice and bob: no BYE after the outage");
 
     [Test]
     public Task Not_yet_parked__failover__no_park_in_resiliency_mode_then_park_and_retrieve_on_the_backups_orbits() =>
-        AssertCellAsync("→ 403 (399 pool-b \"Call park is unavailable in resiliency mode\")", "hold → 200", "bob talks to carol",
+        AssertCellAsync("→ 202, subscription ended with 100 (399 pool-b \"Call park is unavailable in resiliency mode\")", "alice told: \"Call park is unavailable in resiliency mode", "hold → 200", "bob talks to carol",
             "checked while pool-a was FailingOver", "then park → parked on 71", "carol retrieves 71");
 
     [Test]
     public Task Not_yet_parked__failback__no_park_in_resiliency_mode_then_park_works_after_failback() =>
-        AssertCellAsync("→ 403 (399 pool-a \"Call park is unavailable in resiliency mode\")", "hold → 200", "bob talks to carol",
+        AssertCellAsync("→ 202, subscription ended with 100 (399 pool-a \"Call park is unavailable in resiliency mode\")", "alice told: \"Call park is unavailable in resiliency mode", "hold → 200", "bob talks to carol",
             "checked while pool-a was FailingBack", "then park → parked on 70", "carol retrieves 70");
 
     [Test]
