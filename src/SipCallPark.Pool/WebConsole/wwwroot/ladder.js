@@ -4,25 +4,32 @@
 
 (() => {
   const NS = 'http://www.w3.org/2000/svg';
-  const MAX_DIALOGS = 200, MAX_PER_DIALOG = 200, MAX_DRAWN = 600;
-  const dialogs = new Map();      // Call-ID -> messages, oldest dialog first (Map keeps insertion order)
+  const MAX_DIALOGS = 200, MAX_PROBES = 50, MAX_PER_DIALOG = 200, MAX_DRAWN = 600;
+  // Call-ID -> messages, oldest dialog first (a Map keeps insertion order). OPTIONS-only exchanges (the pools' health
+  // probes, several a second) are kept apart, so they never push the calls out and show only when asked for.
+  const dialogs = new Map(), probes = new Map();
   let selected = null, dropped = 0, redraw = 0;
   const $ = id => document.getElementById(id);
 
   /** "udp:127.0.0.1:5060" or "127.0.0.1:5060" -> "127.0.0.1:5060". */
   const bare = a => (a || '').replace(/^(udp|tcp|tls|ws|wss):/i, '');
 
+  const isOptions = m => / OPTIONS$/.test(m.cSeq || '');
+
   function onSip(m) {
     const id = m.callId || '(no Call-ID)';
-    let list = dialogs.get(id);
+    let list = dialogs.get(id) || probes.get(id);
+    if (list && !isOptions(m) && probes.has(id)) { probes.delete(id); dialogs.set(id, list); }
     if (!list) {
       list = [];
-      dialogs.set(id, list);
-      while (dialogs.size > MAX_DIALOGS) dialogs.delete(dialogs.keys().next().value);
+      const map = isOptions(m) ? probes : dialogs;
+      map.set(id, list);
+      const max = map === probes ? MAX_PROBES : MAX_DIALOGS;
+      while (map.size > max) map.delete(map.keys().next().value);
     }
     list.push(m);
     if (list.length > MAX_PER_DIALOG) list.shift();
-    schedule();
+    if (dialogs.has(id) || $('ladder-options').checked) schedule();
   }
 
   function schedule() {
@@ -34,13 +41,14 @@
     const user = $('ladder-user').value.trim().toLowerCase();
     const callId = $('ladder-callid').value.trim();
     const count = Number($('ladder-count').value) || 10;
-    const ids = [...dialogs.keys()].filter(id => {
-      const list = dialogs.get(id);
+    const all = new Map([...($('ladder-options').checked ? probes : []), ...dialogs]);
+    const ids = [...all.keys()].filter(id => {
+      const list = all.get(id);
       if (callId && !id.includes(callId)) return false;
       if (user && !list.some(m => (m.fromUser || '').toLowerCase() === user || (m.toUser || '').toLowerCase() === user)) return false;
       return true;
     }).slice(-count);
-    const messages = ids.flatMap(id => dialogs.get(id)).sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
+    const messages = ids.flatMap(id => all.get(id)).sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
     return { ids, messages: messages.slice(-MAX_DRAWN) };
   }
 
@@ -48,7 +56,7 @@
     const { ids, messages } = shown();
     $('ladder-status').textContent = messages.length
       ? messages.length + ' messages of ' + ids.length + ' dialogs' + (dropped ? ' (' + dropped + ' lost: the console read too slowly)' : '')
-      : 'No SIP messages yet' + (dialogs.size ? ' match the filter.' : '.');
+      : 'No SIP messages yet' + (dialogs.size || probes.size ? ' match the filter.' : '.');
     const columns = [];
     const column = a => { const i = columns.indexOf(a); if (i >= 0) return i; columns.push(a); return columns.length - 1; };
     for (const m of messages) { column(bare(m.local)); column(bare(m.remote)); }
@@ -71,6 +79,7 @@
       const g = node('g', { class: 'msg' + (isResponse ? ' response' : '') + (m === selected ? ' selected' : ''), tabindex: 0, role: 'listitem' });
       g.setAttribute('aria-label', label + ' from ' + from + ' to ' + to + ', Call-ID ' + (m.callId || 'none'));
       g.dataset.method = label;
+      g.dataset.callId = m.callId || '';
       g.append(node('rect', { x: 0, y: y - 14, width: W, height: rowH - 2, class: 'hit' }));
       g.append(node('text', { x: 4, y: y - 2, 'font-size': 10, fill: '#5e5e5a' }, SipConsole.time(m.time)));
       g.append(node('line', { x1, y1: y, x2, y2: y, class: 'arrow' }));
@@ -152,10 +161,10 @@
   }
 
   document.addEventListener('DOMContentLoaded', () => {
-    for (const id of ['ladder-user', 'ladder-callid', 'ladder-count']) $(id).addEventListener('input', schedule);
+    for (const id of ['ladder-user', 'ladder-callid', 'ladder-count', 'ladder-options']) $(id).addEventListener('input', schedule);
     $('ladder-filter').addEventListener('submit', ev => ev.preventDefault());
     $('ladder-pcap').addEventListener('click', download);
-    $('ladder-clear').addEventListener('click', () => { dialogs.clear(); selected = null; dropped = 0; draw(); });
+    $('ladder-clear').addEventListener('click', () => { dialogs.clear(); probes.clear(); selected = null; dropped = 0; draw(); });
     draw();
   });
 
