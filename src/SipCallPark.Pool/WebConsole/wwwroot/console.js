@@ -390,6 +390,12 @@ const SipConsole = (() => {
       top.setAttribute('x', 2); top.setAttribute('y', 10); top.setAttribute('font-size', 9);
       top.textContent = 'max ' + show(max);
       svg.append(axis, line, top);
+      if (points) {   // the newest sample as a dot, so that even one sample shows
+        const [x, y] = points.split(' ').pop().split(',');
+        const dot = document.createElementNS(NS, 'circle');
+        dot.setAttribute('cx', x); dot.setAttribute('cy', y); dot.setAttribute('r', 2.5);
+        svg.append(dot);
+      }
       box.append(head, svg);
       return box;
     }));

@@ -60,20 +60,20 @@
     const columns = [];
     const column = a => { const i = columns.indexOf(a); if (i >= 0) return i; columns.push(a); return columns.length - 1; };
     for (const m of messages) { column(bare(m.local)); column(bare(m.remote)); }
-    const colW = 210, rowH = 26, top = 40, W = Math.max(1, columns.length) * colW, H = top + messages.length * rowH + 10;
+    const left = 80, colW = 210, rowH = 26, top = 40, W = left + Math.max(1, columns.length) * colW, H = top + messages.length * rowH + 10;
     const svg = document.createElementNS(NS, 'svg');
     svg.setAttribute('width', W); svg.setAttribute('height', H);
     svg.setAttribute('aria-label', 'SIP ladder');
     svg.setAttribute('role', 'list');
     columns.forEach((a, i) => {
-      const x = i * colW + colW / 2;
+      const x = left + i * colW + colW / 2;
       svg.append(node('text', { x, y: 16, 'text-anchor': 'middle', 'font-weight': 'bold' }, a));
       svg.append(node('line', { x1: x, y1: 24, x2: x, y2: H, class: 'life' }));
     });
     messages.forEach((m, i) => {
       const from = m.direction === 'in' ? bare(m.remote) : bare(m.local);
       const to = m.direction === 'in' ? bare(m.local) : bare(m.remote);
-      const x1 = column(from) * colW + colW / 2, x2 = column(to) * colW + colW / 2, y = top + i * rowH + 14;
+      const x1 = left + column(from) * colW + colW / 2, x2 = left + column(to) * colW + colW / 2, y = top + i * rowH + 14;
       const isResponse = /^SIP\/2\.0 /.test(m.firstLine);
       const label = isResponse ? m.firstLine.slice(8) : m.firstLine.split(' ')[0];
       const g = node('g', { class: 'msg' + (isResponse ? ' response' : '') + (m === selected ? ' selected' : ''), tabindex: 0, role: 'listitem' });
