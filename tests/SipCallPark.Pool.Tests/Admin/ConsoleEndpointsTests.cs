@@ -186,6 +186,14 @@ public class ConsoleEndpointsTests
     }
 
     [Test]
+    public void MaxStreams_of_zero_stops_the_start_naming_the_key()
+    {
+        var error = Assert.ThrowsAsync<OptionsValidationError>(() =>
+            AdminServer.StartAsync(new AdminOptions { Url = "http://127.0.0.1:0", MaxStreams = 0 }, _backend, new SipMetrics(), NullLogger.Instance));
+        Assert.That(error!.Key, Is.EqualTo("Pool:Admin:MaxStreams"));
+    }
+
+    [Test]
     public async Task A_stream_beyond_MaxStreams_is_answered_503_and_a_place_frees_when_a_client_leaves()
     {
         var (one, _) = await OpenEventsAsync(await TicketAsync());
