@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using SipCallPark.Pool.Metrics;
 using SipCallPark.Pool.Replication;
-using SipCallPark.Pool.WebConsole;
+using SipCallPark.Pool.Admin.WebConsole;
 
 namespace SipCallPark.Pool.Admin;
 

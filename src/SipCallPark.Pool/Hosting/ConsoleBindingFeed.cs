@@ -1,7 +1,7 @@
 using SipCallPark.Pool.Admin;
 using SipCallPark.Pool.Registrar;
 using SipCallPark.Pool.State;
-using SipCallPark.Pool.WebConsole;
+using SipCallPark.Pool.Admin.WebConsole;
 
 namespace SipCallPark.Pool.Hosting;
 

@@ -1,6 +1,6 @@
 using SipCallPark.Pool.Admin;
 using SipCallPark.Pool.Park;
-using SipCallPark.Pool.WebConsole;
+using SipCallPark.Pool.Admin.WebConsole;
 using SipCallPark.Sip.Transport;
 
 namespace SipCallPark.Pool.Hosting;

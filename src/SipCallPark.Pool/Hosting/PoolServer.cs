@@ -193,7 +193,7 @@ public sealed class PoolServer : IAsyncDisposable
         var ownBindings = bindings;
         var replication = StartReplication(settings, database, partnerAuth, metrics, time, loggers);
         bindings = replication.Track(bindings);
-        var console = settings.Admin is null ? null : new WebConsole.ConsoleEvents(time, settings.Topology.FindPool(settings.Name)?.Orbits ?? [], metrics: metrics);
+        var console = settings.Admin is null ? null : new Admin.WebConsole.ConsoleEvents(time, settings.Topology.FindPool(settings.Name)?.Orbits ?? [], metrics: metrics);
         if (console is not null) bindings = new ConsoleBindingFeed(bindings, console, new Registrar.BindingTargets(settings.Registrar.NatTraversal), time);
 
         PoolServer? server = null;
@@ -256,7 +256,7 @@ public sealed class PoolServer : IAsyncDisposable
         dispatcher.DrivenPhases = server.DrivenPhases;
         if (console is not null)
         {
-            var sampler = new WebConsole.ConsoleSampler(console, server._console!, time);
+            var sampler = new Admin.WebConsole.ConsoleSampler(console, server._console!, time);
             server._disposables.Add(sampler);
             foreach (var watch in server._partners)
                 watch.Machine.Changed += t => sampler.OnTransition(t.Pool, t.From.ToString(), t.To.ToString(), t.Reason, t.At);

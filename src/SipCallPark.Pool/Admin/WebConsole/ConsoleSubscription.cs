@@ -1,6 +1,6 @@
 using System.Threading.Channels;
 
-namespace SipCallPark.Pool.WebConsole;
+namespace SipCallPark.Pool.Admin.WebConsole;
 
 /// <summary>
 /// One client of <c>GET /events</c>: a bounded queue of SSE frames. A client that falls a whole queue behind is

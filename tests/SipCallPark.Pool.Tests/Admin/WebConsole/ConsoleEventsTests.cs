@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Time.Testing;
 using SipCallPark.Pool.Admin;
 using SipCallPark.Pool.Metrics;
-using SipCallPark.Pool.WebConsole;
+using SipCallPark.Pool.Admin.WebConsole;
 
-namespace SipCallPark.Pool.Tests.WebConsole;
+namespace SipCallPark.Pool.Tests.Admin.WebConsole;
 
 public class ConsoleEventsTests
 {

@@ -2,9 +2,8 @@ using System.Collections.Frozen;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
-using SipCallPark.Pool.WebConsole;
 
-namespace SipCallPark.Pool.Admin;
+namespace SipCallPark.Pool.Admin.WebConsole;
 
 /// <summary>
 /// The web console (docs/design.md §8 "Web console"): its page at <c>/</c> and files under <c>/console/</c>, served from

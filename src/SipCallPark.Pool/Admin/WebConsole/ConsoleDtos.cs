@@ -1,6 +1,6 @@
 using SipCallPark.Pool.Admin;
 
-namespace SipCallPark.Pool.WebConsole;
+namespace SipCallPark.Pool.Admin.WebConsole;
 
 /// <summary>What happened to an orbit (SSE event <c>orbit</c> of <c>GET /events</c>): <see cref="Kind"/> is
 /// <c>parked</c>, <c>timeout</c> (ringing back), <c>backOnOrbit</c>, <c>retrieved</c> or <c>orbitFree</c>;

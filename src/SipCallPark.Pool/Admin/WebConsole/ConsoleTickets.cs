@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace SipCallPark.Pool.WebConsole;
+namespace SipCallPark.Pool.Admin.WebConsole;
 
 /// <summary>
 /// One-time tickets for the console's event streams. A browser's EventSource cannot send an Authorization header, so

@@ -3,7 +3,7 @@ using System.Text.Json;
 using SipCallPark.Pool.Admin;
 using SipCallPark.Pool.Metrics;
 
-namespace SipCallPark.Pool.WebConsole;
+namespace SipCallPark.Pool.Admin.WebConsole;
 
 /// <summary>
 /// The pool's events for the web console (<c>GET /events</c>, docs/design.md §8 "Web console"): park, retrieve, timeout,

@@ -1,6 +1,6 @@
 using SipCallPark.Pool.Admin;
 
-namespace SipCallPark.Pool.WebConsole;
+namespace SipCallPark.Pool.Admin.WebConsole;
 
 /// <summary>What the console's sampler reads from the running pool.</summary>
 public interface IConsoleReadings

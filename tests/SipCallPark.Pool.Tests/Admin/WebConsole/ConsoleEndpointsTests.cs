@@ -5,9 +5,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using SipCallPark.Pool.Admin;
 using SipCallPark.Pool.Metrics;
-using SipCallPark.Pool.WebConsole;
+using SipCallPark.Pool.Admin.WebConsole;
 
-namespace SipCallPark.Pool.Tests.Admin;
+namespace SipCallPark.Pool.Tests.Admin.WebConsole;
 
 /// <summary>The web console's page, tickets and <c>GET /events</c> on an admin server with a token, and the ways an
 /// attacker would try them: no token, a forged or reused ticket, a ticket on another endpoint, too many streams.</summary>

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
-using SipCallPark.Pool.WebConsole;
+using SipCallPark.Pool.Admin.WebConsole;
 
-namespace SipCallPark.Pool.Tests.WebConsole;
+namespace SipCallPark.Pool.Tests.Admin.WebConsole;
 
 public class ConsoleTicketsTests
 {

@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Time.Testing;
 using SipCallPark.Pool.Admin;
-using SipCallPark.Pool.WebConsole;
+using SipCallPark.Pool.Admin.WebConsole;
 
-namespace SipCallPark.Pool.Tests.WebConsole;
+namespace SipCallPark.Pool.Tests.Admin.WebConsole;
 
 public class ConsoleSamplerTests
 {
