@@ -59,7 +59,11 @@ public sealed record ParkedCallDto(
     DateTimeOffset Since,
     DateTimeOffset? TimeoutDue,
     int Attempts,
-    string Pool);
+    string Pool)
+{
+    /// <summary><c>Parked</c> or <c>RingingBack</c> (the timeout is ringing the parker); null where not known.</summary>
+    public string? State { get; init; }
+}
 
 /// <summary>Body of <c>POST /dr/failover</c> and <c>POST /dr/failback</c>.</summary>
 public sealed record DrCommandDto(string? Pool);

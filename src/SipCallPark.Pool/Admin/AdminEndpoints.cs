@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using SipCallPark.Pool.Metrics;
 using SipCallPark.Pool.Replication;
+using SipCallPark.Pool.Admin.WebConsole;
 
 namespace SipCallPark.Pool.Admin;
 
@@ -15,14 +16,21 @@ namespace SipCallPark.Pool.Admin;
 /// when one is configured, and errors answered as JSON <c>{"error": "..."}</c> rather than an empty 500.</summary>
 internal static class AdminEndpoints
 {
-    public static void Map(WebApplication app, string? token, IAdminBackend backend, SipMetrics metrics, TimeProvider time, ILogger logger)
+    public static void Map(WebApplication app, AdminOptions options, IAdminBackend backend, SipMetrics metrics, ConsoleEvents console, TimeProvider time,
+        ILogger logger)
     {
+        var token = options.Token;
+        var tickets = new ConsoleTickets(time);
+        var streams = new SseClientGate(options.MaxStreams);
         app.Use(async (context, next) =>
         {
             try
             {
                 // Replication takes the partner pool's signature instead (checked in Replicate), never the operator's token.
-                if (token is not null && !IsReplication(context.Request) && !HasToken(context.Request, token))
+                // The console's page and files hold no data; an event stream may be opened with a one-time ticket
+                // instead of the header, which a browser's EventSource cannot send (docs/design.md §8 "Web console").
+                if (token is not null && !IsReplication(context.Request) && !ConsoleEndpoints.IsPublicFile(context.Request)
+                    && !HasToken(context.Request, token) && !HasTicket(context.Request, tickets))
                 {
                     context.Response.Headers.WWWAuthenticate = "Bearer";
                     await Error(StatusCodes.Status401Unauthorized, "missing or wrong bearer token (Authorization: Bearer <token>)").ExecuteAsync(context);
@@ -57,7 +65,16 @@ internal static class AdminEndpoints
             Replicate<ReplicationBatch>(request, pool, backend, backend.ReplicateChangesAsync, logger, ct));
         app.MapPut("/replication/{pool}/snapshot", (string pool, HttpRequest request, CancellationToken ct) =>
             Replicate<ReplicationSnapshot>(request, pool, backend, backend.ReplaceReplicaAsync, logger, ct));
-        app.MapGet("/trace", (HttpContext context) => TraceEventStream.RunAsync(context, backend, time, app.Lifetime.ApplicationStopping));
+        app.MapGet("/trace", async (HttpContext context) =>
+        {
+            if (!streams.TryEnter(out var lease))
+            {
+                await ConsoleEndpoints.TooManyStreams(context);
+                return;
+            }
+            using (lease) await TraceEventStream.RunAsync(context, backend, time, app.Lifetime.ApplicationStopping);
+        });
+        ConsoleEndpoints.Map(app, backend, console, tickets, streams, time);
         app.MapGet("/metrics", () => Results.Text(metrics.Render(), PrometheusText.ContentType));
         app.MapFallback((HttpRequest request) =>
             Error(StatusCodes.Status404NotFound, $"no such endpoint: {request.Method} {request.Path}"));
@@ -157,6 +174,13 @@ internal static class AdminEndpoints
     internal const string PartnerHeader = "X-Pool-Auth";
 
     private static bool IsReplication(HttpRequest request) => request.Path.StartsWithSegments("/replication", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>A one-time ticket of <c>POST /console/tickets</c> in the query of an event stream's GET (spent here).</summary>
+    private static bool HasTicket(HttpRequest request, ConsoleTickets tickets) =>
+        HttpMethods.IsGet(request.Method)
+        && (request.Path == "/events" || request.Path == "/trace")
+        && request.Query["ticket"] is { Count: 1 } ticket
+        && tickets.Redeem(ticket[0]);
 
     private static bool HasToken(HttpRequest request, string token)
     {

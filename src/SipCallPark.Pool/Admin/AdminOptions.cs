@@ -16,9 +16,17 @@ public sealed class AdminOptions
 
     public string? Token { get; init; }
 
+    public const int DefaultMaxStreams = 16;
+    public const int MaxMaxStreams = 1000;
+
+    /// <summary>Event streams (<c>/events</c> and <c>/trace</c> together) open at once; one more is answered 503.</summary>
+    public int MaxStreams { get; init; } = DefaultMaxStreams;
+
     public void Validate(string prefix = Section)
     {
         var address = ParseUrl(Url) ?? throw new OptionsValidationError($"{prefix}:Url", $"must be an http URL such as {DefaultUrl} (was '{Url}')");
+        if (MaxStreams is < 1 or > MaxMaxStreams)
+            throw new OptionsValidationError($"{prefix}:MaxStreams", $"must be between 1 and {MaxMaxStreams} (was {MaxStreams})");
         if (Token is not null && string.IsNullOrWhiteSpace(Token))
             throw new OptionsValidationError($"{prefix}:Token", "must not be blank; leave it out to allow loopback access without a token");
         if (Token is null && !IsLoopback(address.Host))

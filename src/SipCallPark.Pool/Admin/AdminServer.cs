@@ -34,8 +34,9 @@ public sealed class AdminServer : IAsyncDisposable
     /// non-loopback URL without <c>Pool:Admin:Token</c>) and starts listening.
     /// </summary>
     /// <param name="time">The clock of the trace stream's heartbeats; the system clock when null.</param>
+    /// <param name="console">The web console's events (<c>GET /events</c>); a hub nobody publishes to when null.</param>
     public static async Task<AdminServer> StartAsync(AdminOptions options, IAdminBackend backend, SipMetrics metrics, ILogger logger,
-        CancellationToken cancellationToken = default, TimeProvider? time = null)
+        CancellationToken cancellationToken = default, TimeProvider? time = null, WebConsole.ConsoleEvents? console = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(backend);
@@ -54,7 +55,8 @@ public sealed class AdminServer : IAsyncDisposable
         builder.Logging.ClearProviders();
 
         var app = builder.Build();
-        AdminEndpoints.Map(app, options.Token, backend, metrics, time ?? TimeProvider.System, logger);
+        time ??= TimeProvider.System;
+        AdminEndpoints.Map(app, options, backend, metrics, console ?? new WebConsole.ConsoleEvents(time, []), time, logger);
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -13,8 +13,7 @@ internal sealed class PoolAdminBackend(PoolServer server) : IAdminBackend
         var settings = server.Settings;
         var endpoints = server.Stack.Transport.Channels.Select(c => $"{c.Protocol.ToString().ToLowerInvariant()}:{c.LocalEndPoint}").ToArray();
         var counts = new StatusCountsDto(server.Bindings.All(now).Count, 0, server.Stack.Transactions.ActiveCount, server.Park.OrbitsInUse);
-        var dr = settings.Topology.Pools
-            .Select(p => new DrPhaseDto(p.Name, server.PhaseOf(p.Name).ToString(), p.Backup, server.HealthOf(p.Name), server.DrMachineOf(p.Name)?.Since)).ToArray();
+        var dr = Phases(server);
         return new PoolStatusDto(settings.Name, settings.Domain, endpoints, server.StartedAt, (now - server.StartedAt).TotalSeconds, counts, dr)
         {
             TlsCertificateSha256 = settings.Tls?.Certificate is { } certificate
@@ -29,8 +28,15 @@ internal sealed class PoolAdminBackend(PoolServer server) : IAdminBackend
         return server.Bindings.All(now).OrderBy(b => b.Aor).Select(b => RegistrationDto.From(b, server.Targets.Choose(b), now)).ToArray();
     }
 
-    public IReadOnlyList<ParkedCallDto> Parked() =>
-        server.Park.Parked().Select(p => new ParkedCallDto(p.Orbit, p.ParkedParty, p.Parker, p.Since, p.TimeoutDue, p.Attempts, server.Settings.Name)).ToArray();
+    public IReadOnlyList<ParkedCallDto> Parked() => server.Park.Parked().Select(p => Dto(p, server.Settings.Name)).ToArray();
+
+    internal static ParkedCallDto Dto(Park.ParkedCallView p, string pool) =>
+        new(p.Orbit, p.ParkedParty, p.Parker, p.Since, p.TimeoutDue, p.Attempts, pool) { State = p.State };
+
+    /// <summary>Every pool's DR phase as this pool sees it.</summary>
+    internal static DrPhaseDto[] Phases(PoolServer server) =>
+        server.Settings.Topology.Pools
+            .Select(p => new DrPhaseDto(p.Name, server.PhaseOf(p.Name).ToString(), p.Backup, server.HealthOf(p.Name), server.DrMachineOf(p.Name)?.Since)).ToArray();
 
     public async Task<CommandResult> UnparkAsync(string orbit, CancellationToken cancellationToken) =>
         await server.Park.UnparkAsync(orbit).ConfigureAwait(false)

@@ -35,6 +35,8 @@ public sealed class PoolServer : IAsyncDisposable
     private HepRtpCounters? _hepRtp;
     private PoolReplication? _replication;
     private readonly List<PartnerWatch> _partners = [];
+    private ConsoleFeed? _console;
+    private HoldMedia? _media;
 
     private PoolServer(PoolSettings settings, SipStack stack, IBindingStore bindings, SipMetrics metrics, PoolDispatcher dispatcher,
         StatefulProxy proxy, TimeProvider time, ILoggerFactory loggers)
@@ -192,6 +194,8 @@ public sealed class PoolServer : IAsyncDisposable
         var ownBindings = bindings;
         var replication = StartReplication(settings, database, partnerAuth, metrics, time, loggers);
         bindings = replication.Track(bindings);
+        var console = settings.Admin is null ? null : new Admin.WebConsole.ConsoleEvents(time, settings.Topology.FindPool(settings.Name)?.Orbits ?? [], metrics: metrics);
+        if (console is not null) bindings = new ConsoleBindingFeed(bindings, console, new Registrar.BindingTargets(settings.Registrar.NatTraversal), time);
 
         PoolServer? server = null;
         DrPhase Phase(string pool) => server?.PhaseOf(pool) ?? DrPhase.Normal;
@@ -238,6 +242,7 @@ public sealed class PoolServer : IAsyncDisposable
             _replication = replication,
             Partner = partnerAuth,
         };
+        if (console is not null) server._console = new ConsoleFeed(server, console, () => server._media?.ActiveStreams ?? 0);
         server._sqliteJournal = server.StartPark(database, loggers);
         replication.Start();
         server.RegisterGauges(stack, bindings, proxy, dispatcher.Overload);
@@ -252,13 +257,20 @@ public sealed class PoolServer : IAsyncDisposable
             server._partners.Add(watch);
         }
         dispatcher.DrivenPhases = server.DrivenPhases;
+        if (console is not null)
+        {
+            var sampler = new Admin.WebConsole.ConsoleSampler(console, server._console!, time);
+            server._disposables.Add(sampler);
+            foreach (var watch in server._partners)
+                watch.Machine.Changed += t => sampler.OnTransition(t.Pool, t.From.ToString(), t.To.ToString(), t.Reason, t.At);
+        }
         server.StartHousekeeping();
         if (settings.Admin is { } adminOptions)
         {
             try
             {
                 server._admin = await AdminServer.StartAsync(adminOptions, new PoolAdminBackend(server), metrics,
-                    loggers.CreateLogger<AdminServer>(), cancellationToken, time).ConfigureAwait(false);
+                    loggers.CreateLogger<AdminServer>(), cancellationToken, time, console).ConfigureAwait(false);
             }
             catch
             {
@@ -308,7 +320,7 @@ public sealed class PoolServer : IAsyncDisposable
             Stack.Transport.MessageTraced += _hepRtp.ObserveSip;
             streamer.PacketSent += _hepRtp.ObservePacket;
         }
-        var media = new HoldMedia(streamer, address, Random.Shared);
+        var media = _media = new HoldMedia(streamer, address, Random.Shared);
         Routes = new ParkRoutes(Settings.Topology, Settings.Name, Bindings, Targets, Time)
         {
             ServesOwnUsers = pool => string.Equals(pool, Settings.Name, StringComparison.OrdinalIgnoreCase) || PhaseOf(pool) == DrPhase.Normal,
@@ -317,6 +329,7 @@ public sealed class PoolServer : IAsyncDisposable
             Routes, media, Metrics, Time, loggers, SignForPartner)
         {
             ReferPolicy = new ParkReferPolicy(Settings.Topology, Bindings, Dialogs, Time),
+            OrbitEvents = _console,
         };
         Park.ParkerInResiliencyMode = Router.InResiliencyMode;
         Router.Replicas = Replicas;

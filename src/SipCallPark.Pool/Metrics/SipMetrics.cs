@@ -84,6 +84,15 @@ public sealed class SipMetrics
     public long Requests(SipDirection direction, string method) =>
         Interlocked.Read(ref _requests[(direction == SipDirection.In ? 0 : 1) * Methods.Length + MethodIndex(method)]);
 
+    /// <summary>Requests of every method counted so far in one direction.</summary>
+    public long RequestsTotal(SipDirection direction)
+    {
+        long total = 0;
+        var first = (direction == SipDirection.In ? 0 : 1) * Methods.Length;
+        for (var i = 0; i < Methods.Length; i++) total += Interlocked.Read(ref _requests[first + i]);
+        return total;
+    }
+
     /// <summary>Responses counted so far in one direction for one status code and CSeq method.</summary>
     public long Responses(SipDirection direction, int statusCode, string cseqMethod) =>
         _responses.TryGetValue(new ResponseKey(direction == SipDirection.In ? 0 : 1, statusCode, MethodIndex(cseqMethod)), out var c)

@@ -62,6 +62,7 @@ internal sealed partial class ParkApplication
         }
         call.StopMusic();
         _metrics.Increment("park_retrieves_total", "Parked calls picked up", ("how", "transfer"));
+        OrbitEvents?.OnOrbitEvent(call.Orbit, OrbitEventKind.Retrieved);
         _logger.LogInformation("Orbit {Orbit} transferred out: {Party} now talks to the retriever directly", call.Orbit, call.PartyText);
         await parkedLeg.HangUpAsync().ConfigureAwait(false);
         // The retriever ends the replaced leg itself (RFC 3891 §3); if its BYE never comes, we send ours.
@@ -154,6 +155,7 @@ internal sealed partial class ParkApplication
         // The park's own handlers on the parked leg give way to the bridge's.
         parkedLeg.OnReInvite = null;
         _metrics.Increment("park_retrieves_total", "Parked calls picked up", ("how", "bridge"));
+        OrbitEvents?.OnOrbitEvent(call.Orbit, OrbitEventKind.Retrieved);
         var bridge = CallBridge.Join(parkedLeg, retrieverLeg, call.Orbit, _sdp, _logger);
         _bridges[bridge] = 0;
         _ = bridge.Ended.ContinueWith(_ => _bridges.TryRemove(bridge, out byte _), TaskScheduler.Default);
@@ -184,5 +186,6 @@ internal sealed partial class ParkApplication
         ArmTimeout(call, call.TimeoutDue is { } due && due > _time.GetUtcNow() ? due - _time.GetUtcNow() : _options.CallPickupTimeout);
         await JournalAsync(call).ConfigureAwait(false);
         _logger.LogInformation("{Party} is back on orbit {Orbit}", call.PartyText, call.Orbit);
+        OrbitEvents?.OnOrbitEvent(call.Orbit, OrbitEventKind.BackOnOrbit);
     }
 }

@@ -30,6 +30,7 @@ internal sealed partial class ParkApplication
             call.Attempts++;
             call.TimeoutDue = null;
             _metrics.Increment("park_timeouts_total", "Parked calls rung back to the parker");
+            OrbitEvents?.OnOrbitEvent(call.Orbit, OrbitEventKind.Timeout);
             _logger.LogInformation("Orbit {Orbit} timed out: ringing back {Parker} (attempt {Attempt} of {Max})", call.Orbit, call.Parker.Uri,
                 call.Attempts, _options.MaxCallPickupAttempts);
             await JournalAsync(call).ConfigureAwait(false);

@@ -89,6 +89,9 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
     /// <summary>Whether a parker (an AOR) is in resiliency mode now; such a parker may not park (docs/design.md §7). Set by the pool.</summary>
     public Func<SipUri, bool> ParkerInResiliencyMode { get; set; } = _ => false;
 
+    /// <summary>Told of every orbit change (the web console's live lamps).</summary>
+    public IOrbitEvents? OrbitEvents { get; init; }
+
     public int OrbitsInUse => _orbits.InUse;
 
     public int ActiveBridges => _bridges.Count;
@@ -353,6 +356,7 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
         ArmTimeout(call, _options.CallPickupTimeout);
         _metrics.Increment("park_parks_total", "Calls parked", ("way", call.Way == ParkWay.ReferToPark ? "refer" : "transfer"));
         _logger.LogInformation("Parked {Party} on orbit {Orbit}; rings back {Parker} at {Due:O}", call.PartyText, call.Orbit, call.Parker.Uri, call.TimeoutDue);
+        OrbitEvents?.OnOrbitEvent(call.Orbit, OrbitEventKind.Parked);
         await JournalAsync(call).ConfigureAwait(false);
     }
 
@@ -397,6 +401,7 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
         if (!keepMusic) call.StopMusic();
         _parked.TryRemove(new KeyValuePair<string, ParkedCall>(call.Orbit, call));
         _orbits.Release(call.Orbit);
+        OrbitEvents?.OnOrbitEvent(call.Orbit, OrbitEventKind.OrbitFree);
     }
 
     private async Task FreeOrbitAsync(ParkedCall call, bool keepMusic = false)

@@ -12,4 +12,7 @@ internal sealed class AdminApiOptions
     /// (<c>SIPCALLPARK_Pool__Admin__Token</c>) rather than a file.
     /// </summary>
     public string? Token { get; set; }
+
+    /// <summary>Event streams (<c>/events</c>, <c>/trace</c>) open at once; one more is answered 503.</summary>
+    public int MaxStreams { get; set; } = Pool.Admin.AdminOptions.DefaultMaxStreams;
 }

@@ -231,6 +231,9 @@ internal sealed partial class PoolOptionsValidator : IValidateOptions<PoolOption
             return;
         }
 
+        if (admin.MaxStreams is < 1 or > Pool.Admin.AdminOptions.MaxMaxStreams)
+            failures.Add($"{Prefix}Admin:MaxStreams must be between 1 and {Pool.Admin.AdminOptions.MaxMaxStreams} (was {admin.MaxStreams})");
+
         if (admin.Token is not null && string.IsNullOrWhiteSpace(admin.Token))
         {
             failures.Add($"{Prefix}Admin:Token must not be blank; leave it out to serve loopback without a token");

@@ -54,7 +54,7 @@ internal sealed partial class SipServerService(IOptions<PoolOptions> options, IL
                 RequireAuthentication = _pool.Auth.RequireRegisterAuthentication, MaxContactsPerAor = _pool.Registrar.MaxContactsPerAor,
                 NatTraversal = _pool.Registrar.ParseNatTraversal() ?? NatTraversal.Auto,
             },
-            Admin = new AdminOptions { Url = _pool.Admin.Url, Token = _pool.Admin.Token },
+            Admin = new AdminOptions { Url = _pool.Admin.Url, Token = _pool.Admin.Token, MaxStreams = _pool.Admin.MaxStreams },
             PcapPath = _pool.PcapFile is { Length: > 0 } pcap ? Path.GetFullPath(pcap) : null,
             PcapIncludeRtp = _pool.PcapIncludeRtp,
             Hep = _pool.Trace.Hep.Endpoint is { Length: > 0 } hep

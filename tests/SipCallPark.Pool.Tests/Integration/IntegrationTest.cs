@@ -17,9 +17,10 @@ public abstract class IntegrationTest
 
     internal async Task<LabPools> StartLabAsync(bool bothPools = false, TimeProvider? time = null, bool persistent = false, ParkOptions? park = null,
         string orbitsA = "7000-7099", bool replication = false, int traceCapacity = Pool.Tracing.LiveTrace.DefaultCapacity,
-        Pool.RateLimiting.RateLimitOptions? rateLimit = null, Pool.RateLimiting.OverloadOptions? overload = null, bool tls = false)
+        Pool.RateLimiting.RateLimitOptions? rateLimit = null, Pool.RateLimiting.OverloadOptions? overload = null, bool tls = false,
+        string? adminToken = null)
     {
-        _lab = await LabPools.StartAsync(bothPools, time, persistent, park, orbitsA, replication, traceCapacity, rateLimit, overload, tls);
+        _lab = await LabPools.StartAsync(bothPools, time, persistent, park, orbitsA, replication, traceCapacity, rateLimit, overload, tls, adminToken);
         return _lab;
     }
 

@@ -65,6 +65,9 @@ internal sealed class LabPools : IAsyncDisposable
 
     public TimeProvider Time { get; }
 
+    /// <summary>The admin APIs' bearer token (<c>Pool:Admin:Token</c>) when the lab replicates; none when null.</summary>
+    public string? AdminToken { get; private init; }
+
     /// <summary>The per-source request limit of both pools (the pool's defaults unless a test sets one).</summary>
     public Pool.RateLimiting.RateLimitOptions RateLimit { get; private init; } = new();
 
@@ -90,7 +93,8 @@ internal sealed class LabPools : IAsyncDisposable
     /// <param name="traceCapacity">See <see cref="TraceCapacity"/>.</param>
     public static async Task<LabPools> StartAsync(bool bothPools = false, TimeProvider? time = null, bool persistent = false, ParkOptions? park = null,
         string orbitsA = "7000-7099", bool replication = false, int traceCapacity = Pool.Tracing.LiveTrace.DefaultCapacity,
-        Pool.RateLimiting.RateLimitOptions? rateLimit = null, Pool.RateLimiting.OverloadOptions? overload = null, bool tls = false)
+        Pool.RateLimiting.RateLimitOptions? rateLimit = null, Pool.RateLimiting.OverloadOptions? overload = null, bool tls = false,
+        string? adminToken = null)
     {
         var log = new TestLog();
         var databasePath = persistent ? Path.Combine(Path.GetTempPath(), $"callpark-it-{Guid.NewGuid():N}.db") : null;
@@ -106,6 +110,7 @@ internal sealed class LabPools : IAsyncDisposable
                 RateLimit = rateLimit ?? new Pool.RateLimiting.RateLimitOptions(),
                 Overload = overload ?? new Pool.RateLimiting.OverloadOptions(),
                 ServesTls = tls,
+                AdminToken = adminToken,
             };
             // The pool keeps its Record-Route key next to its database.
             if (databasePath is not null) lab._files.AddRange([databasePath, Path.ChangeExtension(databasePath, ".route-key")]);
@@ -180,7 +185,7 @@ internal sealed class LabPools : IAsyncDisposable
         Users = Topology.Users.Select(u => new LabUser(u.User, u.HomePool, Passwords[u.User])).ToList(),
         SipEndPoint = AddressOf(pool),
         DatabasePath = databasePath,
-        Admin = Replicating ? new AdminOptions { Url = Topology.FindPool(pool)!.Admin } : null,
+        Admin = Replicating ? new AdminOptions { Url = Topology.FindPool(pool)!.Admin, Token = AdminToken } : null,
         // Fast batches and short backoff, so a change or a reconnect reaches the partner in well under a second.
         Replication = Replicating
             ? new ReplicationOptions { BatchInterval = TimeSpan.FromMilliseconds(20), RetryDelay = TimeSpan.FromMilliseconds(50), MaxRetryDelay = TimeSpan.FromMilliseconds(300) }

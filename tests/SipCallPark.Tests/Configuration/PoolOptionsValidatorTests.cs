@@ -240,6 +240,13 @@ public class PoolOptionsValidatorTests
         }), Is.Empty);
     }
 
+    [TestCase(0)]
+    [TestCase(1001)]
+    public void A_MaxStreams_outside_1_to_1000_is_rejected_naming_the_key(int max)
+    {
+        Assert.That(Failures(o => o.Admin.MaxStreams = max).Single(), Is.EqualTo($"Pool:Admin:MaxStreams must be between 1 and 1000 (was {max})"));
+    }
+
     [Test]
     public void A_blank_admin_token_is_rejected()
     {
