@@ -8,6 +8,7 @@
 #   web-wss-hangup       alice's BYE ends bob's call
 #   web-wss-message      alice's MESSAGE gets a 2xx and its text shows up in bob's page
 #   web-park-webrtc-488  a WebRTC offer to sip:park@callpark.lab gets 488 with the DTLS-SRTP Warning
+#   web-trace-pcap       the pool's own pcap shows the browsers' REGISTER, INVITE, MESSAGE and BYE in clear
 #   web-blf              skipped: the orbit subscription (BLF) is another issue's
 #
 # The browsers trust exactly the pool's lab certificate (--ignore-certificate-errors-spki-list with its key's SHA-256).
@@ -89,6 +90,20 @@ while IFS=$'\t' read -r tag name verdict detail; do
 done <"$OUT/drive.out"
 if ((drive_status != 0 || seen == 0)); then
     record web-driver fail "drive.mjs exited $drive_status after $seen results; see $OUT/drive.err and $OUT/chromedriver.log"
+fi
+
+# The pool's own trace holds the browsers' SIP in clear (decrypted from WSS), as SIP over TCP on the WSS port.
+pool_stop pool-a
+if command -v tshark >/dev/null; then
+    traced=$(tshark -r "$OUT/pool-a.pcap" -d "tcp.port==$WSS_PORT,sip" -Y "sip && tcp.port==$WSS_PORT" -T fields -e sip.Method -e sip.Status-Code 2>/dev/null)
+    methods=$(awk -F'\t' '$1 != "" { print $1 }' <<<"$traced" | sort -u | tr '\n' ' ')
+    if [[ " $methods " == *" REGISTER "* && " $methods " == *" INVITE "* && " $methods " == *" MESSAGE "* && " $methods " == *" BYE "* ]]; then
+        record web-trace-pcap pass "the pool's pcap shows $(grep -c . <<<"$traced") SIP messages in clear on tcp port $WSS_PORT (methods: $methods)"
+    else
+        record web-trace-pcap fail "the pool's pcap on tcp port $WSS_PORT shows methods '${methods:-none}'; see $OUT/pool-a.pcap"
+    fi
+else
+    skip web-trace-pcap "tshark is not installed"
 fi
 
 skip web-blf "the orbit (BLF) subscription from a browser waits for the dialog event package (another issue)"
