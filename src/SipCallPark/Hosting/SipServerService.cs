@@ -103,13 +103,14 @@ internal sealed partial class SipServerService(IOptions<PoolOptions> options, IL
         };
     }
 
-    /// <summary>A PEM certificate named by <c>Pool:Sip:Tls:{key}</c>, or null when the key is unset.</summary>
-    private static System.Security.Cryptography.X509Certificates.X509Certificate2? ReadCertificate(string? path, string key)
+    /// <summary>A PEM certificate (no key: it is the partner's or its authority's) named by <c>Pool:Sip:Tls:{key}</c>,
+    /// or null when the key is unset.</summary>
+    internal static System.Security.Cryptography.X509Certificates.X509Certificate2? ReadCertificate(string? path, string key)
     {
         if (string.IsNullOrWhiteSpace(path)) return null;
         try
         {
-            return System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(Path.GetFullPath(path));
+            return System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(Path.GetFullPath(path)));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
         {
