@@ -15,7 +15,7 @@
 #   tools/bench/run.sh                          everything (about 35 minutes), writes docs/benchmarks.md
 #   tools/bench/run.sh --quick                  a few seconds per figure (about 3 minutes): checks every part runs and
 #                                               yields numbers; writes artifacts/bench/benchmarks-quick.md
-#   tools/bench/run.sh --only register,calls    some parts (register|calls|park|failover|parser; repeatable)
+#   tools/bench/run.sh --only register,calls    some parts (register|tls|calls|park|failover|parser; repeatable)
 #   tools/bench/run.sh --out FILE               write the report there instead
 #   tools/bench/run.sh --no-build               use the Release build that is there
 #   tools/bench/run.sh --keep                   keep the temporary directory (logs, sipp statistics) even when all ran
@@ -45,7 +45,7 @@ KAM_PORT=${BENCH_KAMAILIO:-5170}
 SIPP_BASE=${BENCH_SIPP_BASE:-5171}
 SIPP_REG_PORT=$SIPP_BASE SIPP_UAS_PORT=$((SIPP_BASE + 1)) SIPP_UAC_PORT=$((SIPP_BASE + 2)) SIPP_FO_PORT=$((SIPP_BASE + 3))
 
-ALL_PARTS=(register calls park failover parser)
+ALL_PARTS=(register tls calls park failover parser)
 quick=0 build=1 keep=0 out=""
 parts=()
 while (($#)); do
@@ -64,7 +64,7 @@ while (($#)); do
 done
 ((${#parts[@]})) || parts=("${ALL_PARTS[@]}")
 for p in "${parts[@]}"; do
-    [[ " ${ALL_PARTS[*]} " == *" $p "* ]] || { echo "run.sh: unknown part '$p' (register|calls|park|failover|parser)" >&2; exit 2; }
+    [[ " ${ALL_PARTS[*]} " == *" $p "* ]] || { echo "run.sh: unknown part '$p' (register|tls|calls|park|failover|parser)" >&2; exit 2; }
 done
 [[ -n "$out" ]] || out=$( ((quick)) && echo artifacts/bench/benchmarks-quick.md || echo docs/benchmarks.md)
 wants() { [[ " ${parts[*]} " == *" $1 "* ]]; }
@@ -407,6 +407,70 @@ part_register() {
     SUMMARY+=("| REGISTER/s, digest auth (sipp, UDP) | ${BEST[register-pool-auth]:-n/a} | ${BEST[register-kamailio-auth]:-n/a} | $(ratio "${BEST[register-pool-auth]:-0}" "${BEST[register-kamailio-auth]:-0}") | ≥ Kamailio |")
     SUMMARY+=("| REGISTER/s, auth off (sipp, UDP) | ${BEST[register-pool-noauth]:-n/a} | ${BEST[register-kamailio-noauth]:-n/a} | $(ratio "${BEST[register-pool-noauth]:-0}" "${BEST[register-kamailio-noauth]:-0}") | ≥ Kamailio |")
     ((ok)) && STATUS[register]=ok || STATUS[register]="failed: no server could be measured"
+}
+
+# ================================================================ part: tls
+
+# REGISTER/s over TLS beside UDP. Debian's sipp has no TLS ("To use a TLS transport you must compile SIPp with OpenSSL"),
+# so one generator, register-tls.py, measures both: 8 workers, one REGISTER (401, digest, 200) in flight each, its own
+# TLS connection or UDP socket; UDP and TLS alternate for 3 rounds (1 in --quick) and the median round is reported.
+part_tls() {
+    local md="$TMP/parts/tls.md" label=register-tls tls_port=$((SIP_A + 1)) rounds seconds round transport line
+    local -a rows=() udp=() tls=()
+    if ((quick)); then rounds=1 seconds=2; else rounds=3 seconds=10; fi
+    start_pool "$label" pool-a Warning --Pool:Replication:Enabled=false --Pool:Park:EnableMusicOnHold=false \
+        --Pool:Sip:Transports:2=tls "--Pool:Sip:TlsPort=$tls_port" || { STATUS[tls]="failed: the pool did not start"; return; }
+    local server_cmd="${POOL_CMD[*]}" cert="$TMP/$label/data/pool-a-tls.crt" pid=${PIDS[$label]}
+    for ((round = 1; round <= rounds; round++)); do
+        for transport in udp tls; do
+            local port=$SIP_A extra=() load before after start_ns end_ns
+            [[ $transport == tls ]] && port=$tls_port extra=(--cafile "$cert")
+            load=$(cut -d' ' -f1 /proc/loadavg)
+            before=$(cpu_ticks "$pid")
+            start_ns=$(date +%s%N)
+            line=$(timeout -k 5 $((seconds + 30)) python3 "$BENCH/register-tls.py" --transport "$transport" --port "$port" \
+                "${extra[@]}" --users "$USERS_DIR/users.csv" --seconds "$seconds" --workers 8 2>&1 | tail -1)
+            after=$(cpu_ticks "$pid")
+            end_ns=$(date +%s%N)
+            local rate ok failed cpu
+            rate=$(sed -n 's/.* rate=\([0-9]*\).*/\1/p' <<<"$line")
+            ok=$(sed -n 's/.* ok=\([0-9]*\).*/\1/p' <<<"$line")
+            failed=$(sed -n 's/.* failed=\([0-9]*\).*/\1/p' <<<"$line")
+            cpu=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v ns=$((end_ns - start_ns)) 'BEGIN { printf "%.0f", t / hz * 100 / (ns / 1e9) }')
+            rows+=("| $round | $transport | ${ok:-?} | ${failed:-?} | ${rate:-n/a} | $cpu | $load |")
+            if [[ -n "$rate" && "${failed:-1}" == 0 ]]; then
+                if [[ $transport == udp ]]; then udp+=("$rate"); else tls+=("$rate"); fi
+            fi
+        done
+    done
+    stop "$label"
+    local median_udp median_tls
+    median_udp=$(printf '%s\n' "${udp[@]}" | sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }')
+    median_tls=$(printf '%s\n' "${tls[@]}" | sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }')
+    {
+        echo "## REGISTER over TLS beside UDP (register-tls.py)"
+        echo
+        echo "sipp cannot measure TLS here: Debian's sip-tester is built without OpenSSL, and \`sipp -t l1\` stops with"
+        echo "\"To use a TLS transport you must compile SIPp with OpenSSL\". \`$BENCH/register-tls.py\` measures both transports"
+        echo "the same way instead: 8 workers, each one of the generated users with one REGISTER in flight (REGISTER, 401, REGISTER"
+        echo "with the MD5 digest, 200: the sipp scenario's two round trips), over its own TLS connection (the lab certificate"
+        echo "verified) or its own UDP socket, for $seconds s; UDP and TLS alternate, $rounds round(s). It is a closed loop, not a"
+        echo "ladder: the figure is what 8 phones registering back to back get, and the generator (Python, one core) is"
+        echo "part of it. A round counts only with zero failures; the median counted round is reported."
+        echo
+        echo "Server: \`$server_cmd\`"
+        echo
+        echo "Command: \`python3 $BENCH/register-tls.py --transport tls --port $tls_port --cafile $cert --users $USERS_DIR/users.csv --seconds $seconds --workers 8\` (and \`--transport udp --port $SIP_A\`)"
+        echo
+        echo "| round | transport | 200 OK | failed | REGISTER/s | server CPU % | load avg |"
+        echo "|---:|---|---:|---:|---:|---:|---:|"
+        printf '%s\n' "${rows[@]}"
+        echo
+        echo "Median: UDP **${median_udp:-n/a}/s**, TLS **${median_tls:-n/a}/s**."
+        echo
+    } >"$md"
+    SUMMARY+=("| REGISTER/s, digest auth, 8 phones back to back (register-tls.py): UDP / TLS | ${median_udp:-n/a} / ${median_tls:-n/a} | — | — | — |")
+    if [[ -n "$median_udp" && -n "$median_tls" ]]; then STATUS[tls]=ok; else STATUS[tls]="failed: no round without failures (see $md)"; fi
 }
 
 # ================================================================ part: calls

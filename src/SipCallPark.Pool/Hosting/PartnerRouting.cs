@@ -10,13 +10,17 @@ namespace SipCallPark.Pool.Hosting;
 /// <summary>
 /// How the proxy treats the paired pool: requests it forwards are trusted (not challenged again, not rate-limited or
 /// shed) only when they carry its valid <c>X-Pool-Auth</c> signature (<see cref="PartnerAuthenticator"/>,
-/// docs/design.md §11 "Trust"); a source address or a Via proves nothing. Users homed there are reached through it
-/// while it serves them.
+/// docs/design.md §11 "Trust"); a source address or a Via proves nothing. With mutual TLS (<paramref name="certificates"/>)
+/// a request over TLS is the partner's only when its connection presented the partner's certificate. Users homed there
+/// are reached through it while it serves them.
 /// </summary>
-public sealed class PartnerRouting(string self, PoolTopology topology, Func<string, DrPhase> phaseOf, PartnerAuthenticator authenticator) : IPartnerRouting
+public sealed class PartnerRouting(string self, PoolTopology topology, Func<string, DrPhase> phaseOf, PartnerAuthenticator authenticator,
+    PartnerCertificateCheck? certificates = null) : IPartnerRouting
 {
-    /// <summary>The one partner test of the pool: the request's signature, whatever address it came from.</summary>
-    public bool IsFromPartner(SipRequest request, SipEndPoint source) => authenticator.IsFromPartner(request);
+    /// <summary>The one partner test of the pool: over TLS with mutual TLS on, the connection's certificate; otherwise the
+    /// request's signature, whatever address it came from.</summary>
+    public bool IsFromPartner(SipRequest request, SipEndPoint source) =>
+        certificates is not null && source.Protocol == SipProtocol.Tls ? certificates.IsPartner(source) : authenticator.IsFromPartner(request);
 
     /// <summary>A pool's users are reached through it only while it serves them itself (Normal phase).</summary>
     public bool RouteUsersOf(string pool) => !string.Equals(pool, self, StringComparison.OrdinalIgnoreCase) && phaseOf(pool) == DrPhase.Normal;

@@ -33,6 +33,15 @@ internal static class PoolChannels
             if (settings.Transports.Contains(SipProtocol.Tls))
             {
                 var tls = settings.Tls ?? throw new InvalidOperationException("PoolSettings.Tls is required for the TLS transport");
+                // Mutual TLS is asked for on the TLS port only: browsers on WSS are never asked for a certificate.
+                if (settings.PartnerTls is not null)
+                {
+                    tls = new TlsOptions
+                    {
+                        Certificate = tls.Certificate, HandshakeTimeout = tls.HandshakeTimeout,
+                        MaxConcurrentHandshakes = tls.MaxConcurrentHandshakes, RequestClientCertificate = true,
+                    };
+                }
                 var at = new System.Net.IPEndPoint(settings.SipEndPoint.Address, settings.TlsPort);
                 channels.Add(new TlsChannel(at, tls, settings.Transport, loggers.CreateLogger<TlsChannel>(), time));
             }

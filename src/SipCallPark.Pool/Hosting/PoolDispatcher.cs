@@ -65,20 +65,25 @@ public sealed class PoolDispatcher : ITransactionUser
     {
         // The partner's health probe goes before user traffic: answered here on the receive path, not queued behind a
         // flood (a probe stuck in our queue would make the partner declare this pool down).
-        if (transaction.Request.Method == SipMethods.Options && IsFromPartner(transaction.Request))
+        if (transaction.Request.Method == SipMethods.Options && IsFromPartner(transaction))
             return RouteAdmittedAsync(transaction, exempt: true);
         _ = Task.Run(() => RouteAsync(transaction));
         return Task.CompletedTask;
     }
 
-    private bool IsFromPartner(SipRequest request) => Partner?.IsFromPartner(request) == true;
+    /// <summary>With mutual TLS, the partner test that also knows the connection (<see cref="Pairing.PartnerCertificateCheck"/>);
+    /// null: the signature alone decides.</summary>
+    public Proxy.IPartnerRouting? PartnerTest { get; init; }
+
+    private bool IsFromPartner(ServerTransaction transaction) =>
+        PartnerTest is { } test ? test.IsFromPartner(transaction.Request, transaction.Incoming.Remote) : Partner?.IsFromPartner(transaction.Request) == true;
 
     /// <summary>
     /// Requests neither the rate limit nor load shedding ever refuse: a CANCEL only ends a transaction the source
     /// already holds (refusing it would keep the INVITE ringing), and the partner pool's requests carry calls and
     /// health probes.
     /// </summary>
-    private bool IsExempt(SipRequest request) => request.Method == SipMethods.Cancel || IsFromPartner(request);
+    private bool IsExempt(ServerTransaction transaction) => transaction.Request.Method == SipMethods.Cancel || IsFromPartner(transaction);
 
     /// <summary>A request over its source's rate gets 503 with Retry-After (RFC 3261 §21.5.4).</summary>
     private bool OverRateLimit(SipEndPoint source, bool exempt) =>
@@ -86,7 +91,7 @@ public sealed class PoolDispatcher : ITransactionUser
 
     private async Task RouteAsync(ServerTransaction transaction)
     {
-        var exempt = IsExempt(transaction.Request);
+        var exempt = IsExempt(transaction);
         if (Overload is not { } overload)
         {
             await RouteAdmittedAsync(transaction, exempt).ConfigureAwait(false);
@@ -163,7 +168,7 @@ public sealed class PoolDispatcher : ITransactionUser
                     ok.Headers.Add(HeaderNames.Accept, "application/sdp");
                     if (ServerHeader is not "") ok.Headers.Add(HeaderNames.Server, ServerHeader ?? $"SipCallPark {_self.Name}");
                     // The DR phases are the partner's business only, and its answer is signed so it can believe them.
-                    if (IsFromPartner(request) && Partner is { } partner)
+                    if (IsFromPartner(transaction) && Partner is { } partner)
                     {
                         if (DrivenPhases?.Invoke().ToArray() is { Length: > 0 } phases)
                             ok.Headers.Add(PartnerWatch.PhaseHeader, string.Join(", ", phases.Select(p => $"{p.Pool}={p.Phase}")));

@@ -202,7 +202,11 @@ public sealed class PoolServer : IAsyncDisposable
         var registrar = new Registrar.Registrar(settings.Registrar, bindings, auth, users, stack.Ids,
             new PairedPoolPolicy(settings.Name, settings.Topology, Phase), settings.Domain, settings.Name, time,
             loggers.CreateLogger<Registrar.Registrar>(), self.IsMe);
-        var partnerRouting = new PartnerRouting(settings.Name, settings.Topology, Phase, partnerAuth);
+        var partnerCertificates = settings.PartnerTls is { } trust && channels.OfType<IPeerCertificates>().FirstOrDefault() is { } tlsChannel
+            ? new Pairing.PartnerCertificateCheck(settings.Name, settings.Topology, trust.Pinned, trust.Authority, tlsChannel, time,
+                loggers.CreateLogger<Pairing.PartnerCertificateCheck>())
+            : null;
+        var partnerRouting = new PartnerRouting(settings.Name, settings.Topology, Phase, partnerAuth, partnerCertificates);
         var targets = new Registrar.BindingTargets(settings.Registrar.NatTraversal);
         // docs/design.md §11: the key of our Record-Route tokens outlives a restart, so calls set up before it go on.
         var tokens = settings.DatabasePath is { } dataPath
@@ -223,6 +227,7 @@ public sealed class PoolServer : IAsyncDisposable
                 ? new RateLimiting.OverloadGuard(settings.Overload, time, loggers.CreateLogger<RateLimiting.OverloadGuard>())
                 : null,
             Partner = partnerAuth,
+            PartnerTest = partnerRouting,
             ServerHeader = settings.ServerHeader,
             Dialogs = dialogs,
             ParkTransferRefusal = new InDialogReferRefusal(stack, self, dialogs, loggers.CreateLogger<InDialogReferRefusal>()),

@@ -34,6 +34,10 @@ public sealed class PoolSettings
     /// <summary>The certificate and handshake limits of the TLS channel; required when <see cref="Transports"/> holds TLS.</summary>
     public TlsOptions? Tls { get; init; }
 
+    /// <summary>Mutual TLS for the partner pool (<c>Pool:Sip:Tls:RequirePartnerCertificate</c>): the TLS channel asks clients
+    /// for a certificate and, over TLS, only the partner's certificate makes a request the partner's. Null: off.</summary>
+    public Pairing.PartnerTlsTrust? PartnerTls { get; init; }
+
     /// <summary>The SIP over WebSocket port when <see cref="Transports"/> holds WS (0 = any free port).</summary>
     public int WebSocketPort { get; init; }
 

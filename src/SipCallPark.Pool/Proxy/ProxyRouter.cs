@@ -103,6 +103,9 @@ public sealed class ProxyRouter
             // Following a route set the dialog's parties agreed on through us is not relaying for strangers.
             if (!IsOurDomainOrAddress(request.RequestUri))
             {
+                // A Request-URI that is a registered Contact goes where the dialog's first request went: the
+                // registration's flow (RFC 5626 §5.3; RFC 7118 §5: a browser's `.invalid` host resolves to nothing).
+                if (RegisteredContactTarget(request.RequestUri) is { } flow) return new ProxyDecision.Forward([flow], false, true);
                 return request.RequestUri.IsSip && SipTargetResolver.Resolve(request.RequestUri) is { } target
                     ? new ProxyDecision.Forward([new ProxyTarget(request.RequestUri, target)], false, true)
                     : new ProxyDecision.Respond(502, $"cannot resolve {request.RequestUri}");
@@ -244,16 +247,22 @@ public sealed class ProxyRouter
     {
         var refused = new ProxyDecision.Respond(403, $"{uri.Host} is not served here");
         if (!string.Equals(request.From.Uri.Host, _topology.Domain, StringComparison.OrdinalIgnoreCase) || !DialogCreating.Contains(request.Method)) return refused;
-        var target = uri;
+        return RegisteredContactTarget(uri) is { } target
+            ? new ProxyDecision.Forward([target], DialogCreating.Contains(request.Method), false)
+            : refused;
+    }
+
+    /// <summary>Where a registered Contact equal to <paramref name="uri"/> is reached (its binding's choice), or null.</summary>
+    private ProxyTarget? RegisteredContactTarget(SipUri uri)
+    {
         foreach (var binding in _bindings.All(_time.GetUtcNow()))
         {
             // User, host and port decide: phones add or drop parameters such as transport or ob when they copy a Contact.
-            if (!SipUri.TryParse(binding.Contact, out var contact) || contact.UnescapedUser != target.UnescapedUser
-                || !string.Equals(contact.Host, target.Host, StringComparison.OrdinalIgnoreCase) || contact.Port != target.Port) continue;
-            if (_targets.Choose(binding).Destination is { } destination)
-                return new ProxyDecision.Forward([new ProxyTarget(uri, destination, binding.Mode)], DialogCreating.Contains(request.Method), false);
+            if (!SipUri.TryParse(binding.Contact, out var contact) || contact.UnescapedUser != uri.UnescapedUser
+                || !string.Equals(contact.Host, uri.Host, StringComparison.OrdinalIgnoreCase) || contact.Port != uri.Port) continue;
+            if (_targets.Choose(binding).Destination is { } destination) return new ProxyTarget(uri, destination, binding.Mode);
         }
-        return refused;
+        return null;
     }
 
     /// <summary>The Warning text of the 403 that refuses a park while the parker is in resiliency mode (docs/design.md §7).</summary>

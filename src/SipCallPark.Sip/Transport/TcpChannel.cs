@@ -75,6 +75,11 @@ public sealed partial class TcpChannel : ISipChannel, IConnectionLookup, IConnec
     /// <summary>Connections currently open, inbound and outbound.</summary>
     internal int ConnectionCount => Volatile.Read(ref _connectionCount);
 
+    /// <summary>The certificate the peer at <paramref name="remote"/> presented in its TLS handshake, while that connection
+    /// is open; null for none, for a closed connection and on plain TCP.</summary>
+    internal System.Security.Cryptography.X509Certificates.X509Certificate2? PeerCertificate(IPEndPoint remote) =>
+        _byRemote.TryGetValue(remote.Unmapped(), out TcpConnection? connection) && connection.IsOpen ? connection.PeerCertificate : null;
+
     /// <summary>TLS handshakes running now (0 for plain TCP).</summary>
     internal int HandshakesInProgress => _tls?.InProgress ?? 0;
 

@@ -30,6 +30,10 @@ internal sealed class TcpConnection
     private long _partialSince = NoPartialMessage;
     private int _closeReason;
 
+    /// <summary>The certificate the peer presented in its TLS handshake; null on plain TCP or when it sent none.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? PeerCertificate =>
+        _stream is System.Net.Security.SslStream ssl ? ssl.RemoteCertificate as System.Security.Cryptography.X509Certificates.X509Certificate2 : null;
+
     public TcpConnection(long id, Socket socket, Stream stream, SipEndPoint remote, TransportOptions options,
         TimeProvider timeProvider, ILogger logger, CancellationToken channelLifetime)
     {

@@ -10,7 +10,7 @@ namespace SipCallPark.Sip.Transport;
 /// connection reuse (by connection, by peer address, and by RFC 5923 <c>alias</c>). Messages handed up and the trace
 /// see the decrypted SIP; the protocol is <see cref="SipProtocol.Tls"/>.
 /// </summary>
-public sealed class TlsChannel : ISipChannel, IConnectionLookup, IConnectionAliases
+public sealed class TlsChannel : ISipChannel, IConnectionLookup, IConnectionAliases, IPeerCertificates
 {
     private readonly TcpChannel _inner;
 
@@ -38,6 +38,9 @@ public sealed class TlsChannel : ISipChannel, IConnectionLookup, IConnectionAlia
 
     public ValueTask<bool> SendAsync(ReadOnlyMemory<byte> data, IPEndPoint remote, long connectionId, CancellationToken ct) =>
         _inner.SendAsync(data, remote, connectionId, ct);
+
+    /// <inheritdoc/>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? PeerCertificate(IPEndPoint remote) => _inner.PeerCertificate(remote);
 
     IPEndPoint? IConnectionLookup.OpenConnectionRemote(long connectionId) => ((IConnectionLookup)_inner).OpenConnectionRemote(connectionId);
 

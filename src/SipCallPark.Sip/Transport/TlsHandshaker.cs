@@ -67,8 +67,10 @@ internal sealed class TlsHandshaker
                 {
                     ServerCertificateContext = _serverContext,
                     EnabledSslProtocols = Protocols,
-                    ClientCertificateRequired = false,
+                    // Asked for, never demanded: who a certificate belongs to is the pool's question (IPeerCertificates).
+                    ClientCertificateRequired = _options.RequestClientCertificate,
                     CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                    RemoteCertificateValidationCallback = _options.RequestClientCertificate ? static (_, _, _, _) => true : null,
                 }, attempt.Token).ConfigureAwait(false);
             }
             else
@@ -81,6 +83,8 @@ internal sealed class TlsHandshaker
                     // A lab pool reaches phones and its partner by address, with self-signed certificates: it encrypts
                     // but does not authenticate the far end (docs/design.md §11; README "TLS").
                     RemoteCertificateValidationCallback = static (_, _, _, _) => true,
+                    // Offered only when the far end asks: a partner pool with mutual TLS knows this pool by it.
+                    ClientCertificateContext = _serverContext,
                 }, attempt.Token).ConfigureAwait(false);
             }
 

@@ -19,6 +19,13 @@ public sealed class TlsOptions
     /// <summary>Handshakes in progress at once, inbound and outbound together; connections beyond are closed at once.</summary>
     public int MaxConcurrentHandshakes { get; init; } = 200;
 
+    /// <summary>
+    /// Asks every TLS client for a certificate (mutual TLS). A client that sends none, or one nobody trusts, is still
+    /// served: the certificate only tells the layer above who the peer is (<see cref="IPeerCertificates"/>). Connections
+    /// this side opens always offer <see cref="Certificate"/> when the server asks for one.
+    /// </summary>
+    public bool RequestClientCertificate { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first option that is wrong.</summary>
     public void Validate()
     {

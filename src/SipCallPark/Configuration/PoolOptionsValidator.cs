@@ -180,6 +180,14 @@ internal sealed partial class PoolOptionsValidator : IValidateOptions<PoolOption
             failures.Add($"{key}Tls:KeyLogFile must be a file path; leave it out to write no key log (was {Show(tls.KeyLogFile)})");
         }
 
+        if (tls.RequirePartnerCertificate)
+        {
+            if (!sip.Serves("tls"))
+                failures.Add($"{key}Tls:RequirePartnerCertificate needs tls in {key}Transports (the partner's certificate is asked for on the TLS port)");
+            if (string.IsNullOrWhiteSpace(tls.PartnerCertificate) && string.IsNullOrWhiteSpace(tls.PartnerAuthority))
+                failures.Add($"{key}Tls:RequirePartnerCertificate needs {key}Tls:PartnerCertificate (the partner's PEM certificate) or {key}Tls:PartnerAuthority (the PEM certificate of the authority that issues it)");
+        }
+
         // Every stream listener takes a TCP port of its own on the listen address.
         var taken = new List<(string Key, int Port)>();
         if (sip.Serves("tcp")) taken.Add(("Port", sip.Port));

@@ -20,6 +20,19 @@ internal sealed class SipTlsOptions
 
     /// <summary>TLS handshakes in progress at once; connections beyond are closed at once.</summary>
     public int MaxConcurrentHandshakes { get; set; } = 200;
+
+    /// <summary>
+    /// Mutual TLS for the partner pool: the TLS port asks clients for a certificate, and a request over TLS is the
+    /// partner's only when its connection presented <see cref="PartnerCertificate"/> (or one issued by
+    /// <see cref="PartnerAuthority"/>) from a partner pool's address; this replaces the signature test on TLS.
+    /// </summary>
+    public bool RequirePartnerCertificate { get; set; }
+
+    /// <summary>The partner pool's own certificate (PEM), pinned.</summary>
+    public string? PartnerCertificate { get; set; }
+
+    /// <summary>A certificate authority (PEM) that issues the partner pool's certificate.</summary>
+    public string? PartnerAuthority { get; set; }
 }
 
 /// <summary>A PEM certificate file and its PEM private key file.</summary>

@@ -42,6 +42,10 @@ internal sealed partial class SipServerService(IOptions<PoolOptions> options, IL
             WebSocketPort = _pool.Sip.EffectiveWebSocketPort(),
             SecureWebSocketPort = _pool.Sip.EffectiveSecureWebSocketPort(),
             Tls = tls,
+            PartnerTls = _pool.Sip.Tls.RequirePartnerCertificate
+                ? new Pool.Pairing.PartnerTlsTrust(ReadCertificate(_pool.Sip.Tls.PartnerCertificate, "PartnerCertificate"),
+                    ReadCertificate(_pool.Sip.Tls.PartnerAuthority, "PartnerAuthority"))
+                : null,
             DatabasePath = Path.Combine(Path.GetFullPath(_pool.DataDirectory), $"{_pool.Name}.db"),
             Digest = new DigestOptions
             {
@@ -101,6 +105,21 @@ internal sealed partial class SipServerService(IOptions<PoolOptions> options, IL
             HandshakeTimeout = _pool.Sip.Tls.HandshakeTimeout,
             MaxConcurrentHandshakes = _pool.Sip.Tls.MaxConcurrentHandshakes,
         };
+    }
+
+    /// <summary>A PEM certificate (no key: it is the partner's or its authority's) named by <c>Pool:Sip:Tls:{key}</c>,
+    /// or null when the key is unset.</summary>
+    internal static System.Security.Cryptography.X509Certificates.X509Certificate2? ReadCertificate(string? path, string key)
+    {
+        if (string.IsNullOrWhiteSpace(path)) return null;
+        try
+        {
+            return System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(Path.GetFullPath(path)));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
+        {
+            throw new PoolConfigurationException($"Pool:Sip:Tls:{key} cannot be read as a PEM certificate: {e.Message} (was '{path}')");
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "TLS certificate {File} (made now, self-signed for the lab): SHA-256 {Fingerprint}")]

@@ -57,6 +57,32 @@ public class ProxyRouterTests
     }
 
     [Test]
+    public async Task An_in_dialog_request_to_a_browsers_invalid_contact_goes_on_the_websocket_it_registered_over()
+    {
+        var now = _time.GetUtcNow();
+        await _bindings.SetAsync("sip:bob@callpark.lab", [new Binding("sip:bob@callpark.lab", "sip:v6pj3sfe@ujhusg5e4sas.invalid;transport=ws",
+            now.AddHours(1), 1.0, "reg-1", 1, null, null, "wss:127.0.0.1:45944", RegistrationMode.Normal, "pool-a", NatSigns.None)]);
+
+        var ack = _router.Decide(Request("ACK", "sip:v6pj3sfe@ujhusg5e4sas.invalid;transport=ws", "bobtag", OurRoute()), Stranger);
+        var bye = _router.Decide(Request("BYE", "sip:v6pj3sfe@ujhusg5e4sas.invalid;transport=ws", "bobtag", OurRoute()), Stranger);
+
+        foreach (var decision in new[] { ack, bye })
+        {
+            Assert.That(decision, Is.InstanceOf<ProxyDecision.Forward>(), "a .invalid host resolves to nothing: only the registration knows the way");
+            Assert.That(((ProxyDecision.Forward)decision).Targets.Single().Destination,
+                Is.EqualTo(new SipEndPoint(SipProtocol.Wss, new IPEndPoint(IPAddress.Loopback, 45944))));
+        }
+    }
+
+    [Test]
+    public void An_in_dialog_request_to_an_invalid_host_nobody_registered_gets_502()
+    {
+        var decision = _router.Decide(Request("BYE", "sip:x@nobody.invalid;transport=ws", "bobtag", OurRoute()), Stranger);
+
+        Assert.That(decision, Is.TypeOf<ProxyDecision.Respond>().With.Property("StatusCode").EqualTo(502));
+    }
+
+    [Test]
     public void An_in_dialog_request_with_the_token_of_another_dialog_gets_403()
     {
         var decision = _router.Decide(Request("BYE", "sip:bob@127.0.0.3:5070", "bobtag", OurRoute(callId: "another-call")), Stranger);

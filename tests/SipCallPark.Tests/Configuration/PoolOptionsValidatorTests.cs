@@ -192,6 +192,26 @@ public class PoolOptionsValidatorTests
     }
 
     [Test]
+    public void Requiring_the_partner_certificate_without_naming_it_or_without_tls_refuses_to_start_naming_the_keys()
+    {
+        var failures = Failures(o => o.Sip.Tls.RequirePartnerCertificate = true);
+
+        Assert.That(failures, Has.Some.StartWith("Pool:Sip:Tls:RequirePartnerCertificate needs tls in Pool:Sip:Transports"));
+        Assert.That(failures, Has.Some.StartWith("Pool:Sip:Tls:RequirePartnerCertificate needs Pool:Sip:Tls:PartnerCertificate"));
+    }
+
+    [Test]
+    public void Requiring_the_partner_certificate_with_tls_and_a_pinned_certificate_is_valid()
+    {
+        Assert.That(Failures(o =>
+        {
+            o.Sip.Transports = ["udp", "tcp", "tls"];
+            o.Sip.Tls.RequirePartnerCertificate = true;
+            o.Sip.Tls.PartnerCertificate = "pool-b-tls.crt";
+        }), Is.Empty);
+    }
+
+    [Test]
     public void Tls_handshake_limits_out_of_range_are_rejected()
     {
         var failures = Failures(o =>
