@@ -30,6 +30,7 @@ public sealed class PoolServer : IAsyncDisposable
     private StateDatabase? _database;
     private SqliteBindingStore? _sqliteBindings;
     private SqliteParkJournal? _sqliteJournal;
+    private SqliteBridgeJournal? _sqliteBridges;
     private PcapTraceWriter? _pcap;
     private HepTraceExporter? _hep;
     private PoolReplication? _replication;
@@ -112,6 +113,9 @@ public sealed class PoolServer : IAsyncDisposable
 
     /// <summary>The call park application answering at the park URI and this pool's orbits.</summary>
     internal ParkApplication Park { get; private set; } = null!;
+
+    /// <summary>Bridged calls whose bridging process died, whose BYE this pool passes on.</summary>
+    internal StrandedBridges Stranded { get; private set; } = null!;
 
     /// <summary>This pool's replication: the sender to its backup and what it receives from the pools it backs up.</summary>
     internal PoolReplication Replication => _replication!;
@@ -290,6 +294,8 @@ public sealed class PoolServer : IAsyncDisposable
         var orbits = new OrbitAllocator(ranges, options.OrbitAssignment, Random.Shared);
         SqliteParkJournal? sqlite = database is null ? null : new SqliteParkJournal(database, loggers.CreateLogger<SqliteParkJournal>());
         IParkJournal journal = _replication!.Track(sqlite ?? new InMemoryParkJournal());
+        _sqliteBridges = database is null ? null : new SqliteBridgeJournal(database, loggers.CreateLogger<SqliteBridgeJournal>());
+        IBridgeJournal bridges = _replication.Track(_sqliteBridges ?? new InMemoryBridgeJournal());
         var address = SipEndPoint.Address;
         if (address.Equals(IPAddress.Any)) address = IPAddress.Loopback;
         else if (address.Equals(IPAddress.IPv6Any)) address = IPAddress.IPv6Loopback;
@@ -303,7 +309,7 @@ public sealed class PoolServer : IAsyncDisposable
         {
             ServesOwnUsers = pool => string.Equals(pool, Settings.Name, StringComparison.OrdinalIgnoreCase) || PhaseOf(pool) == DrPhase.Normal,
         };
-        Park = new ParkApplication(Stack, Settings.Name, Settings.Domain, options, orbits, journal,
+        Park = new ParkApplication(Stack, Settings.Name, Settings.Domain, options, orbits, journal, bridges,
             Routes, media, Metrics, Time, loggers, SignForPartner)
         {
             ReferPolicy = new ParkReferPolicy(Settings.Topology, Bindings, Dialogs, Time),
@@ -312,7 +318,14 @@ public sealed class PoolServer : IAsyncDisposable
         Router.Replicas = Replicas;
         Routes.Replicas = Replicas;
         Router.ParkTransferSeen = Park.NoteTransfer;
-        Dispatcher.ParkService = Park;
+        // Bridged calls of a dead process (this pool's before a restart, a failed partner's) get their BYE passed on
+        // ahead of the park application, which holds no dialog for them (docs/design.md §7 "Bridged calls").
+        var partners = Settings.Topology.Pools.Where(p => string.Equals(p.Backup, Settings.Name, StringComparison.OrdinalIgnoreCase)
+                                                          && !string.Equals(p.Name, Settings.Name, StringComparison.OrdinalIgnoreCase))
+            .Select(p => p.Name).ToArray();
+        Stranded = new StrandedBridges(Park, Stack, Settings.Name, Settings.Domain, bridges, Replicas, partners, pool => PhaseOf(pool) != DrPhase.Normal,
+            Metrics, loggers.CreateLogger<StrandedBridges>());
+        Dispatcher.ParkService = Stranded;
         LeftoversTornDown = Task.Run(async () =>
         {
             try
@@ -416,6 +429,7 @@ public sealed class PoolServer : IAsyncDisposable
         await Park.DisposeAsync().ConfigureAwait(false);
         await Stack.DisposeAsync().ConfigureAwait(false);
         if (_sqliteJournal is not null) await _sqliteJournal.DisposeAsync().ConfigureAwait(false);
+        if (_sqliteBridges is not null) await _sqliteBridges.DisposeAsync().ConfigureAwait(false);
         if (_pcap is not null) await _pcap.DisposeAsync().ConfigureAwait(false);
         if (_hep is not null) await _hep.DisposeAsync().ConfigureAwait(false);
         if (_sqliteBindings is not null) await _sqliteBindings.DisposeAsync().ConfigureAwait(false);
