@@ -114,6 +114,12 @@ public sealed class PoolServer : IAsyncDisposable
     /// <summary>The call park application answering at the park URI and this pool's orbits.</summary>
     internal ParkApplication Park { get; private set; } = null!;
 
+    /// <summary>Completes once the bridges left by a previous run were probed; the number ended (<see cref="StrandedBridges.ProbeOwnAsync"/>).</summary>
+    public Task<int> StrandedProbed { get; private set; } = Task.FromResult(0);
+
+    /// <summary>The bridged calls this pool holds, both legs each (docs/design.md §7 "Bridged calls").</summary>
+    internal IBridgeJournal BridgeJournal { get; private set; } = null!;
+
     /// <summary>Bridged calls whose bridging process died, whose BYE this pool passes on.</summary>
     internal StrandedBridges Stranded { get; private set; } = null!;
 
@@ -296,6 +302,7 @@ public sealed class PoolServer : IAsyncDisposable
         IParkJournal journal = _replication!.Track(sqlite ?? new InMemoryParkJournal());
         _sqliteBridges = database is null ? null : new SqliteBridgeJournal(database, loggers.CreateLogger<SqliteBridgeJournal>());
         IBridgeJournal bridges = _replication.Track(_sqliteBridges ?? new InMemoryBridgeJournal());
+        BridgeJournal = bridges;
         var address = SipEndPoint.Address;
         if (address.Equals(IPAddress.Any)) address = IPAddress.Loopback;
         else if (address.Equals(IPAddress.IPv6Any)) address = IPAddress.IPv6Loopback;
@@ -326,6 +333,18 @@ public sealed class PoolServer : IAsyncDisposable
         Stranded = new StrandedBridges(Park, Stack, Settings.Name, Settings.Domain, bridges, Replicas, partners, pool => PhaseOf(pool) != DrPhase.Normal,
             Metrics, loggers.CreateLogger<StrandedBridges>());
         Dispatcher.ParkService = Stranded;
+        StrandedProbed = Task.Run(async () =>
+        {
+            try
+            {
+                return await Stranded.ProbeOwnAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _logger.LogError(e, "Probing the bridged calls of the previous run failed");
+                return 0;
+            }
+        });
         LeftoversTornDown = Task.Run(async () =>
         {
             try

@@ -61,8 +61,44 @@ internal sealed class StrandedBridges : ITransactionUser
         _own = new ConcurrentDictionary<string, BridgedCallRecord>(journal.ForPool(pool).ToDictionary(r => r.Id, StringComparer.Ordinal), StringComparer.Ordinal);
         _metrics.Add(RelayedMetric, RelayedHelp, 0, ("how", "relayed"));
         _metrics.Add(RelayedMetric, RelayedHelp, 0, ("how", "both"));
+        _metrics.Add(RelayedMetric, RelayedHelp, 0, ("how", "probe"));
         if (!_own.IsEmpty)
             _logger.LogWarning("Found {Count} bridged calls from before the restart: a BYE from either phone will be passed to the other", _own.Count);
+    }
+
+    /// <summary>
+    /// After a restart: asks both phones of each bridge left by the process before whether their dialog still exists
+    /// (an in-dialog OPTIONS, its CSeq journaled first). A phone that hung up while the pool was down answers 481, or
+    /// nothing: its BYE went nowhere, so the other phone gets the BYE now and the bridge is forgotten. Returns the
+    /// number of bridges ended.
+    /// </summary>
+    public async Task<int> ProbeOwnAsync(CancellationToken cancellationToken = default)
+    {
+        var ended = await Task.WhenAll(_own.Values.Select(bridge => ProbeAsync(bridge, cancellationToken))).ConfigureAwait(false);
+        return ended.Count(e => e);
+    }
+
+    private async Task<bool> ProbeAsync(BridgedCallRecord bridge, CancellationToken cancellationToken)
+    {
+        var probing = bridge with
+        {
+            Parked = bridge.Parked with { LocalCSeq = bridge.Parked.LocalCSeq + 1 },
+            Retriever = bridge.Retriever with { LocalCSeq = bridge.Retriever.LocalCSeq + 1 },
+        };
+        if (!_own.TryUpdate(bridge.Id, probing, bridge)) return false; // a BYE took it meanwhile
+        await _journal.UpsertAsync(probing, cancellationToken).ConfigureAwait(false);
+        var answers = await Task.WhenAll(SendAsync(bridge.Parked, SipMethods.Options), SendAsync(bridge.Retriever, SipMethods.Options)).ConfigureAwait(false);
+        var gone = answers.Select((a, i) => (Leg: i == 0 ? probing.Parked : probing.Retriever, Gone: a.Failure is not null || a.StatusCode is 408 or 481))
+            .Where(x => x.Gone).ToArray();
+        if (gone.Length == 0 || !_ended.TryAdd((bridge.Pool, bridge.Id), 0)) return false;
+        var match = new Match(probing, gone[0].Leg, gone[0].Leg == probing.Parked ? probing.Retriever : probing.Parked, Own: true);
+        await ForgetAsync(match).ConfigureAwait(false);
+        // A phone that no longer answers gets no BYE (it would only wait out its own timeout).
+        var result = gone.Length == 2 ? null : await ByeAsync(match.Other).ConfigureAwait(false);
+        _metrics.Increment(RelayedMetric, RelayedHelp, ("how", "probe"));
+        _logger.LogInformation("The call bridged from orbit {Orbit} before the restart lost a phone ({CallId}: {Answer}); the other leg {OtherCallId} got BYE: {Result}",
+            bridge.Orbit, match.From.CallId, answers[gone[0].Leg == probing.Parked ? 0 : 1], match.Other.CallId, result?.ToString() ?? "not sent (both gone)");
+        return true;
     }
 
     /// <summary>This pool's own bridges left by the process before, still waiting for a BYE.</summary>
@@ -148,12 +184,14 @@ internal sealed class StrandedBridges : ITransactionUser
     }
 
     /// <summary>A BYE in a stored leg: the stored CSeq is the highest the bridge used, so the BYE takes the next.</summary>
-    private async Task<ClientTransactionResult> ByeAsync(BridgeLegRecord leg)
+    private Task<ClientTransactionResult> ByeAsync(BridgeLegRecord leg) => SendAsync(leg, SipMethods.Bye);
+
+    private async Task<ClientTransactionResult> SendAsync(BridgeLegRecord leg, string method)
     {
         var dialog = leg.ToDialog();
-        SipRequest bye;
-        lock (dialog) bye = dialog.CreateRequest(SipMethods.Bye);
-        return await _agent.SendInDialogAsync(dialog, bye).ConfigureAwait(false);
+        SipRequest request;
+        lock (dialog) request = dialog.CreateRequest(method);
+        return await _agent.SendInDialogAsync(dialog, request).ConfigureAwait(false);
     }
 
     // ---- everything else is the park application's ---------------------------------------------------------------
