@@ -30,6 +30,7 @@ public sealed class PoolServer : IAsyncDisposable
     private StateDatabase? _database;
     private SqliteBindingStore? _sqliteBindings;
     private SqliteParkJournal? _sqliteJournal;
+    private SqliteBridgeJournal? _sqliteBridges;
     private PcapTraceWriter? _pcap;
     private HepTraceExporter? _hep;
     private HepRtpCounters? _hepRtp;
@@ -115,6 +116,15 @@ public sealed class PoolServer : IAsyncDisposable
 
     /// <summary>The call park application answering at the park URI and this pool's orbits.</summary>
     internal ParkApplication Park { get; private set; } = null!;
+
+    /// <summary>Completes once the bridges left by a previous run were probed; the number ended (<see cref="StrandedBridges.ProbeOwnAsync"/>).</summary>
+    public Task<int> StrandedProbed { get; private set; } = Task.FromResult(0);
+
+    /// <summary>The bridged calls this pool holds, both legs each (docs/design.md §7 "Bridged calls").</summary>
+    internal IBridgeJournal BridgeJournal { get; private set; } = null!;
+
+    /// <summary>Bridged calls whose bridging process died, whose BYE this pool passes on.</summary>
+    internal StrandedBridges Stranded { get; private set; } = null!;
 
     /// <summary>This pool's replication: the sender to its backup and what it receives from the pools it backs up.</summary>
     internal PoolReplication Replication => _replication!;
@@ -310,6 +320,9 @@ public sealed class PoolServer : IAsyncDisposable
         var orbits = new OrbitAllocator(ranges, options.OrbitAssignment, Random.Shared);
         SqliteParkJournal? sqlite = database is null ? null : new SqliteParkJournal(database, loggers.CreateLogger<SqliteParkJournal>());
         IParkJournal journal = _replication!.Track(sqlite ?? new InMemoryParkJournal());
+        _sqliteBridges = database is null ? null : new SqliteBridgeJournal(database, loggers.CreateLogger<SqliteBridgeJournal>());
+        IBridgeJournal bridges = _replication.Track(_sqliteBridges ?? new InMemoryBridgeJournal());
+        BridgeJournal = bridges;
         var address = SipEndPoint.Address;
         if (address.Equals(IPAddress.Any)) address = IPAddress.Loopback;
         else if (address.Equals(IPAddress.IPv6Any)) address = IPAddress.IPv6Loopback;
@@ -330,7 +343,7 @@ public sealed class PoolServer : IAsyncDisposable
         {
             ServesOwnUsers = pool => string.Equals(pool, Settings.Name, StringComparison.OrdinalIgnoreCase) || PhaseOf(pool) == DrPhase.Normal,
         };
-        Park = new ParkApplication(Stack, Settings.Name, Settings.Domain, options, orbits, journal,
+        Park = new ParkApplication(Stack, Settings.Name, Settings.Domain, options, orbits, journal, bridges,
             Routes, media, Metrics, Time, loggers, SignForPartner)
         {
             ReferPolicy = new ParkReferPolicy(Settings.Topology, Bindings, Dialogs, Time),
@@ -341,7 +354,26 @@ public sealed class PoolServer : IAsyncDisposable
         Routes.Replicas = Replicas;
         Router.ParkTransferSeen = Park.NoteTransfer;
         if (Dispatcher.ParkTransferRefusal is { } refusal) refusal.TellTransferor = Park.TellParkRefusedAsync;
-        Dispatcher.ParkService = Park;
+        // Bridged calls of a dead process (this pool's before a restart, a failed partner's) get their BYE passed on
+        // ahead of the park application, which holds no dialog for them (docs/design.md §7 "Bridged calls").
+        var partners = Settings.Topology.Pools.Where(p => string.Equals(p.Backup, Settings.Name, StringComparison.OrdinalIgnoreCase)
+                                                          && !string.Equals(p.Name, Settings.Name, StringComparison.OrdinalIgnoreCase))
+            .Select(p => p.Name).ToArray();
+        Stranded = new StrandedBridges(Park, Stack, Settings.Name, Settings.Domain, bridges, Replicas, partners, pool => PhaseOf(pool) != DrPhase.Normal,
+            Metrics, loggers.CreateLogger<StrandedBridges>());
+        Dispatcher.ParkService = Stranded;
+        StrandedProbed = Task.Run(async () =>
+        {
+            try
+            {
+                return await Stranded.ProbeOwnAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _logger.LogError(e, "Probing the bridged calls of the previous run failed");
+                return 0;
+            }
+        });
         LeftoversTornDown = Task.Run(async () =>
         {
             try
@@ -445,6 +477,7 @@ public sealed class PoolServer : IAsyncDisposable
         await Park.DisposeAsync().ConfigureAwait(false);
         await Stack.DisposeAsync().ConfigureAwait(false);
         if (_sqliteJournal is not null) await _sqliteJournal.DisposeAsync().ConfigureAwait(false);
+        if (_sqliteBridges is not null) await _sqliteBridges.DisposeAsync().ConfigureAwait(false);
         if (_pcap is not null) await _pcap.DisposeAsync().ConfigureAwait(false);
         if (_hepRtp is not null) await _hepRtp.DisposeAsync().ConfigureAwait(false); // last reports, before the exporter stops
         if (_hep is not null) await _hep.DisposeAsync().ConfigureAwait(false);

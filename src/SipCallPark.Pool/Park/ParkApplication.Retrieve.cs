@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using SipCallPark.Pool.State;
 using SipCallPark.Sip.Message;
 using SipCallPark.Sip.UserAgents;
 
@@ -156,7 +157,7 @@ internal sealed partial class ParkApplication
         parkedLeg.OnReInvite = null;
         _metrics.Increment("park_retrieves_total", "Parked calls picked up", ("how", "bridge"));
         OrbitEvents?.OnOrbitEvent(call.Orbit, OrbitEventKind.Retrieved);
-        var bridge = CallBridge.Join(parkedLeg, retrieverLeg, call.Orbit, _sdp, _logger);
+        var bridge = CallBridge.Join(parkedLeg, retrieverLeg, call.Orbit, _sdp, new BridgeJournaling(_bridgeJournal, Pool, _time), _logger);
         _bridges[bridge] = 0;
         _ = bridge.Ended.ContinueWith(_ => _bridges.TryRemove(bridge, out byte _), TaskScheduler.Default);
         _logger.LogInformation("Orbit {Orbit} bridged: {Party} and the retriever talk directly, signalling through the park ({ParkedCallId} / {RetrieverCallId})",

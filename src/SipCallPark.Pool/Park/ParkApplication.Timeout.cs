@@ -124,6 +124,8 @@ internal sealed partial class ParkApplication
         var checks = _parked.Values.Where(c => c.State == ParkedCallState.Parked && c.Leg is { IsEnded: false } && c.LastSeen <= due)
             .Select(async call =>
             {
+                // Its CSeq is journaled first (one group commit for the round), so a teardown BYE goes right above it.
+                await JournalAsync(call, call.Leg!.Dialog, ahead: 1).ConfigureAwait(false);
                 var result = await call.Leg!.SendRequestAsync(SipMethods.Options).ConfigureAwait(false);
                 if (result.Failure is null && result.StatusCode is not (408 or 481))
                 {
@@ -194,13 +196,10 @@ internal sealed partial class ParkApplication
     /// <summary>BYE each stored park dialog (a standard UA accepts it: same Call-ID and tags, CSeq above the last), tell each parker.</summary>
     private async Task<int> TearDownAsync(IReadOnlyList<ParkedDialogRecord> records, string why, string reason, Func<ParkedDialogRecord, Task> forget)
     {
-        var now = _time.GetUtcNow();
         await Task.WhenAll(records.Where(r => r.State == ParkedDialogState.Parked).Select(async record =>
         {
+            // The journal holds the highest CSeq used (each request is journaled before it leaves): the BYE takes the next.
             var dialog = record.ToDialog();
-            // Keepalives may have used CSeqs after the record was written: jump above any they could have reached.
-            var keepalives = (long)((now - record.ParkedAt) / _options.KeepaliveInterval) + 1;
-            dialog.AdvanceLocalCSeq(record.LocalCSeq + Math.Max(0, keepalives) + 10);
             SipRequest bye;
             lock (dialog) bye = dialog.CreateRequest(SipMethods.Bye);
             var result = await _agent.SendInDialogAsync(dialog, bye).ConfigureAwait(false);

@@ -28,6 +28,7 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
     private readonly ParkOptions _options;
     private readonly OrbitAllocator _orbits;
     private readonly IParkJournal _journal;
+    private readonly IBridgeJournal _bridgeJournal;
     private readonly ParkRoutes _routes;
     private readonly HoldMedia _media;
     private readonly SipMetrics _metrics;
@@ -43,7 +44,7 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
     /// <param name="beforeSend">Sees every out-of-dialog request the park service sends (a park INVITE, a MESSAGE to
     /// the parker) with its destination: the host signs there what goes to the partner pool (docs/design.md §11).</param>
     public ParkApplication(SipStack stack, string pool, string domain, ParkOptions options, OrbitAllocator orbits, IParkJournal journal,
-        ParkRoutes routes, HoldMedia media, SipMetrics metrics, TimeProvider time, ILoggerFactory loggers,
+        IBridgeJournal bridgeJournal, ParkRoutes routes, HoldMedia media, SipMetrics metrics, TimeProvider time, ILoggerFactory loggers,
         Action<SipRequest, SipEndPoint>? beforeSend)
     {
         _stack = stack;
@@ -52,6 +53,7 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
         _options = options;
         _orbits = orbits;
         _journal = journal;
+        _bridgeJournal = bridgeJournal;
         _routes = routes;
         _media = media;
         _metrics = metrics;
@@ -422,13 +424,15 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
         await JournalAsync(call, leg.Dialog).ConfigureAwait(false);
     }
 
-    private async Task JournalAsync(ParkedCall call, Dialog d)
+    /// <param name="ahead">CSeq numbers about to be used: a request is journaled before it leaves, so the journal's
+    /// CSeq is never below the last one the party saw and a teardown BYE needs no guess.</param>
+    private async Task JournalAsync(ParkedCall call, Dialog d, long ahead = 0)
     {
         ParkedDialogRecord record;
         lock (d)
         {
             record = new ParkedDialogRecord(call.Orbit, Pool, d.Id.CallId, d.Id.LocalTag, d.Id.RemoteTag, d.LocalAddress.ToString(),
-                d.RemoteAddress.ToString(), d.RemoteTarget.ToString(), d.RouteSet.Select(r => r.ToString()).ToArray(), d.LocalCSeq,
+                d.RemoteAddress.ToString(), d.RemoteTarget.ToString(), d.RouteSet.Select(r => r.ToString()).ToArray(), d.LocalCSeq + ahead,
                 call.PartyText, call.Parker.Uri.WithoutHeaders().ToString(), call.Since, call.TimeoutDue, call.Attempts, ParkedDialogState.Parked);
         }
         try

@@ -120,6 +120,10 @@ public sealed class ProxyRouter
             return FollowRoute(request);
         }
 
+        // The park of a failed partner, named by its address in a dialog it set up (a bridged call's BYE, docs/design.md §7):
+        // this pool answers for it while it serves that pool's orbits; the park app takes only a dialog it holds.
+        if (inDialog && ownRoutes is null && request.Routes.Count == 0 && IsParkOfServedPartner(request.RequestUri))
+            return new ProxyDecision.Local(LocalService.Park);
         var decision = Resolve(request, fromPartner);
         // An in-dialog request that did not come along our Record-Route is for a dialog of the pool itself (a park
         // dialog, a bridged call: the park application answers 481 for one it does not hold) or for nobody here.
@@ -169,6 +173,12 @@ public sealed class ProxyRouter
             ? new ProxyDecision.Forward([new ProxyTarget(request.RequestUri, hop)], false, true)
             : new ProxyDecision.Respond(502, $"cannot resolve route {next}");
     }
+
+    /// <summary>The park service at the SIP address of another pool whose orbits this pool answers for now.</summary>
+    private bool IsParkOfServedPartner(SipUri uri) =>
+        uri.UnescapedUser is { } user && _park.IsParkAddress(user) && !_self.IsMe(uri) && IPAddress.TryParse(uri.HostWithoutBrackets, out var host)
+        && _topology.Pools.FirstOrDefault(p => IPEndPoint.TryParse(p.Sip, out var pool) && pool.Address.Equals(host) && pool.Port == (uri.Port ?? 5060)) is { } owner
+        && !_self.Is(owner.Name) && _park.ServesOrbitsOf(owner.Name);
 
     /// <summary>A URI naming the SIP address of one of the topology's pools.</summary>
     private bool IsPoolAddress(SipUri uri) =>

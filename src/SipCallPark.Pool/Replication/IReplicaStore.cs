@@ -22,4 +22,10 @@ public interface IReplicaStore
 
     /// <summary>Forgets one replicated park dialog (after this pool tore it down on the partner's outage).</summary>
     Task RemoveParkAsync(string pool, string orbit, CancellationToken cancellationToken = default);
+
+    /// <summary>The replicated bridged calls of <paramref name="pool"/>: the legs a BYE is relayed between after its outage.</summary>
+    IReadOnlyList<BridgedCallRecord> BridgesOf(string pool);
+
+    /// <summary>Forgets one replicated bridged call (after this pool relayed its BYE on the partner's behalf).</summary>
+    Task RemoveBridgeAsync(string pool, string id, CancellationToken cancellationToken = default);
 }

@@ -59,6 +59,14 @@ internal sealed class PoolReplication : IAsyncDisposable
         return new ReplicatedParkJournal(journal, Self, Sender);
     }
 
+    /// <summary>The bridge journal to give the park application: it reports changes of this pool's bridged calls to the sender.</summary>
+    public IBridgeJournal Track(IBridgeJournal journal)
+    {
+        if (Sender is null) return journal;
+        Sender.ReadFrom(journal);
+        return new ReplicatedBridgeJournal(journal, Self, Sender);
+    }
+
     /// <summary>Starts sending (a snapshot first); both stores must have been tracked.</summary>
     public void Start() => Sender?.Start();
 

@@ -42,6 +42,32 @@ internal sealed class ReplicaContentRules(PoolTopology topology)
         return null;
     }
 
+    /// <summary>
+    /// Why a bridged call of <paramref name="sender"/> is not taken, or null: retrieved from one of the sender's orbits,
+    /// and each leg a dialog this pool could send a BYE in (SIP URIs, a Call-ID and both tags).
+    /// </summary>
+    public string? RefuseBridge(PoolDefinition sender, BridgedCallRecord bridge)
+    {
+        var ranges = sender.Orbits.Select(text => OrbitRange.TryParse(text, out var range, out _) ? range : null).OfType<OrbitRange>();
+        if (!OrbitRange.IsOrbitNumber(bridge.Orbit) || !ranges.Any(r => r.Contains(bridge.Orbit)))
+            return $"bridged call {Show(bridge.Id)} names orbit {Show(bridge.Orbit)}, not in {sender.Name}'s ranges";
+        if (string.IsNullOrWhiteSpace(bridge.Id) || bridge.Id.Length > 256) return "a bridged call has no usable id";
+        foreach (var leg in new[] { bridge.Parked, bridge.Retriever })
+        {
+            if (leg is null) return $"bridged call {Show(bridge.Id)} lacks a leg";
+            if (string.IsNullOrWhiteSpace(leg.CallId) || leg.CallId.Length > 256 || string.IsNullOrEmpty(leg.LocalTag) || string.IsNullOrEmpty(leg.RemoteTag)
+                || leg.LocalTag.Length > 256 || leg.RemoteTag.Length > 256)
+                return $"a leg of bridged call {Show(bridge.Id)} has no usable Call-ID or tags";
+            if (!IsSipUri(leg.RemoteTarget)) return $"the remote target {Show(leg.RemoteTarget)} of bridged call {Show(bridge.Id)} is not a SIP URI";
+            if (!IsSipNameAddress(leg.LocalUri) || !IsSipNameAddress(leg.RemoteUri))
+                return $"a leg of bridged call {Show(bridge.Id)} names a party that is not a SIP URI";
+            if (leg.RouteSet is null || leg.RouteSet.Any(r => !IsSipNameAddress(r)))
+                return $"the route set of a leg of bridged call {Show(bridge.Id)} holds an entry that is not a SIP URI";
+            if (leg.LocalCSeq is < 0 or > uint.MaxValue) return $"a leg of bridged call {Show(bridge.Id)} has a CSeq out of range";
+        }
+        return null;
+    }
+
     /// <summary>A sip: or sips: URI with a host and no embedded headers (a target, not a request template).</summary>
     private static bool IsSipUri(string? text) =>
         text is { Length: > 0 and <= MaxUriLength } && SipUri.TryParse(text, out var uri) && IsTarget(uri);

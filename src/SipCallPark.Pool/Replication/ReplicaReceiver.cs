@@ -29,11 +29,12 @@ internal sealed class ReplicaReceiver(string self, PoolTopology topology, Replic
 
     public async Task<CommandResult> ReceiveChangesAsync(string pool, ReplicationBatch batch, CancellationToken cancellationToken)
     {
-        if (Refuse(pool, batch.Bindings.SelectMany(s => s.Bindings.Select(b => (b.Pool, b.Aor, (string?)s.Aor))), batch.Parks.Select(p => p.Pool)) is { } refused)
+        if (Refuse(pool, batch.Bindings.SelectMany(s => s.Bindings.Select(b => (b.Pool, b.Aor, (string?)s.Aor))),
+                batch.Parks.Select(p => p.Pool).Concat((batch.Bridges ?? []).Select(b => b.Pool))) is { } refused)
             return refused;
         var sender = topology.FindPool(pool)!;
         var owner = sender.Name;
-        if (RefuseContent(sender, batch.Parks) is { } bad) return bad;
+        if (RefuseContent(sender, batch.Parks, batch.Bridges) is { } bad) return bad;
         var kept = batch.Bindings.Where(set => _rules.RefuseBinding(sender, Probe(set.Aor, owner)) is null
                                                && set.Bindings.All(b => _rules.RefuseBinding(sender, b) is null)).ToArray();
         var leftOut = batch.Bindings.Count - kept.Length;
@@ -47,11 +48,12 @@ internal sealed class ReplicaReceiver(string self, PoolTopology topology, Replic
 
     public async Task<CommandResult> ReceiveSnapshotAsync(string pool, ReplicationSnapshot snapshot, CancellationToken cancellationToken)
     {
-        if (Refuse(pool, snapshot.Bindings.Select(b => (b.Pool, b.Aor, (string?)null)), snapshot.Parks.Select(p => p.Pool)) is { } refused)
+        if (Refuse(pool, snapshot.Bindings.Select(b => (b.Pool, b.Aor, (string?)null)),
+                snapshot.Parks.Select(p => p.Pool).Concat((snapshot.Bridges ?? []).Select(b => b.Pool))) is { } refused)
             return refused;
         var sender = topology.FindPool(pool)!;
         var owner = sender.Name;
-        if (RefuseContent(sender, snapshot.Parks) is { } bad) return bad;
+        if (RefuseContent(sender, snapshot.Parks, snapshot.Bridges) is { } bad) return bad;
         var kept = snapshot.Bindings.Where(b => _rules.RefuseBinding(sender, b) is null).ToArray();
         var leftOut = snapshot.Bindings.Count - kept.Length;
         LeftOut(owner, leftOut);
@@ -69,10 +71,11 @@ internal sealed class ReplicaReceiver(string self, PoolTopology topology, Replic
     private static Registrar.Binding Probe(string aor, string pool) =>
         new(aor, "<sip:check@invalid>", DateTimeOffset.MaxValue, 1, "", 0, null, null, null, Registrar.RegistrationMode.Normal, pool);
 
-    /// <summary>A park dialog that no pool could rightly send refuses the whole request.</summary>
-    private CommandResult? RefuseContent(PoolDefinition sender, IEnumerable<ParkedDialogRecord> parks)
+    /// <summary>A park dialog or bridged call that no pool could rightly send refuses the whole request.</summary>
+    private CommandResult? RefuseContent(PoolDefinition sender, IEnumerable<ParkedDialogRecord> parks, IEnumerable<BridgedCallRecord>? bridges)
     {
-        var reason = parks.Select(p => _rules.RefusePark(sender, p)).FirstOrDefault(r => r is not null);
+        var reason = parks.Select(p => _rules.RefusePark(sender, p)).FirstOrDefault(r => r is not null)
+                     ?? (bridges ?? []).Select(b => _rules.RefuseBridge(sender, b)).FirstOrDefault(r => r is not null);
         if (reason is null) return null;
         metrics.Increment(RefusedMetric, RefusedHelp, ("pool", sender.Name), ("why", "content"));
         logger.LogWarning("Refused replication from {PartnerPool}: {Reason}", sender.Name, reason);
@@ -115,7 +118,7 @@ internal sealed class ReplicaReceiver(string self, PoolTopology topology, Replic
                 return CommandResult.Refused($"a binding of {aor} was sent among those of {set}");
         }
         if (parks.FirstOrDefault(p => !string.Equals(p, definition.Name, StringComparison.OrdinalIgnoreCase)) is { } other)
-            return CommandResult.Refused($"a parked dialog belongs to {other}, not {definition.Name}");
+            return CommandResult.Refused($"a parked dialog or bridged call belongs to {other}, not {definition.Name}");
         return null;
     }
 }

@@ -28,18 +28,21 @@ public sealed class ReplicaStore : IReplicaStore, IAsyncDisposable
         public Dictionary<string, Binding[]> Bindings { get; } = new(StringComparer.OrdinalIgnoreCase);
 
         public Dictionary<string, ParkedDialogRecord> Parks { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, BridgedCallRecord> Bridges { get; } = new(StringComparer.Ordinal);
     }
 
     /// <param name="database">The pool's state file; null keeps the replicas in memory only (tests).</param>
     public ReplicaStore(StateDatabase? database, ILogger<ReplicaStore> logger)
     {
         if (database is null) return;
-        var (bindings, parks) = ReplicaTables.Load(database);
+        var (bindings, parks, bridges) = ReplicaTables.Load(database);
         foreach (var group in bindings.GroupBy(b => (b.Pool, b.Aor)))
             Replica(group.Key.Pool).Bindings[group.Key.Aor] = group.ToArray();
         foreach (var park in parks) Replica(park.Pool).Parks[park.Orbit] = park;
-        logger.LogInformation("Loaded replicas of {Pools}: {Bindings} bindings and {Parks} parked dialogs from {Path}",
-            _pools.Count == 0 ? "no pool" : string.Join(", ", _pools.Keys), bindings.Count, parks.Count, database.Path);
+        foreach (var bridge in bridges) Replica(bridge.Pool).Bridges[bridge.Id] = bridge;
+        logger.LogInformation("Loaded replicas of {Pools}: {Bindings} bindings, {Parks} parked dialogs and {Bridges} bridged calls from {Path}",
+            _pools.Count == 0 ? "no pool" : string.Join(", ", _pools.Keys), bindings.Count, parks.Count, bridges.Count, database.Path);
         _writes = new GroupCommitQueue<ReplicaWrite>(database, ReplicaTables.Apply, logger, "replica");
     }
 
@@ -80,6 +83,23 @@ public sealed class ReplicaStore : IReplicaStore, IAsyncDisposable
         }
     }
 
+    public IReadOnlyList<BridgedCallRecord> BridgesOf(string pool)
+    {
+        lock (_lock)
+        {
+            return _pools.TryGetValue(pool, out var replica) ? replica.Bridges.Values.OrderBy(b => b.Since).ToArray() : [];
+        }
+    }
+
+    public Task RemoveBridgeAsync(string pool, string id, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            if (_pools.TryGetValue(pool, out var replica)) replica.Bridges.Remove(id);
+            return Persist(new ReplicaWrite(pool, RemovedBridge: id));
+        }
+    }
+
     /// <summary>Applies a batch of <paramref name="pool"/>'s changes; completes once it is durable.</summary>
     internal Task ApplyAsync(string pool, ReplicationBatch batch, DateTimeOffset now)
     {
@@ -94,6 +114,9 @@ public sealed class ReplicaStore : IReplicaStore, IAsyncDisposable
             }
             foreach (var park in batch.Parks) replica.Parks[park.Orbit] = park;
             foreach (var orbit in batch.RemovedOrbits) replica.Parks.Remove(orbit);
+            // The record names its owner; the receiver checked that it is the sender.
+            foreach (var bridge in batch.Bridges ?? []) replica.Bridges[bridge.Id] = bridge with { Pool = pool };
+            foreach (var id in batch.EndedBridges ?? []) replica.Bridges.Remove(id);
             return Persist(new ReplicaWrite(pool, Batch: batch, PurgeBefore: PurgeDue(now)));
         }
     }
@@ -107,6 +130,7 @@ public sealed class ReplicaStore : IReplicaStore, IAsyncDisposable
             foreach (var group in snapshot.Bindings.Where(b => !b.IsExpired(now)).GroupBy(b => b.Aor, StringComparer.OrdinalIgnoreCase))
                 replica.Bindings[group.Key] = group.ToArray();
             foreach (var park in snapshot.Parks) replica.Parks[park.Orbit] = park;
+            foreach (var bridge in snapshot.Bridges ?? []) replica.Bridges[bridge.Id] = bridge with { Pool = pool };
             _pools[pool] = replica;
             return Persist(new ReplicaWrite(pool, Snapshot: snapshot, PurgeBefore: PurgeDue(now)));
         }

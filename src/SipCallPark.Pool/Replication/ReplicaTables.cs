@@ -10,7 +10,8 @@ internal sealed record ReplicaWrite(
     ReplicationBatch? Batch = null,
     ReplicationSnapshot? Snapshot = null,
     string? RemovedOrbit = null,
-    DateTimeOffset? PurgeBefore = null);
+    DateTimeOffset? PurgeBefore = null,
+    string? RemovedBridge = null);
 
 /// <summary>
 /// The rows of <c>replica_bindings</c> and <c>replica_parked_dialogs</c> (state database migration 3). The park rows
@@ -18,7 +19,9 @@ internal sealed record ReplicaWrite(
 /// </summary>
 internal static class ReplicaTables
 {
-    public static (List<Binding> Bindings, List<ParkedDialogRecord> Parks) Load(StateDatabase database)
+    private const string BridgeTable = "replica_bridged_calls";
+
+    public static (List<Binding> Bindings, List<ParkedDialogRecord> Parks, List<BridgedCallRecord> Bridges) Load(StateDatabase database)
     {
         using var connection = database.Open();
         var bindings = new List<Binding>();
@@ -44,7 +47,7 @@ internal static class ReplicaTables
             using var reader = command.ExecuteReader();
             while (reader.Read()) parks.Add(ParkedDialogRows.Read(reader));
         }
-        return (bindings, parks);
+        return (bindings, parks, BridgedCallRows.Load(connection, BridgeTable));
     }
 
     public static void Apply(SqliteConnection connection, SqliteTransaction tx, ReplicaWrite write)
@@ -56,6 +59,8 @@ internal static class ReplicaTables
             Execute(connection, tx, "DELETE FROM replica_parked_dialogs WHERE pool = $pool", ("$pool", pool));
             foreach (var binding in snapshot.Bindings) InsertBinding(connection, tx, pool, binding);
             foreach (var park in snapshot.Parks) UpsertPark(connection, tx, pool, park);
+            BridgedCallRows.Delete(connection, tx, BridgeTable, pool, id: null);
+            foreach (var bridge in snapshot.Bridges ?? []) BridgedCallRows.Upsert(connection, tx, BridgeTable, pool, bridge with { Pool = pool });
         }
         if (write.Batch is { } batch)
         {
@@ -66,8 +71,11 @@ internal static class ReplicaTables
             }
             foreach (var park in batch.Parks) UpsertPark(connection, tx, pool, park);
             foreach (var orbit in batch.RemovedOrbits) RemovePark(connection, tx, pool, orbit);
+            foreach (var bridge in batch.Bridges ?? []) BridgedCallRows.Upsert(connection, tx, BridgeTable, pool, bridge with { Pool = pool });
+            foreach (var id in batch.EndedBridges ?? []) BridgedCallRows.Delete(connection, tx, BridgeTable, pool, id);
         }
         if (write.RemovedOrbit is { } removed) RemovePark(connection, tx, pool, removed);
+        if (write.RemovedBridge is { } ended) BridgedCallRows.Delete(connection, tx, BridgeTable, pool, ended);
         if (write.PurgeBefore is { } before)
             Execute(connection, tx, "DELETE FROM replica_bindings WHERE expires_at <= $t", ("$t", before.ToUnixTimeMilliseconds()));
     }

@@ -37,6 +37,7 @@ internal sealed class ReplicationSender : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private IBindingStore? _bindings;
     private IParkJournal? _journal;
+    private IBridgeJournal? _bridgeJournal;
     private Task _loop = Task.CompletedTask;
     private int _overflowed;
     private volatile bool _needsSnapshot = true;
@@ -45,9 +46,9 @@ internal sealed class ReplicationSender : IAsyncDisposable
 
     private enum LinkState { NotYetReached, Working, Failing }
 
-    private enum ChangeKind { Bindings, Park }
+    private enum ChangeKind { Bindings, Park, Bridge }
 
-    /// <summary>A key that changed: an address of record, or one of this pool's orbits.</summary>
+    /// <summary>A key that changed: an address of record, one of this pool's orbits, or a bridge id.</summary>
     private readonly record struct Change(ChangeKind Kind, string Key);
 
     /// <param name="backupAdmin">The backup's admin API base URL (its <c>Admin</c> in the topology).</param>
@@ -115,9 +116,14 @@ internal sealed class ReplicationSender : IAsyncDisposable
     /// <summary>The journal whose own park dialogs are replicated.</summary>
     public void ReadFrom(IParkJournal journal) => _journal = journal;
 
+    /// <summary>The journal whose own bridged calls are replicated; without one, none are.</summary>
+    public void ReadFrom(IBridgeJournal bridges) => _bridgeJournal = bridges;
+
     public void BindingsChanged(string aor) => Enqueue(new Change(ChangeKind.Bindings, aor));
 
     public void ParkChanged(string orbit) => Enqueue(new Change(ChangeKind.Park, orbit));
+
+    public void BridgeChanged(string id) => Enqueue(new Change(ChangeKind.Bridge, id));
 
     /// <summary>Starts the loop: a snapshot at once, then batches as changes come.</summary>
     public void Start()
@@ -201,7 +207,7 @@ internal sealed class ReplicationSender : IAsyncDisposable
     private async Task SendSnapshotAsync(CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
-        var snapshot = new ReplicationSnapshot(_bindings!.All(now).Where(IsOwn).ToArray(), _journal!.ForPool(_self));
+        var snapshot = new ReplicationSnapshot(_bindings!.All(now).Where(IsOwn).ToArray(), _journal!.ForPool(_self), _bridgeJournal?.ForPool(_self) ?? []);
         await SendAsync(HttpMethod.Put, "snapshot", snapshot, cancellationToken).ConfigureAwait(false);
         _needsSnapshot = false;
         _metrics.Increment(BatchesMetric, BatchesHelp, ("partner", Backup), ("kind", "snapshot"));
@@ -223,16 +229,25 @@ internal sealed class ReplicationSender : IAsyncDisposable
         var parks = keys.Any(k => k.Kind == ChangeKind.Park)
             ? _journal!.ForPool(_self).ToDictionary(r => r.Orbit, StringComparer.Ordinal)
             : [];
+        var bridges = keys.Any(k => k.Kind == ChangeKind.Bridge) && _bridgeJournal is not null
+            ? _bridgeJournal.ForPool(_self).ToDictionary(r => r.Id, StringComparer.Ordinal)
+            : [];
         var bindings = new List<AorBindings>();
         var upserts = new List<ParkedDialogRecord>();
         var removed = new List<string>();
+        var bridged = new List<BridgedCallRecord>();
+        var ended = new List<string>();
         foreach (var key in keys)
         {
             if (key.Kind == ChangeKind.Bindings) bindings.Add(new AorBindings(key.Key, _bindings!.Get(key.Key, now).Where(IsOwn).ToArray()));
+            else if (key.Kind == ChangeKind.Bridge && bridges.TryGetValue(key.Key, out var bridge)) bridged.Add(bridge);
+            else if (key.Kind == ChangeKind.Bridge) ended.Add(key.Key);
             else if (parks.TryGetValue(key.Key, out var record)) upserts.Add(record);
             else removed.Add(key.Key);
         }
-        await SendAsync(HttpMethod.Post, "changes", new ReplicationBatch(bindings, upserts, removed), cancellationToken).ConfigureAwait(false);
+        // Bridges travel only when there are some, so a backup that does not know them reads the batch as before.
+        var batch = new ReplicationBatch(bindings, upserts, removed, bridged.Count > 0 ? bridged : null, ended.Count > 0 ? ended : null);
+        await SendAsync(HttpMethod.Post, "changes", batch, cancellationToken).ConfigureAwait(false);
         _metrics.Increment(BatchesMetric, BatchesHelp, ("partner", Backup), ("kind", "changes"));
         if (_link == LinkState.Failing)
             _logger.LogWarning("Replication to {Backup} resumes: the failed batch of {Count} changes was sent again", Backup, keys.Count);

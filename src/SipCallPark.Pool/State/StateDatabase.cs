@@ -49,6 +49,8 @@ public sealed class StateDatabase : IDisposable
         ALTER TABLE bindings ADD COLUMN nat INTEGER;
         ALTER TABLE replica_bindings ADD COLUMN nat INTEGER;
         """,
+        // The bridged calls this pool holds (State/SqliteBridgeJournal) and its partner's (Replication/ReplicaStore).
+        BridgedCallRows.Migration,
     ];
 
     private readonly string _connectionString;
