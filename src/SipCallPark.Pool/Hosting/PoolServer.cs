@@ -33,6 +33,7 @@ public sealed class PoolServer : IAsyncDisposable
     private PcapTraceWriter? _pcap;
     private HepTraceExporter? _hep;
     private PoolReplication? _replication;
+    private PoolLamps? _lamps;
     private readonly List<PartnerWatch> _partners = [];
 
     private PoolServer(PoolSettings settings, SipStack stack, IBindingStore bindings, SipMetrics metrics, PoolDispatcher dispatcher,
@@ -112,6 +113,9 @@ public sealed class PoolServer : IAsyncDisposable
 
     /// <summary>The call park application answering at the park URI and this pool's orbits.</summary>
     internal ParkApplication Park { get; private set; } = null!;
+
+    /// <summary>The orbit lamps (SUBSCRIBE to an orbit with Event: dialog, docs/design.md §5).</summary>
+    internal Blf.DialogEventNotifier Lamps => _lamps!.Notifier;
 
     /// <summary>This pool's replication: the sender to its backup and what it receives from the pools it backs up.</summary>
     internal PoolReplication Replication => _replication!;
@@ -303,16 +307,19 @@ public sealed class PoolServer : IAsyncDisposable
         {
             ServesOwnUsers = pool => string.Equals(pool, Settings.Name, StringComparison.OrdinalIgnoreCase) || PhaseOf(pool) == DrPhase.Normal,
         };
+        _lamps = new PoolLamps(Stack, Settings, database, orbits.Owns, Router.InResiliencyMode, Time, loggers);
         Park = new ParkApplication(Stack, Settings.Name, Settings.Domain, options, orbits, journal,
             Routes, media, Metrics, Time, loggers, SignForPartner)
         {
             ReferPolicy = new ParkReferPolicy(Settings.Topology, Bindings, Dialogs, Time),
+            OrbitObserver = _lamps.Lamps,
         };
         Park.ParkerInResiliencyMode = Router.InResiliencyMode;
         Router.Replicas = Replicas;
         Routes.Replicas = Replicas;
         Router.ParkTransferSeen = Park.NoteTransfer;
-        Dispatcher.ParkService = Park;
+        Dispatcher.ParkService = _lamps.Route(Park);
+        _lamps.Notifier.Restore();
         LeftoversTornDown = Task.Run(async () =>
         {
             try
@@ -413,6 +420,7 @@ public sealed class PoolServer : IAsyncDisposable
         foreach (var partner in _partners) await partner.DisposeAsync().ConfigureAwait(false);
         if (_replication is not null) await _replication.DisposeAsync().ConfigureAwait(false);
         foreach (var d in _disposables) d.Dispose();
+        if (_lamps is not null) await _lamps.DisposeAsync().ConfigureAwait(false);
         await Park.DisposeAsync().ConfigureAwait(false);
         await Stack.DisposeAsync().ConfigureAwait(false);
         if (_sqliteJournal is not null) await _sqliteJournal.DisposeAsync().ConfigureAwait(false);

@@ -22,6 +22,7 @@ internal sealed partial class ParkApplication
     private async Task RingBackAsync(ParkedCall call)
     {
         if (!call.TryMove(ParkedCallState.Parked, ParkedCallState.RingingBack)) return;
+        Announce(call, OrbitStatus.RingingBack);
         try
         {
             call.StopTimer();
@@ -44,6 +45,7 @@ internal sealed partial class ParkApplication
             {
                 if (call.TryMove(ParkedCallState.RingingBack, ParkedCallState.Parked))
                 {
+                    Announce(call, OrbitStatus.Parked);
                     ArmTimeout(call, _options.CallPickupTimeout);
                     await JournalAsync(call).ConfigureAwait(false);
                 }
