@@ -106,7 +106,7 @@ internal sealed partial class DialogEventNotifier : IAsyncDisposable
         }
         var dialog = Dialog.FromUas(request, _agent.Stack.Ids.NewTag());
         dialog.Confirm();
-        var subscription = new DialogSubscription(dialog, user, orbit, aor, eventId, 0, _time.GetUtcNow().AddSeconds(expires));
+        var subscription = new DialogSubscription(dialog, user, orbit, aor, eventId, -1, _time.GetUtcNow().AddSeconds(expires));
         var ok = Accepted(request, dialog.Id.LocalTag, expires);
         if (expires == 0)
         {

@@ -40,12 +40,19 @@ internal sealed class DialogSubscription
 
     public string? EventId { get; }
 
-    /// <summary>The <c>version</c> of the last document sent (RFC 4235 §4.1: one more in each NOTIFY of the subscription).</summary>
+    /// <summary>The <c>version</c> of the last document sent, -1 before the first (RFC 4235 §4.1: versions start at 0
+    /// and go up by one with each NOTIFY of the subscription).</summary>
     public long Version { get; private set; }
 
     public DateTimeOffset ExpiresAt { get; private set; }
 
     public string Key => $"{Dialog.Id.CallId}\n{Dialog.Id.LocalTag}";
+
+    /// <summary>A NOTIFY is in flight or due (the admin view, and tests that must not move a fake clock past its timeout).</summary>
+    public bool IsSending
+    {
+        get { lock (_gate) return _sending; }
+    }
 
     /// <summary>The version of the next document (called by the one sender only).</summary>
     public long NextVersion() => ++Version;
