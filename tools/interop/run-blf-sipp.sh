@@ -89,13 +89,14 @@ fi
 # A clean stop writes what the pcap queue holds.
 stop_pid "${POOL_PID[pool-a]}" 100
 unset "POOL_PID[pool-a]"
-decode=(-d "udp.port==$sip_port,sip")
+# tshark 4.0 leaves application/dialog-info+xml as text unless told that the media type is XML.
+decode=(-d "udp.port==$sip_port,sip" -d "media_type==application/dialog-info+xml,xml")
 notifies=$(tshark -r "$pcap" "${decode[@]}" -Y 'sip.Method == "NOTIFY" && sip.Event == "dialog"' 2>/dev/null | wc -l)
 as_xml=$(tshark -r "$pcap" "${decode[@]}" -Y 'sip.Method == "NOTIFY" && sip.Event == "dialog" && xml.tag contains "dialog-info"' 2>/dev/null | wc -l)
 malformed=$(tshark -r "$pcap" "${decode[@]}" -Y '_ws.malformed' 2>/dev/null | wc -l)
 frames=$(tshark -r "$pcap" "${decode[@]}" 2>/dev/null | wc -l)
 if ((notifies >= 4 && as_xml == notifies && malformed == 0)); then
-    record blf-tshark-xml pass "tshark $(tshark -v 2>/dev/null | head -1 | awk '{print $NF}' | tr -d '()'): $notifies dialog NOTIFYs in the pool's pcap, all decoded as dialog-info XML; 0 malformed of $frames frames"
+    record blf-tshark-xml pass "tshark $(tshark -v 2>/dev/null | sed -n 's/^TShark (Wireshark) \([^ ]*\).*/\1/p'): $notifies dialog NOTIFYs in the pool's pcap, all decoded as dialog-info XML; 0 malformed of $frames frames"
 else
     record blf-tshark-xml fail "pcap $pcap: $notifies dialog NOTIFYs, $as_xml decoded as dialog-info XML, $malformed malformed of $frames frames"
 fi
