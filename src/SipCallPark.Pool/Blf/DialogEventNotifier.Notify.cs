@@ -137,7 +137,7 @@ internal sealed partial class DialogEventNotifier
             lock (_admission) _perUser[record.Subscriber] = _perUser.GetValueOrDefault(record.Subscriber) + 1;
             _subscriptions[subscription.Key] = subscription;
             subscription.Refresh(record.ExpiresAt, () => ArmExpiry(subscription, record.ExpiresAt - now));
-            Poke(subscription);
+            StartSender(subscription);
             restored++;
         }
         if (restored > 0) _logger.LogInformation("Took up {Count} lamp subscriptions of the previous run", restored);

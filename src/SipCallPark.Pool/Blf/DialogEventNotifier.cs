@@ -111,16 +111,18 @@ internal sealed partial class DialogEventNotifier : IAsyncDisposable
         if (expires == 0)
         {
             // A fetch (RFC 6665 §4.4.3): the state once, in a NOTIFY that ends the subscription.
+            subscription.MarkTerminating("timeout");
             await transaction.SendResponseAsync(ok).ConfigureAwait(false);
-            if (subscription.MarkTerminating("timeout")) StartSender(subscription);
+            StartSender(subscription);
             return;
         }
-        await transaction.SendResponseAsync(ok).ConfigureAwait(false);
         _subscriptions[subscription.Key] = subscription;
         subscription.Refresh(subscription.ExpiresAt, () => ArmExpiry(subscription, TimeSpan.FromSeconds(expires)));
         _logger.LogInformation("{Subscriber} watches {Resource} for {Expires} s (SUBSCRIBE {CallId})", aor, user, expires, request.CallId);
         Journal(subscription);
-        Poke(subscription);
+        await transaction.SendResponseAsync(ok).ConfigureAwait(false);
+        // The first NOTIFY, with the state as it is now (RFC 6665 §4.2.1.2).
+        StartSender(subscription);
     }
 
     private async Task RefreshAsync(ServerTransaction transaction)

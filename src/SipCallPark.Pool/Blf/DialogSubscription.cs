@@ -10,8 +10,10 @@ namespace SipCallPark.Pool.Blf;
 internal sealed class DialogSubscription
 {
     private readonly Lock _gate = new();
-    private bool _dirty;
-    private bool _sending;
+    // Born with its first NOTIFY due and the sender counted as running: changes before the owner starts the sender
+    // (once the 200 is out) only add to that first NOTIFY, which never overtakes the 200.
+    private bool _dirty = true;
+    private bool _sending = true;
     private string? _terminate;
     private bool _abandoned;
     private ITimer? _timer;

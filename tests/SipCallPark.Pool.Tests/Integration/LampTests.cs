@@ -87,7 +87,7 @@ public sealed class LampTests : IntegrationTest
         var lab = await StartLabAsync(park: new ParkOptions { OrbitAssignment = OrbitAssignment.Lowest, Blf = new BlfOptions { ParkedState = "early" } });
         await using var alice = await WatcherAsync(lab, "alice");
         var bob = await RegisteredPhoneAsync(lab, "bob");
-        await alice.SubscribeAsync("7000");
+        Assert.That((await alice.SubscribeAsync("7000")).Result.StatusCode, Is.EqualTo(200));
         await alice.NextNotifyAsync();
 
         var leg = await ParkBobAsync(lab, bob);
@@ -233,6 +233,22 @@ public sealed class LampTests : IntegrationTest
         Assert.That(statuses, Is.EqualTo(new[] { 200, 200, 200, 403, 403, 403 }));
         Assert.That(aliceStatus, Is.EqualTo(200), "another user still gets a lamp");
         Assert.That(lab.A.Lamps.Count, Is.EqualTo(4));
+    }
+
+    [Test]
+    public async Task Past_MaxTotal_a_SUBSCRIBE_gets_503_with_Retry_After_and_no_subscription_is_kept()
+    {
+        var lab = await StartLabAsync(park: new ParkOptions { OrbitAssignment = OrbitAssignment.Lowest, Blf = new BlfOptions { MaxPerUser = 2, MaxTotal = 2 } });
+        await using var alice = await WatcherAsync(lab, "alice");
+        await using var carol = await WatcherAsync(lab, "carol");
+        Assert.That((await alice.SubscribeAsync("7000")).Result.StatusCode, Is.EqualTo(200));
+        Assert.That((await alice.SubscribeAsync("park")).Result.StatusCode, Is.EqualTo(200));
+
+        var (refused, _) = await carol.SubscribeAsync("7001");
+
+        Assert.That(refused.StatusCode, Is.EqualTo(503));
+        Assert.That(refused.Response!.Headers.Get(HeaderNames.RetryAfter), Is.Not.Null);
+        Assert.That(lab.A.Lamps.Count, Is.EqualTo(2));
     }
 
     [Test]

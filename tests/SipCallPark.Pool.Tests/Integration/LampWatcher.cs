@@ -74,10 +74,21 @@ internal sealed class LampWatcher : ITransactionUser, IAsyncDisposable
     }
 
     /// <summary>Subscribes (answering one challenge); on 2xx also the subscriber's side of the dialog.</summary>
+    /// <remarks>
+    /// A 503 of the pool's load shedding (a loaded test machine, the first request after start) is tried again after
+    /// its Retry-After, twice at most, as a phone does.
+    /// </remarks>
     public async Task<(ClientTransactionResult Result, Dialog? Dialog)> SubscribeAsync(string target, int? expires = 600, string @event = "dialog")
     {
-        var request = NewSubscribe(target, expires, @event);
-        var result = await Agent.SendOutOfDialogAsync(request, Pool).WaitAsync(LabPhone.Bound);
+        SipRequest request;
+        ClientTransactionResult result;
+        for (var attempt = 1; ; attempt++)
+        {
+            request = NewSubscribe(target, expires, @event);
+            result = await Agent.SendOutOfDialogAsync(request, Pool).WaitAsync(LabPhone.Bound);
+            if (attempt == 3 || result.StatusCode != 503 || result.Response?.Headers.Get(HeaderNames.Warning)?.Contains("overloaded") != true) break;
+            await Task.Delay(TimeSpan.FromSeconds(long.Parse(result.Response.Headers.Get(HeaderNames.RetryAfter) ?? "1")));
+        }
         if (!result.IsSuccess) return (result, null);
         var dialog = Dialog.FromUac(request, result.Response!);
         // The challenged first try used CSeq 1, the one answered 2xx a higher number.
