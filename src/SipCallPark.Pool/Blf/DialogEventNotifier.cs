@@ -53,6 +53,10 @@ internal sealed partial class DialogEventNotifier : IAsyncDisposable
     /// <summary>The subscriptions held now (tests, the admin view).</summary>
     public IReadOnlyList<DialogSubscription> Subscriptions => _subscriptions.Values.ToArray();
 
+    /// <summary>Whether an in-dialog request belongs to one of the lamp subscriptions held now.</summary>
+    public bool Holds(SipRequest request) =>
+        request.To.Tag is { } tag && _subscriptions.ContainsKey($"{request.CallId}\n{tag}");
+
     /// <summary>Answers a SUBSCRIBE the router sent to the park service: a new subscription or one of ours refreshed.</summary>
     public async Task OnSubscribeAsync(ServerTransaction transaction)
     {

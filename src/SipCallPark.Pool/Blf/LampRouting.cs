@@ -5,13 +5,16 @@ using SipCallPark.Sip.Transport;
 namespace SipCallPark.Pool.Blf;
 
 /// <summary>
-/// What the dispatcher hands the park service: SUBSCRIBE goes to the lamp notifier, everything else to the park
-/// application, so neither needs to know of the other.
+/// What the dispatcher hands the park service: a new SUBSCRIBE, or one in a lamp subscription's dialog, goes to the
+/// lamp notifier; everything else (a SUBSCRIBE refreshing the implicit subscription of a park REFER included) to the
+/// park application, so neither needs to know of the other.
 /// </summary>
 internal sealed class LampRouting(DialogEventNotifier lamps, ITransactionUser park) : ITransactionUser
 {
     public Task OnRequestAsync(ServerTransaction transaction) =>
-        transaction.Request.Method == SipMethods.Subscribe ? lamps.OnSubscribeAsync(transaction) : park.OnRequestAsync(transaction);
+        transaction.Request is { Method: SipMethods.Subscribe } subscribe && (subscribe.To.Tag is null || lamps.Holds(subscribe))
+            ? lamps.OnSubscribeAsync(transaction)
+            : park.OnRequestAsync(transaction);
 
     public Task OnAckAsync(IncomingMessage ack) => park.OnAckAsync(ack);
 
