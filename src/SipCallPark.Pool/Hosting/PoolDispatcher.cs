@@ -14,7 +14,7 @@ namespace SipCallPark.Pool.Hosting;
 /// </summary>
 public sealed class PoolDispatcher : ITransactionUser
 {
-    private const string Allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, REFER, NOTIFY, MESSAGE, INFO, UPDATE";
+    private const string Allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, REFER, NOTIFY, MESSAGE, INFO, UPDATE, SUBSCRIBE";
 
     private readonly SipStack _stack;
     private readonly ProxyRouter _router;
@@ -165,6 +165,7 @@ public sealed class PoolDispatcher : ITransactionUser
                 case ProxyDecision.Local { Service: LocalService.Options }:
                     var ok = SipResponse.CreateFor(request, 200, toTag: _stack.Ids.NewTag());
                     ok.Headers.Add(HeaderNames.Allow, Allow);
+                    ok.Headers.Add(HeaderNames.AllowEvents, Blf.DialogEventNotifier.Package);
                     ok.Headers.Add(HeaderNames.Accept, "application/sdp");
                     if (ServerHeader is not "") ok.Headers.Add(HeaderNames.Server, ServerHeader ?? $"SipCallPark {_self.Name}");
                     // The DR phases are the partner's business only, and its answer is signed so it can believe them.

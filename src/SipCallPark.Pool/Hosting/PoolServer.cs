@@ -35,6 +35,7 @@ public sealed class PoolServer : IAsyncDisposable
     private HepTraceExporter? _hep;
     private HepRtpCounters? _hepRtp;
     private PoolReplication? _replication;
+    private PoolLamps? _lamps;
     private readonly List<PartnerWatch> _partners = [];
     private ConsoleFeed? _console;
     private HoldMedia? _media;
@@ -125,6 +126,9 @@ public sealed class PoolServer : IAsyncDisposable
 
     /// <summary>Bridged calls whose bridging process died, whose BYE this pool passes on.</summary>
     internal StrandedBridges Stranded { get; private set; } = null!;
+
+    /// <summary>The orbit lamps (SUBSCRIBE to an orbit with Event: dialog, docs/design.md §5).</summary>
+    internal Blf.DialogEventNotifier Lamps => _lamps!.Notifier;
 
     /// <summary>This pool's replication: the sender to its backup and what it receives from the pools it backs up.</summary>
     internal PoolReplication Replication => _replication!;
@@ -343,11 +347,13 @@ public sealed class PoolServer : IAsyncDisposable
         {
             ServesOwnUsers = pool => string.Equals(pool, Settings.Name, StringComparison.OrdinalIgnoreCase) || PhaseOf(pool) == DrPhase.Normal,
         };
+        _lamps = new PoolLamps(Stack, Settings, database, orbits.Owns, Router.InResiliencyMode, Time, loggers);
         Park = new ParkApplication(Stack, Settings.Name, Settings.Domain, options, orbits, journal, bridges,
             Routes, media, Metrics, Time, loggers, SignForPartner)
         {
             ReferPolicy = new ParkReferPolicy(Settings.Topology, Bindings, Dialogs, Time),
             OrbitEvents = _console,
+            OrbitObserver = _lamps.Lamps,
         };
         Park.ParkerInResiliencyMode = Router.InResiliencyMode;
         Router.Replicas = Replicas;
@@ -361,7 +367,9 @@ public sealed class PoolServer : IAsyncDisposable
             .Select(p => p.Name).ToArray();
         Stranded = new StrandedBridges(Park, Stack, Settings.Name, Settings.Domain, bridges, Replicas, partners, pool => PhaseOf(pool) != DrPhase.Normal,
             Metrics, loggers.CreateLogger<StrandedBridges>());
-        Dispatcher.ParkService = Stranded;
+        // Lamp subscriptions first, then BYEs of stranded bridges, then the park application.
+        Dispatcher.ParkService = _lamps.Route(Stranded);
+        _lamps.Notifier.Restore();
         StrandedProbed = Task.Run(async () =>
         {
             try
@@ -474,6 +482,7 @@ public sealed class PoolServer : IAsyncDisposable
         foreach (var partner in _partners) await partner.DisposeAsync().ConfigureAwait(false);
         if (_replication is not null) await _replication.DisposeAsync().ConfigureAwait(false);
         foreach (var d in _disposables) d.Dispose();
+        if (_lamps is not null) await _lamps.DisposeAsync().ConfigureAwait(false);
         await Park.DisposeAsync().ConfigureAwait(false);
         await Stack.DisposeAsync().ConfigureAwait(false);
         if (_sqliteJournal is not null) await _sqliteJournal.DisposeAsync().ConfigureAwait(false);

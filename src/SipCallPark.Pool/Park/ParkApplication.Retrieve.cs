@@ -174,7 +174,7 @@ internal sealed partial class ParkApplication
             return;
         }
         _parked[call.Orbit] = call;
-        call.TryMove(ParkedCallState.Leaving, ParkedCallState.Parked);
+        if (call.TryMove(ParkedCallState.Leaving, ParkedCallState.Parked)) Announce(call, OrbitStatus.Parked);
         if (call.Music is null && _media.MusicEnabled)
         {
             // The music was stopped for a move that then failed: offer it again.

@@ -24,6 +24,7 @@ internal sealed partial class ParkApplication
     private async Task RingBackAsync(ParkedCall call)
     {
         if (!call.TryMove(ParkedCallState.Parked, ParkedCallState.RingingBack)) return;
+        Announce(call, OrbitStatus.RingingBack);
         try
         {
             call.StopTimer();
@@ -61,6 +62,7 @@ internal sealed partial class ParkApplication
                     call.StopTimer();
                     return;
                 }
+                Announce(call, OrbitStatus.Parked);
                 await JournalAsync(call).ConfigureAwait(false);
                 return;
             }

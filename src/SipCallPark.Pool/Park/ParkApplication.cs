@@ -352,6 +352,7 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
         var leg = call.Leg!;
         call.LastSeen = _time.GetUtcNow();
         if (!call.TryMove(ParkedCallState.Parking, ParkedCallState.Parked)) return;
+        Announce(call, OrbitStatus.Parked);
         leg.OnReInvite = reInvite => OnParkedReInviteAsync(call, reInvite);
         leg.RequestReceived += request => OnParkedRequest(call, request);
         _ = leg.Ended.ContinueWith(t => OnLegEndedAsync(call, t.Result), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
@@ -402,6 +403,7 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
         call.StopTimer();
         if (!keepMusic) call.StopMusic();
         _parked.TryRemove(new KeyValuePair<string, ParkedCall>(call.Orbit, call));
+        Announce(call, OrbitStatus.Free);
         _orbits.Release(call.Orbit);
         OrbitEvents?.OnOrbitEvent(call.Orbit, OrbitEventKind.OrbitFree);
     }

@@ -43,6 +43,9 @@ public sealed class ParkOptions
     /// </summary>
     public TimeSpan CompletionTimeout { get; init; } = TimeSpan.FromSeconds(32);
 
+    /// <summary>The orbit lamps: SUBSCRIBE to an orbit with <c>Event: dialog</c> (docs/design.md §5 "Orbit lamps").</summary>
+    public BlfOptions Blf { get; init; } = new();
+
     public void Validate(string prefix = "Park")
     {
         if (KeepaliveInterval < TimeSpan.FromSeconds(1) || KeepaliveInterval > TimeSpan.FromMinutes(10))
@@ -65,6 +68,7 @@ public sealed class ParkOptions
             throw new OptionsValidationError($"{prefix}:MediaPorts", $"must be first-last within 1024–65535, first even (was '{MediaPorts}')");
         if (MusicFile is { } file && !File.Exists(file))
             throw new OptionsValidationError($"{prefix}:MusicFile", $"file not found: {file}");
+        (Blf ?? throw new OptionsValidationError($"{prefix}:Blf", "must be a section")).Validate($"{prefix}:Blf");
     }
 
     public static bool TryParsePorts(string text, out int first, out int last)

@@ -51,6 +51,15 @@ public sealed class StateDatabase : IDisposable
         """,
         // The bridged calls this pool holds (State/SqliteBridgeJournal) and its partner's (Replication/ReplicaStore).
         BridgedCallRows.Migration,
+        // The orbit lamp subscriptions (Blf/SqliteSubscriptionJournal), resumed after a restart; IF NOT EXISTS, so it
+        // stands alone in whatever place it ends up.
+        """
+        CREATE TABLE IF NOT EXISTS blf_subscriptions (
+            call_id TEXT NOT NULL, local_tag TEXT NOT NULL, remote_tag TEXT NOT NULL, local_uri TEXT NOT NULL,
+            remote_uri TEXT NOT NULL, remote_target TEXT NOT NULL, route_set TEXT NOT NULL, local_cseq INTEGER NOT NULL,
+            remote_cseq INTEGER, resource TEXT NOT NULL, subscriber TEXT NOT NULL, event_id TEXT, version INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL, PRIMARY KEY (call_id, local_tag));
+        """,
     ];
 
     private readonly string _connectionString;
