@@ -307,11 +307,12 @@ public sealed class PoolServer : IAsyncDisposable
             Routes, media, Metrics, Time, loggers, SignForPartner)
         {
             ReferPolicy = new ParkReferPolicy(Settings.Topology, Bindings, Dialogs, Time),
+            Transfers = new ParkTransfers(Settings.Topology, Settings.Name, options, Dialogs, Time),
         };
         Park.ParkerInResiliencyMode = Router.InResiliencyMode;
         Router.Replicas = Replicas;
         Routes.Replicas = Replicas;
-        Router.ParkTransferSeen = Park.NoteTransfer;
+        Router.ParkTransferSeen = Park.Transfers.Check;
         Dispatcher.ParkService = Park;
         LeftoversTornDown = Task.Run(async () =>
         {

@@ -4,7 +4,7 @@ namespace SipCallPark.Pool.Park;
 /// The park application's settings, with Lync's names, defaults and ranges (Set-CsCpsConfiguration). Invalid
 /// values refuse to start, naming the key.
 /// </summary>
-public sealed class ParkOptions
+public sealed partial class ParkOptions
 {
     /// <summary>User part of the park service URI: <c>sip:park@domain</c>.</summary>
     public string ServiceName { get; init; } = "park";
@@ -51,6 +51,7 @@ public sealed class ParkOptions
             throw new OptionsValidationError($"{prefix}:CompletionTimeout", $"must be between 1 s and 5 min (was {CompletionTimeout})");
         if (Aliases.Any(a => string.IsNullOrWhiteSpace(a)))
             throw new OptionsValidationError($"{prefix}:Aliases", "must not contain an empty name");
+        ValidateFeatureCodes(prefix);
         if (string.IsNullOrWhiteSpace(ServiceName) || !ServiceName.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '*' or '#'))
             throw new OptionsValidationError($"{prefix}:ServiceName", $"must be a user name (was '{ServiceName}')");
         if (CallPickupTimeout < TimeSpan.FromSeconds(10) || CallPickupTimeout > TimeSpan.FromMinutes(10))
