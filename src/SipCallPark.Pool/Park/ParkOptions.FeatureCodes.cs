@@ -16,6 +16,11 @@ public sealed partial class ParkOptions
 
     private void ValidateFeatureCodes(string prefix)
     {
+        foreach (var (key, code) in Codes())
+        {
+            if (code.Length is < 2 or > 6 || code[0] is not ('*' or '#') || !code.Skip(1).All(char.IsAsciiDigit))
+                throw new OptionsValidationError($"{prefix}:{key}", $"must be '*' or '#' and 1 to 5 digits, or empty to turn it off (was '{code}')");
+        }
         for (var i = 0; i < Aliases.Count; i++)
         {
             var alias = Aliases[i];
@@ -31,12 +36,10 @@ public sealed partial class ParkOptions
         }
         foreach (var (key, code) in Codes())
         {
-            if (code.Length is < 2 or > 6 || code[0] is not ('*' or '#') || !code.Skip(1).All(char.IsAsciiDigit))
-                throw new OptionsValidationError($"{prefix}:{key}", $"must be '*' or '#' and 1 to 5 digits, or empty to turn it off (was '{code}')");
             if (string.Equals(code, ServiceName, StringComparison.OrdinalIgnoreCase) || Aliases.Contains(code, StringComparer.OrdinalIgnoreCase))
                 throw new OptionsValidationError($"{prefix}:{key}", $"'{code}' is already the park service's name or an alias");
         }
-        if (DirectedParkCode.Length > 0 && RetrieveCode.Length > 0
+        if (!string.IsNullOrEmpty(DirectedParkCode) && !string.IsNullOrEmpty(RetrieveCode)
             && (DirectedParkCode.StartsWith(RetrieveCode, StringComparison.Ordinal) || RetrieveCode.StartsWith(DirectedParkCode, StringComparison.Ordinal)))
             throw new OptionsValidationError($"{prefix}:{nameof(RetrieveCode)}", $"'{RetrieveCode}' and the DirectedParkCode '{DirectedParkCode}' must not be one the start of the other");
     }

@@ -22,6 +22,8 @@ public sealed partial class ParkTests
         var (refer, attempt) = await following;
         Assert.That(refer.Headers.Contains(HeaderNames.ReferredBy), Is.False);
         Assert.That(attempt.Response!.Headers.Get(ParkApplication.OrbitHeader), Is.EqualTo("7005"));
+        // The MESSAGE leaves once the call is parked (bob's ACK in).
+        Assert.That((await alice.NextMessageAsync()).Headers.Get(ParkApplication.OrbitHeader), Is.EqualTo("7005"));
         var parked = lab.A.Park.Parked().Single();
         Assert.Multiple(() =>
         {
@@ -29,7 +31,6 @@ public sealed partial class ParkTests
             Assert.That(parked.Parker, Is.EqualTo("sip:alice@callpark.lab"), "the transferor whose REFER passed the pool parked it");
             Assert.That(parked.ParkedParty, Does.Contain("bob"));
         });
-        Assert.That((await alice.NextMessageAsync()).Headers.Get(ParkApplication.OrbitHeader), Is.EqualTo("7005"));
     }
 
     [Test]
@@ -42,6 +43,7 @@ public sealed partial class ParkTests
         var bobFollows = FollowReferAsync(bobCall, bob);
         Assert.That((await aliceCall.ReferAsync(Dialled("7042")).WaitAsync(Bound)).Succeeded, Is.True);
         await bobFollows;
+        await alice.NextMessageAsync(); // bob is parked
         var (carolCall, daveCall) = await ConnectAsync(carol, dave);
         var daveFollows = FollowReferAsync(daveCall, dave);
 
@@ -68,6 +70,7 @@ public sealed partial class ParkTests
 
         Assert.That(transfer.Succeeded, Is.True, transfer.ToString());
         Assert.That((await following).Attempt.Response!.Headers.Get(ParkApplication.OrbitHeader), Is.EqualTo("7031"));
+        await alice.NextMessageAsync(); // bob is parked
         Assert.That(lab.A.Park.Parked().Single().Orbit, Is.EqualTo("7031"));
         Assert.That(lab.A.Park.Parked().Single().Parker, Is.EqualTo("sip:alice@callpark.lab"));
 
