@@ -312,7 +312,7 @@ public sealed class PoolServer : IAsyncDisposable
         Park.ParkerInResiliencyMode = Router.InResiliencyMode;
         Router.Replicas = Replicas;
         Routes.Replicas = Replicas;
-        Router.ParkTransferSeen = Park.Transfers.Check;
+        Router.ParkTransferSeen = Park.CheckTransfer;
         Dispatcher.ParkService = Park;
         LeftoversTornDown = Task.Run(async () =>
         {

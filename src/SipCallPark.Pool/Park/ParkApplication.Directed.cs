@@ -6,14 +6,16 @@ namespace SipCallPark.Pool.Park;
 /// What an INVITE to the park asks (docs/design.md §5 "Park keys"): the service name or an alias parks in any orbit;
 /// <c>*71&lt;orbit&gt;</c> parks in that orbit; <c>*72&lt;orbit&gt;</c> picks it up; an orbit dialled as it is parks
 /// there when it follows a transfer (a REFER that passed the pool, or <c>Referred-By</c>) and picks it up otherwise.
+/// The service called with no transfer behind it is an attended park (ParkApplication.Attended.cs).
 /// </summary>
 internal sealed partial class ParkApplication
 {
     private async Task OnIncomingCallAsync(IncomingCall incoming)
     {
         var request = incoming.Request;
-        if (incoming.Replaces is not null)
+        if (incoming.Replaces is { } replaced)
         {
+            if (await TryCompleteAttendedParkAsync(incoming, replaced).ConfigureAwait(false)) return;
             await incoming.RejectAsync(403, Warning("a parked call is picked up by calling its orbit")).ConfigureAwait(false);
             return;
         }
@@ -23,8 +25,15 @@ internal sealed partial class ParkApplication
         var transferor = dial.Kind is ParkDialKind.Orbit or ParkDialKind.DirectedPark ? Transfers.Take(party, dial.Orbit) : null;
         switch (dial.Kind)
         {
+            case ParkDialKind.Service when Transfers.Take(party, null) is { } transferredBy:
+                await ParkIncomingAsync(incoming, null, transferredBy).ConfigureAwait(false);
+                return;
+            case ParkDialKind.Service when incoming.ReferredBy is not null:
+                await ParkIncomingAsync(incoming, null, null).ConfigureAwait(false);
+                return;
             case ParkDialKind.Service:
-                await ParkIncomingAsync(incoming, null, Transfers.Take(party, null)).ConfigureAwait(false);
+                // No transfer behind it: the parker itself calls, holding the party it will transfer here (attended park).
+                await ReserveAsync(incoming).ConfigureAwait(false);
                 return;
             case ParkDialKind.DirectedPark:
             case ParkDialKind.Orbit when _orbits.Owns(dial.Orbit!) && (transferor is not null || incoming.ReferredBy is not null):

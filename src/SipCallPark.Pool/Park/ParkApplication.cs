@@ -229,7 +229,8 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
     /// Way 2: the party INVITEd the park service (<paramref name="orbit"/> null) or an orbit. Its parker is the
     /// transferor whose REFER passed the pool, else the <c>Referred-By</c>, else the party itself.
     /// </summary>
-    private async Task ParkIncomingAsync(IncomingCall incoming, string? orbit, NameAddress? transferor)
+    /// <param name="orbitHeld">The orbit is taken already (an attended park's reservation): use it as it is.</param>
+    private async Task ParkIncomingAsync(IncomingCall incoming, string? orbit, NameAddress? transferor, bool orbitHeld = false)
     {
         var request = incoming.Request;
         // The parker's transfer fails with this status even when its REFER went around the pool (docs/design.md §7).
@@ -244,7 +245,7 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
             await incoming.RejectAsync(488, Warning(WebRtcRefusal)).ConfigureAwait(false);
             return;
         }
-        var claim = TakeOrbit(orbit);
+        var claim = orbitHeld ? new OrbitClaim(orbit) : TakeOrbit(orbit);
         if (claim.Orbit is not { } taken)
         {
             await incoming.RejectAsync(claim.Status, Warning(claim.Reason)).ConfigureAwait(false);

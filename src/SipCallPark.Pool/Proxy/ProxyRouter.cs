@@ -266,7 +266,8 @@ public sealed class ProxyRouter
     private bool ParksCall(SipRequest refer)
     {
         if (IsParkAddressOrOrbit(refer.RequestUri)) return true;
-        return refer.Headers.Get(HeaderNames.ReferTo) is { } referTo && NameAddress.TryParse(referTo, out var target) && IsParkAddressOrOrbit(target.Uri);
+        return refer.Headers.Get(HeaderNames.ReferTo) is { } referTo && NameAddress.TryParse(referTo, out var target)
+               && (IsParkAddressOrOrbit(target.Uri) || (_self.IsMe(target.Uri) && target.Uri.UnescapedUser is { } user && _park.IsParkAddress(user)));
     }
 
     private bool IsParkAddressOrOrbit(SipUri uri) =>
