@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using SipCallPark.Pool.Proxy;
+using SipCallPark.Sip.Dialogs;
 using SipCallPark.Sip.Message;
 using SipCallPark.Sip.Rtp;
 using SipCallPark.Sip.UserAgents;
@@ -19,7 +20,7 @@ internal sealed partial class ParkApplication
     private readonly ConcurrentDictionary<string, Reservation> _reservations = new(StringComparer.Ordinal);
 
     /// <summary>An orbit held for a parker's attended park: the parker's call with the park service.</summary>
-    private sealed class Reservation(string orbit, NameAddress parker, SipCall leg, MohStream? music)
+    private sealed class Reservation(string orbit, NameAddress parker, DialogId id, MohStream? music)
     {
         private int _over;
 
@@ -27,11 +28,17 @@ internal sealed partial class ParkApplication
 
         public NameAddress Parker => parker;
 
-        public SipCall Leg => leg;
+        /// <summary>The park's side of the parker's call, known before the 200 leaves: a REFER may name it at once.</summary>
+        public DialogId Id => id;
+
+        /// <summary>The parker's call, once answered.</summary>
+        public SipCall? Leg { get; set; }
 
         public MohStream? Music => music;
 
         public ITimer? Timer { get; set; }
+
+        public bool IsOver => Volatile.Read(ref _over) != 0;
 
         /// <summary>True for the one caller that ends the reservation (used, expired or hung up).</summary>
         public bool TryEnd()
@@ -68,6 +75,10 @@ internal sealed partial class ParkApplication
             return;
         }
         var (answer, music) = _media.Answer(incoming.Offer);
+        var reservation = new Reservation(orbit, parker, new DialogId(request.CallId, incoming.LocalTag, request.From.Tag ?? ""), music);
+        _reservations[orbit] = reservation;
+        // The bound runs from the answer on: armed before the 200 leaves, so that it holds whatever the parker does next.
+        reservation.Timer = _time.CreateTimer(_ => _ = ExpireAsync(reservation), null, _options.CompletionTimeout, Timeout.InfiniteTimeSpan);
         SipCall leg;
         try
         {
@@ -75,13 +86,20 @@ internal sealed partial class ParkApplication
         }
         catch (InvalidOperationException)
         {
-            music?.Stop();
-            _orbits.Release(orbit);
+            if (reservation.TryEnd())
+            {
+                _reservations.TryRemove(new KeyValuePair<string, Reservation>(orbit, reservation));
+                _orbits.Release(orbit);
+            }
             return;
         }
-        var reservation = new Reservation(orbit, parker, leg, music);
-        _reservations[orbit] = reservation;
-        reservation.Timer = _time.CreateTimer(_ => _ = ExpireAsync(reservation), null, _options.CompletionTimeout, Timeout.InfiniteTimeSpan);
+        reservation.Leg = leg;
+        if (reservation.IsOver)
+        {
+            // Expired between the 200 and here: ExpireAsync found no call to end.
+            await leg.HangUpAsync().ConfigureAwait(false);
+            return;
+        }
         _ = leg.Ended.ContinueWith(t => OnReservationLegEnded(reservation, t.Result), CancellationToken.None,
             TaskContinuationOptions.None, TaskScheduler.Default);
         _logger.LogInformation("Orbit {Orbit} reserved for {Parker}'s attended park (call {CallId})", orbit, parker.Uri, request.CallId);
@@ -91,7 +109,7 @@ internal sealed partial class ParkApplication
     /// <summary>Step 2: the held party's INVITE with Replaces names a reservation: it takes the orbit, the parker's call ends.</summary>
     private async Task<bool> TryCompleteAttendedParkAsync(IncomingCall incoming, SipCall replaced)
     {
-        var reservation = _reservations.Values.FirstOrDefault(r => ReferenceEquals(r.Leg, replaced));
+        var reservation = _reservations.Values.FirstOrDefault(r => r.Id == replaced.Dialog.Id);
         if (reservation is null) return false;
         var party = incoming.Request.From.WithoutParameter("tag").Uri;
         // Only the parker's transfer completes it: the parker itself, or a Referred-By naming someone else, does not.
@@ -116,7 +134,7 @@ internal sealed partial class ParkApplication
         _logger.LogInformation("Attended park of {Party} for {Parker} on reserved orbit {Orbit}", party, reservation.Parker.Uri, reservation.Orbit);
         await ParkIncomingAsync(incoming, reservation.Orbit, reservation.Parker, orbitHeld: true).ConfigureAwait(false);
         // Answered and acknowledged, the new call has ended the parker's (RFC 3891 §3); when it failed, end it here.
-        if (!reservation.Leg.IsEnded) await reservation.Leg.HangUpAsync().ConfigureAwait(false);
+        if (!replaced.IsEnded) await replaced.HangUpAsync().ConfigureAwait(false);
         return true;
     }
 
@@ -126,7 +144,7 @@ internal sealed partial class ParkApplication
         _reservations.TryRemove(new KeyValuePair<string, Reservation>(reservation.Orbit, reservation));
         _orbits.Release(reservation.Orbit);
         _logger.LogInformation("Reservation of orbit {Orbit} for {Parker} expired unused", reservation.Orbit, reservation.Parker.Uri);
-        if (!reservation.Leg.IsEnded) await reservation.Leg.HangUpAsync().ConfigureAwait(false);
+        if (reservation.Leg is { IsEnded: false } leg) await leg.HangUpAsync().ConfigureAwait(false);
     }
 
     private void OnReservationLegEnded(Reservation reservation, CallEndReason reason)
@@ -149,7 +167,7 @@ internal sealed partial class ParkApplication
         if (target.Uri.Headers.Count != 1)
             return new(403, "an attended park's Refer-To carries its Replaces and no other header");
         if (!ReplacesHeader.TryParse(replacesText, out var replaces)) return new(400, "the Replaces in the Refer-To does not parse");
-        var reservation = _reservations.Values.FirstOrDefault(r => Names(replaces, r.Leg));
+        var reservation = _reservations.Values.FirstOrDefault(r => Names(replaces, r.Id));
         if (reservation is null || !SameUser(reservation.Parker.Uri, refer.From.Uri))
             return new(403, "the Replaces names no attended park of yours");
         return null;
@@ -160,12 +178,9 @@ internal sealed partial class ParkApplication
         && (string.Equals(uri.Host, Domain, StringComparison.OrdinalIgnoreCase)
             || (string.Equals(uri.HostWithoutBrackets, Contact.HostWithoutBrackets, StringComparison.OrdinalIgnoreCase) && (uri.Port ?? 5060) == (Contact.Port ?? 5060)));
 
-    private static bool Names(ReplacesHeader replaces, SipCall call)
-    {
-        var id = call.Dialog.Id;
-        return replaces.CallId == id.CallId
-               && ((replaces.ToTag == id.LocalTag && replaces.FromTag == id.RemoteTag) || (replaces.ToTag == id.RemoteTag && replaces.FromTag == id.LocalTag));
-    }
+    private static bool Names(ReplacesHeader replaces, DialogId id) =>
+        replaces.CallId == id.CallId
+        && ((replaces.ToTag == id.LocalTag && replaces.FromTag == id.RemoteTag) || (replaces.ToTag == id.RemoteTag && replaces.FromTag == id.LocalTag));
 
     private static bool SameUser(SipUri a, SipUri b) =>
         string.Equals(a.UnescapedUser, b.UnescapedUser, StringComparison.OrdinalIgnoreCase) && string.Equals(a.Host, b.Host, StringComparison.OrdinalIgnoreCase);
