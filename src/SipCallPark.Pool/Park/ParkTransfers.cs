@@ -41,12 +41,13 @@ internal sealed class ParkTransfers(PoolTopology topology, string pool, ParkOpti
                 return new(403, $"orbit {orbit} is {owner.Name}'s: park on an orbit of {pool} ({string.Join(", ", topology.FindPool(pool)?.Orbits ?? [])})");
         }
         // The REFER's To names the transferee, whose INVITE is then taken for a park: it must be the other party of
-        // this very call, or one user could turn another's retrieve into a refused park.
-        if (dialogs.Find(refer.CallId, refer.From.Tag, refer.To.Tag) is not { } call) return null;
+        // this very call, or one user could turn another's retrieve into a refused park. A call the pool no longer
+        // remembers (set up before a restart) is let through: the Record-Route token already proved the dialog.
         var transferee = refer.To.Uri;
-        var between = (SameAor(call.Caller, refer.From.Uri) && SameAor(call.Callee, transferee))
-                      || (SameAor(call.Callee, refer.From.Uri) && SameAor(call.Caller, transferee));
-        if (!between) return new(403, "the REFER's From and To are not the two parties of this call");
+        if (dialogs.Find(refer.CallId, refer.From.Tag, refer.To.Tag) is { } call
+            && !((SameAor(call.Caller, refer.From.Uri) && SameAor(call.Callee, transferee))
+                 || (SameAor(call.Callee, refer.From.Uri) && SameAor(call.Caller, transferee))))
+            return new(403, "the REFER's From and To are not the two parties of this call");
         var now = time.GetUtcNow();
         foreach (var stale in _notes.Where(n => n.Value.Until < now).Select(n => n.Key).ToArray()) _notes.TryRemove(stale, out _);
         if (_notes.Count >= MaxPending) return new(503, "too many transfers to the park in progress");

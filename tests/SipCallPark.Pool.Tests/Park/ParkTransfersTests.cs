@@ -77,13 +77,13 @@ public sealed class ParkTransfersTests
     }
 
     [Test]
-    public void A_REFER_in_a_call_the_pool_did_not_set_up_notes_nothing()
+    public void A_REFER_in_a_call_the_pool_no_longer_remembers_is_noted_as_its_token_proved_the_dialog()
     {
-        var stranger = Parse<SipRequest>("REFER sip:bob@127.0.0.1:5071 SIP/2.0", "sip:alice@callpark.lab;tag=zz", "sip:bob@callpark.lab;tag=b1", "call-9",
+        var beforeRestart = Parse<SipRequest>("REFER sip:bob@127.0.0.1:5071 SIP/2.0", "sip:alice@callpark.lab;tag=zz", "sip:bob@callpark.lab;tag=b1", "call-9",
             "2 REFER", "Refer-To: <sip:7005@callpark.lab>\r\n");
 
-        Assert.That(_transfers.Check(stranger), Is.Null);
-        Assert.That(_transfers.Take(Bob, "7005"), Is.Null);
+        Assert.That(_transfers.Check(beforeRestart), Is.Null);
+        Assert.That(_transfers.Take(Bob, "7005")!.Uri.User, Is.EqualTo("alice"));
     }
 
     [TestCase("sip:7105@callpark.lab", 403, "orbit 7105 is pool-b's")]
