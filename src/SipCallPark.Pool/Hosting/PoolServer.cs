@@ -298,7 +298,11 @@ public sealed class PoolServer : IAsyncDisposable
                 Random.Shared, loggers.CreateLogger<MusicOnHoldStreamer>())
             : null;
         if (streamer is not null && _pcap is not null && Settings.PcapIncludeRtp) streamer.PacketSent = _pcap.ObserveMedia;
-        var media = new HoldMedia(streamer, address, Random.Shared);
+        var media = new HoldMedia(streamer, address, Random.Shared)
+        {
+            Prompts = streamer is null ? null
+                : OrbitPrompts.Load(options.PromptDirectory ?? OrbitPrompts.DefaultDirectory, loggers.CreateLogger<OrbitPrompts>()),
+        };
         Routes = new ParkRoutes(Settings.Topology, Settings.Name, Bindings, Targets, Time)
         {
             ServesOwnUsers = pool => string.Equals(pool, Settings.Name, StringComparison.OrdinalIgnoreCase) || PhaseOf(pool) == DrPhase.Normal,

@@ -74,7 +74,7 @@ internal sealed partial class ParkApplication
             await incoming.RejectAsync(claim.Status, Warning(claim.Reason)).ConfigureAwait(false);
             return;
         }
-        var (answer, music) = _media.Answer(incoming.Offer);
+        var (answer, music) = _media.Answer(incoming.Offer, speakOrbit: orbit);
         var reservation = new Reservation(orbit, parker, new DialogId(request.CallId, incoming.LocalTag, request.From.Tag ?? ""), music);
         _reservations[orbit] = reservation;
         // The bound runs from the answer on: armed before the 200 leaves, so that it holds whatever the parker does next.

@@ -31,6 +31,13 @@ public sealed partial class ParkOptions
     /// <summary>WAV file (8 kHz mono 16-bit PCM) for music on hold; null plays a generated tone.</summary>
     public string? MusicFile { get; init; }
 
+    /// <summary>
+    /// Directory of the prompts the attended park speaks its orbit with (lead-in.wav, 0.wav-9.wav, 8 kHz mono 16-bit);
+    /// null looks in <c>config/music/prompts</c> and plays music only when they are not there. A directory named here
+    /// must hold all of them.
+    /// </summary>
+    public string? PromptDirectory { get; init; }
+
     /// <summary>RTP ports for music on hold, <c>first-last</c>.</summary>
     public string MediaPorts { get; init; } = "40000-40999";
 
@@ -66,6 +73,13 @@ public sealed partial class ParkOptions
             throw new OptionsValidationError($"{prefix}:MediaPorts", $"must be first-last within 1024–65535, first even (was '{MediaPorts}')");
         if (MusicFile is { } file && !File.Exists(file))
             throw new OptionsValidationError($"{prefix}:MusicFile", $"file not found: {file}");
+        if (PromptDirectory is { } prompts)
+        {
+            if (string.IsNullOrWhiteSpace(prompts) || !Directory.Exists(prompts))
+                throw new OptionsValidationError($"{prefix}:PromptDirectory", $"directory not found: '{prompts}'");
+            if (OrbitPrompts.FileNames.FirstOrDefault(name => !File.Exists(Path.Combine(prompts, name))) is { } missing)
+                throw new OptionsValidationError($"{prefix}:PromptDirectory", $"{missing} is missing in {prompts} (config/music/prompts/make-prompts.sh makes them)");
+        }
     }
 
     public static bool TryParsePorts(string text, out int first, out int last)
