@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every interop suite (run-sipp.sh, run-baresip.sh, run-park-sipp.sh, run-park-baresip.sh, run-park-linphone.sh, run-resiliency-sipp.sh, run-failover-phones.sh) against one pool-a (and pool-b for the cross-pool call) started here, within a total bound
+# Every interop suite (run-sipp.sh, run-baresip.sh, run-park-sipp.sh, run-park-baresip.sh, run-park-prompt-baresip.sh, run-park-linphone.sh, run-resiliency-sipp.sh, run-failover-phones.sh) against one pool-a (and pool-b for the cross-pool call) started here, within a total bound
 # (INTEROP_TOTAL_SECONDS, default 540; the failover suite starts a pair of its own). Writes tools/interop/results.tsv, prints one line per scenario and exits
 # non-zero when any failed. This is the script .ci/run's interop hook does the work in (see README.md).
 set -uo pipefail
@@ -27,7 +27,7 @@ if use_or_start_pool_a; then
         fi
     fi
 
-    for suite in run-sipp.sh run-baresip.sh run-park-sipp.sh run-park-baresip.sh run-park-linphone.sh run-resiliency-sipp.sh run-failover-phones.sh; do
+    for suite in run-sipp.sh run-baresip.sh run-park-sipp.sh run-park-baresip.sh run-park-prompt-baresip.sh run-park-linphone.sh run-resiliency-sipp.sh run-failover-phones.sh; do
         left=$((deadline - SECONDS))
         if ((left < 20)); then
             record "${suite%.sh}" fail "not run: the ${TOTAL} s bound is used up"

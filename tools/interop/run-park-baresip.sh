@@ -182,4 +182,39 @@ if ((carol_closed && bob_closed)); then
 else
     record baresip-park-hangup fail "CALL_CLOSED: carol $carol_closed, bob's park call $bob_closed; traces in $OUT/*/baresip.log"
 fi
+
+# 6. A directed park (docs/design.md section 5 "Park keys"): alice calls bob again and transfers him to a chosen free
+# orbit. bob's baresip INVITEs sip:7042@callpark.lab without Referred-By; the pool saw alice's REFER pass, so the INVITE
+# parks bob there (not a retrieve of an empty orbit, 404). carol then dials 7042 and gets bob.
+DIRECTED=7042
+log "alice calls bob again and transfers him to orbit $DIRECTED"
+send alice dial sip:bob@callpark.lab >/dev/null 2>&1
+if ! wait_event alice CALL_ESTABLISHED 2 15 || ! wait_event bob CALL_ESTABLISHED 3 15; then
+    record baresip-park-directed fail "alice's second call to bob was not established; traces in $OUT/*/baresip.log"
+    finish 1
+fi
+sleep 1
+send alice transfer "sip:$DIRECTED@callpark.lab" >"$OUT/transfer-directed.txt" 2>&1
+directed_call=""
+if wait_event bob CALL_ESTABLISHED 4 15; then directed_call=$(events bob CALL_ESTABLISHED | sed -n 4p); fi
+directed_entry=""
+for ((i = 0; i < 50; i++)); do
+    directed_entry=$(curl -fsS -m 3 "$POOL_A_ADMIN/parked" 2>/dev/null | grep -o "\"orbit\": *\"$DIRECTED\"[^}]*" | head -1)
+    [[ -n "$directed_entry" ]] && break
+    sleep 0.1
+done
+if [[ "$(field peeruri "${directed_call:-{\}}")" == "sip:$DIRECTED@callpark.lab"* && "$directed_entry" == *alice@callpark.lab* ]]; then
+    record baresip-park-directed pass "alice ran 'transfer sip:$DIRECTED@callpark.lab'; bob's call to orbit $DIRECTED established; GET /parked: $directed_entry"
+else
+    record baresip-park-directed fail "bob's call: '${directed_call:-none}' (closed: '$(events bob CALL_CLOSED | tail -1 | cut -c1-160)'); GET /parked orbit $DIRECTED: '${directed_entry:-none}'; traces in $OUT/*/baresip.log"
+    finish 1
+fi
+send carol dial "sip:$DIRECTED@callpark.lab" >/dev/null 2>&1
+if wait_event carol CALL_ESTABLISHED 2 15 && [[ -z "$(curl -fsS -m 3 "$POOL_A_ADMIN/parked" 2>/dev/null | grep -o "\"orbit\": *\"$DIRECTED\"")" ]]; then
+    record baresip-park-directed-retrieve pass "carol dialled sip:$DIRECTED@callpark.lab: CALL_ESTABLISHED, orbit $DIRECTED free again"
+else
+    record baresip-park-directed-retrieve fail "carol's call to $DIRECTED: '$(events carol CALL_ESTABLISHED | sed -n 2p | cut -c1-160)'; traces in $OUT/*/baresip.log"
+fi
+send carol hangup >/dev/null 2>&1
+wait_event carol CALL_CLOSED 2 10
 finish $((INTEROP_FAILURES == 0 ? 0 : 1))

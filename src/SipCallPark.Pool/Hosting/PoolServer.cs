@@ -342,7 +342,11 @@ public sealed class PoolServer : IAsyncDisposable
             Stack.Transport.MessageTraced += _hepRtp.ObserveSip;
             streamer.PacketSent += _hepRtp.ObservePacket;
         }
-        var media = _media = new HoldMedia(streamer, address, Random.Shared);
+        var media = _media = new HoldMedia(streamer, address, Random.Shared)
+        {
+            Prompts = streamer is null ? null
+                : OrbitPrompts.Load(options.PromptDirectory ?? OrbitPrompts.DefaultDirectory, loggers.CreateLogger<OrbitPrompts>()),
+        };
         Routes = new ParkRoutes(Settings.Topology, Settings.Name, Bindings, Targets, Time)
         {
             ServesOwnUsers = pool => string.Equals(pool, Settings.Name, StringComparison.OrdinalIgnoreCase) || PhaseOf(pool) == DrPhase.Normal,
@@ -354,11 +358,12 @@ public sealed class PoolServer : IAsyncDisposable
             ReferPolicy = new ParkReferPolicy(Settings.Topology, Bindings, Dialogs, Time),
             OrbitEvents = _console,
             OrbitObserver = _lamps.Lamps,
+            Transfers = new ParkTransfers(Settings.Topology, Settings.Name, options, Dialogs, Time),
         };
         Park.ParkerInResiliencyMode = Router.InResiliencyMode;
         Router.Replicas = Replicas;
         Routes.Replicas = Replicas;
-        Router.ParkTransferSeen = Park.NoteTransfer;
+        Router.ParkTransferSeen = Park.CheckTransfer;
         if (Dispatcher.ParkTransferRefusal is { } refusal) refusal.TellTransferor = Park.TellParkRefusedAsync;
         // Bridged calls of a dead process (this pool's before a restart, a failed partner's) get their BYE passed on
         // ahead of the park application, which holds no dialog for them (docs/design.md §7 "Bridged calls").

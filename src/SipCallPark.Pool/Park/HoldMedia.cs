@@ -24,6 +24,9 @@ internal sealed class HoldMedia : IAsyncDisposable
 
     public bool MusicEnabled => _streamer is not null;
 
+    /// <summary>The words the attended park speaks its orbit with; null (no files, or music off) plays music only.</summary>
+    public OrbitPrompts? Prompts { get; init; }
+
     public int ActiveStreams => _streamer?.ActiveStreams ?? 0;
 
     public long PacketsSent => _streamer?.PacketsSent ?? 0;
@@ -52,15 +55,21 @@ internal sealed class HoldMedia : IAsyncDisposable
     /// <summary>
     /// Our answer to a party's offer (it called the park address, or re-offered while parked): the audio stream in
     /// PCMU, sendonly from a music port when the party receives, else inactive; every other stream refused (port 0).
+    /// With <paramref name="speakOrbit"/> a new stream first speaks that orbit (<see cref="Prompts"/>), then plays music.
     /// </summary>
-    public (string Sdp, MohStream? Stream) Answer(string? offer, MohStream? existing = null)
+    public (string Sdp, MohStream? Stream) Answer(string? offer, MohStream? existing = null, string? speakOrbit = null)
     {
         if (offer is null || !SessionDescription.TryParse(offer, out var theirs)) return Offer();
         var remote = ReceivingEndPoint(offer);
         var stream = existing;
         if (remote is not null && _streamer is not null)
         {
-            stream ??= _streamer.OpenStream();
+            if (stream is null)
+            {
+                stream = _streamer.OpenStream();
+                // Queued before the stream knows where to send, so its very first packet is the lead-in.
+                if (speakOrbit is not null && Prompts is { } prompts) stream.PlayFirst(prompts.For(speakOrbit));
+            }
             stream.Retarget(remote);
         }
         var ours = SessionDescription.CreateAudioOffer(_address, stream?.LocalPort ?? 9,

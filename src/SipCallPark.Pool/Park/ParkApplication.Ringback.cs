@@ -31,7 +31,7 @@ internal sealed partial class ParkApplication
     {
         var uri = call.Parker.Uri;
         if (!string.Equals(uri.Host, Domain, StringComparison.OrdinalIgnoreCase) || uri.UnescapedUser is not { Length: > 0 } user) return null;
-        if (OrbitRange.IsOrbitNumber(user) || IsServiceName(user)) return null;
+        if (ParkDial.Read(user, _options).Kind != ParkDialKind.None) return null;
         var party = call.ParkedParty.Uri;
         if (string.Equals(party.UnescapedUser, user, StringComparison.OrdinalIgnoreCase) && string.Equals(party.Host, Domain, StringComparison.OrdinalIgnoreCase))
             return null;

@@ -39,7 +39,6 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
     private readonly SdpLegs _sdp = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly ITimer _keepalive;
-    private readonly ConcurrentDictionary<string, (NameAddress Transferor, DateTimeOffset Until)> _transfers = new(StringComparer.OrdinalIgnoreCase);
 
     /// <param name="beforeSend">Sees every out-of-dialog request the park service sends (a park INVITE, a MESSAGE to
     /// the parker) with its destination: the host signs there what goes to the partner pool (docs/design.md §11).</param>
@@ -87,6 +86,9 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
 
     /// <summary>Whom a park REFER may make the pool call (docs/design.md §11): checked before an orbit is taken.</summary>
     public required ParkReferPolicy ReferPolicy { get; init; }
+
+    /// <summary>The blind transfers to the park that passed the pool's proxy: who parks whom, where (docs/design.md §5).</summary>
+    public required ParkTransfers Transfers { get; init; }
 
     /// <summary>Whether a parker (an AOR) is in resiliency mode now; such a parker may not park (docs/design.md §7). Set by the pool.</summary>
     public Func<SipUri, bool> ParkerInResiliencyMode { get; set; } = _ => false;
@@ -145,7 +147,13 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
             await RefuseKeepingCallAsync(refer, parker.Uri).ConfigureAwait(false);
             return;
         }
-        var claim = TakeOrbit(IsServiceName(request.RequestUri.UnescapedUser) ? null : request.RequestUri.UnescapedUser);
+        var dial = ParkDial.Read(request.RequestUri.UnescapedUser, _options);
+        var claim = dial.Kind switch
+        {
+            ParkDialKind.Service => TakeOrbit(null),
+            ParkDialKind.Orbit or ParkDialKind.DirectedPark => TakeOrbit(dial.Orbit),
+            _ => new OrbitClaim(null, 404, $"{request.RequestUri.UnescapedUser} is not a park address"),
+        };
         if (claim.Orbit is not { } orbit)
         {
             await refer.RejectAsync(claim.Status, Warning(claim.Reason)).ConfigureAwait(false);
@@ -220,68 +228,19 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
 
     // ---- way 2: the parked party calls the park address; and retrieval ----------------------------------------
 
-    /// <summary>
-    /// An in-dialog REFER that blind-transfers a call to the park passed the pool: remember who transferred whom, so
-    /// the transferee's INVITE names its parker even without <c>Referred-By</c> (baresip sends none).
-    /// </summary>
-    public void NoteTransfer(SipRequest refer)
-    {
-        var now = _time.GetUtcNow();
-        foreach (var stale in _transfers.Where(t => t.Value.Until < now).Select(t => t.Key).ToArray()) _transfers.TryRemove(stale, out _);
-        _transfers[AddressOf(refer.To.Uri)] = (refer.From.WithoutParameter("tag"), now + _options.CompletionTimeout);
-    }
-
-    /// <summary>The transferor of a recent transfer of <paramref name="party"/> to the park, taken once.</summary>
-    private NameAddress? TakeTransferor(SipUri party) =>
-        _transfers.TryRemove(AddressOf(party), out var transfer) && transfer.Until >= _time.GetUtcNow() ? transfer.Transferor : null;
-
-    private static string AddressOf(SipUri uri) => $"{uri.UnescapedUser}@{uri.Host}";
-
-    private async Task OnIncomingCallAsync(IncomingCall incoming)
-    {
-        var request = incoming.Request;
-        var user = request.RequestUri.UnescapedUser ?? "";
-        if (incoming.Replaces is not null)
-        {
-            await incoming.RejectAsync(403, Warning("a parked call is picked up by calling its orbit")).ConfigureAwait(false);
-            return;
-        }
-        var isOrbit = !IsServiceName(user) && OrbitRange.IsOrbitNumber(user) && _orbits.Owns(user);
-        if (isOrbit && incoming.ReferredBy is null && _parked.TryGetValue(user, out var parking) && parking.State == ParkedCallState.Parking)
-        {
-            // The orbit is taken and its number already out (X-Park-Orbit in our 200 or 202) but the parked party's leg
-            // is not up yet: the orbit is not empty, so wait for the park to settle rather than answer 404.
-            try
-            {
-                await parking.Settled.WaitAsync(_options.CompletionTimeout, _time).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-            }
-        }
-        // Referred-By marks a transferee arriving to be parked (a directed park); anyone else calling an orbit retrieves.
-        if (isOrbit && incoming.ReferredBy is null && _parked.TryGetValue(user, out var parked) && parked.State != ParkedCallState.Parking)
-        {
-            await RetrieveAsync(incoming, parked).ConfigureAwait(false);
-            return;
-        }
-        if ((isOrbit && incoming.ReferredBy is null) || (!IsServiceName(user) && OrbitRange.IsOrbitNumber(user) && !_orbits.Owns(user)))
-        {
-            // An orbit of a failed partner that this pool answers for: its calls were torn down with the outage.
-            await incoming.RejectAsync(404, Warning($"orbit {user} is empty")).ConfigureAwait(false);
-            return;
-        }
-        await ParkIncomingAsync(incoming, user).ConfigureAwait(false);
-    }
-
     /// <summary>The Warning text of the 488 a WebRTC offer (DTLS-SRTP media) to the park service gets.</summary>
     public const string WebRtcRefusal = "parking WebRTC calls needs DTLS-SRTP (not supported yet)";
 
-    private async Task ParkIncomingAsync(IncomingCall incoming, string user)
+    /// <summary>
+    /// Way 2: the party INVITEd the park service (<paramref name="orbit"/> null) or an orbit. Its parker is the
+    /// transferor whose REFER passed the pool, else the <c>Referred-By</c>, else the party itself.
+    /// </summary>
+    /// <param name="orbitHeld">The orbit is taken already (an attended park's reservation): use it as it is.</param>
+    private async Task ParkIncomingAsync(IncomingCall incoming, string? orbit, NameAddress? transferor, bool orbitHeld = false)
     {
         var request = incoming.Request;
         // The parker's transfer fails with this status even when its REFER went around the pool (docs/design.md §7).
-        if (incoming.ReferredBy is { } referredBy && ParkerInResiliencyMode(referredBy.Uri))
+        if ((transferor ?? incoming.ReferredBy) is { } referredBy && ParkerInResiliencyMode(referredBy.Uri))
         {
             await incoming.RejectAsync(403, Warning(Proxy.ProxyRouter.ResiliencyParkRefusal)).ConfigureAwait(false);
             return;
@@ -292,16 +251,17 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
             await incoming.RejectAsync(488, Warning(WebRtcRefusal)).ConfigureAwait(false);
             return;
         }
-        var claim = TakeOrbit(IsServiceName(user) ? null : user);
-        if (claim.Orbit is not { } orbit)
+        var claim = orbitHeld ? new OrbitClaim(orbit) : TakeOrbit(orbit);
+        if (claim.Orbit is not { } taken)
         {
             await incoming.RejectAsync(claim.Status, Warning(claim.Reason)).ConfigureAwait(false);
             return;
         }
+        orbit = taken;
         var party = request.From.WithoutParameter("tag");
         var call = new ParkedCall
         {
-            Orbit = orbit, Way = ParkWay.BlindTransfer, Parker = incoming.ReferredBy?.WithoutParameter("cid") ?? TakeTransferor(party.Uri) ?? party,
+            Orbit = orbit, Way = ParkWay.BlindTransfer, Parker = transferor ?? incoming.ReferredBy?.WithoutParameter("cid") ?? party,
             ParkedParty = party,
             Since = _time.GetUtcNow(), CanTransferOut = CanTransferOut(request),
         };
@@ -472,10 +432,6 @@ internal sealed partial class ParkApplication : ITransactionUser, IAsyncDisposab
             _logger.LogWarning(e, "Telling {Parker} about orbit {Orbit} failed", parker, orbit);
         }
     }
-
-    private bool IsServiceName(string? user) =>
-        user is not null && (string.Equals(user, _options.ServiceName, StringComparison.OrdinalIgnoreCase)
-                             || _options.Aliases.Any(a => string.Equals(a, user, StringComparison.OrdinalIgnoreCase)));
 
     private NameAddress OrbitAddress(string orbit) => new(SipUri.Create("sip", orbit, Domain), $"Orbit {orbit}");
 

@@ -4,7 +4,7 @@ namespace SipCallPark.Pool.Park;
 /// The park application's settings, with Lync's names, defaults and ranges (Set-CsCpsConfiguration). Invalid
 /// values refuse to start, naming the key.
 /// </summary>
-public sealed class ParkOptions
+public sealed partial class ParkOptions
 {
     /// <summary>User part of the park service URI: <c>sip:park@domain</c>.</summary>
     public string ServiceName { get; init; } = "park";
@@ -31,6 +31,13 @@ public sealed class ParkOptions
     /// <summary>WAV file (8 kHz mono 16-bit PCM) for music on hold; null plays a generated tone.</summary>
     public string? MusicFile { get; init; }
 
+    /// <summary>
+    /// Directory of the prompts the attended park speaks its orbit with (lead-in.wav, 0.wav-9.wav, 8 kHz mono 16-bit);
+    /// null looks in <c>config/music/prompts</c> and plays music only when they are not there. A directory named here
+    /// must hold all of them.
+    /// </summary>
+    public string? PromptDirectory { get; init; }
+
     /// <summary>RTP ports for music on hold, <c>first-last</c>.</summary>
     public string MediaPorts { get; init; } = "40000-40999";
 
@@ -54,6 +61,7 @@ public sealed class ParkOptions
             throw new OptionsValidationError($"{prefix}:CompletionTimeout", $"must be between 1 s and 5 min (was {CompletionTimeout})");
         if (Aliases.Any(a => string.IsNullOrWhiteSpace(a)))
             throw new OptionsValidationError($"{prefix}:Aliases", "must not contain an empty name");
+        ValidateFeatureCodes(prefix);
         if (string.IsNullOrWhiteSpace(ServiceName) || !ServiceName.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '*' or '#'))
             throw new OptionsValidationError($"{prefix}:ServiceName", $"must be a user name (was '{ServiceName}')");
         if (CallPickupTimeout < TimeSpan.FromSeconds(10) || CallPickupTimeout > TimeSpan.FromMinutes(10))
@@ -69,6 +77,13 @@ public sealed class ParkOptions
         if (MusicFile is { } file && !File.Exists(file))
             throw new OptionsValidationError($"{prefix}:MusicFile", $"file not found: {file}");
         (Blf ?? throw new OptionsValidationError($"{prefix}:Blf", "must be a section")).Validate($"{prefix}:Blf");
+        if (PromptDirectory is { } prompts)
+        {
+            if (string.IsNullOrWhiteSpace(prompts) || !Directory.Exists(prompts))
+                throw new OptionsValidationError($"{prefix}:PromptDirectory", $"directory not found: '{prompts}'");
+            if (OrbitPrompts.FileNames.FirstOrDefault(name => !File.Exists(Path.Combine(prompts, name))) is { } missing)
+                throw new OptionsValidationError($"{prefix}:PromptDirectory", $"{missing} is missing in {prompts} (config/music/prompts/make-prompts.sh makes them)");
+        }
     }
 
     public static bool TryParsePorts(string text, out int first, out int last)

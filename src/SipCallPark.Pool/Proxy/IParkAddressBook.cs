@@ -6,6 +6,13 @@ public interface IParkAddressBook
     /// <summary>The park service name or one of its aliases (<c>park</c>, <c>*70</c>).</summary>
     bool IsParkAddress(string user);
 
+    /// <summary>What follows a feature code (<c>*71</c>, <c>*72</c>) in <paramref name="user"/>, checked or not; null when
+    /// it starts with none. Such a request goes where the orbit it names goes.</summary>
+    string? FeatureCodeOrbit(string user);
+
+    /// <summary>True when <paramref name="user"/> starts with the directed-park code (<c>*71</c>): a transfer there parks.</summary>
+    bool IsDirectedPark(string user);
+
     /// <summary>True when this pool currently serves the orbits of <paramref name="pool"/> (its own, or a failed partner's).</summary>
     bool ServesOrbitsOf(string pool);
 }

@@ -51,8 +51,9 @@ public sealed class ProxyRouter
         _time = time;
     }
 
-    /// <summary>Sees each in-dialog REFER that transfers a call to the park address or an orbit, as it passes.</summary>
-    public Action<SipRequest>? ParkTransferSeen { get; set; }
+    /// <summary>Sees each in-dialog REFER that transfers a call to the park address or an orbit, as it passes; a
+    /// refusal it returns is the REFER's answer (docs/design.md §5 "Feature codes").</summary>
+    public Func<SipRequest, ProxyDecision.Respond?>? ParkTransferSeen { get; set; }
 
     /// <summary>The partner's replicated bindings (docs/design.md §7), consulted for its users while it is not serving them.</summary>
     public Replication.IReplicaStore? Replicas { get; set; }
@@ -198,8 +199,7 @@ public sealed class ProxyRouter
         if (request.Method != SipMethods.Refer || !ParksCall(request)) return null;
         if (InResiliencyMode(request.From.Uri))
             return keepCall ? new ProxyDecision.EndParkTransfer(ResiliencyParkRefusal) : new ProxyDecision.Respond(403, ResiliencyParkRefusal);
-        ParkTransferSeen?.Invoke(request);
-        return null;
+        return ParkTransferSeen?.Invoke(request);
     }
 
     /// <summary>Where a request for our domain or address goes: the pool itself, the park, a user's contacts, the partner.</summary>
@@ -215,6 +215,7 @@ public sealed class ProxyRouter
 
         var user = uri.UnescapedUser!;
         if (_park.IsParkAddress(user)) return new ProxyDecision.Local(LocalService.Park);
+        if (_park.FeatureCodeOrbit(user) is { } coded) return ResolveFeatureCode(request, fromPartner, user, coded);
         if (OrbitRange.IsOrbitNumber(user) && _topology.OwnerOfOrbit(user) is { } orbitOwner)
         {
             if (_self.Is(orbitOwner.Name) || _park.ServesOrbitsOf(orbitOwner.Name)) return new ProxyDecision.Local(LocalService.Park);
@@ -245,6 +246,19 @@ public sealed class ProxyRouter
         return targets.Count == 0
             ? new ProxyDecision.Respond(480, $"{known.User} has no reachable contact")
             : new ProxyDecision.Forward(targets, DialogCreating.Contains(request.Method), false);
+    }
+
+    /// <summary>
+    /// <c>*71&lt;orbit&gt;</c> or <c>*72&lt;orbit&gt;</c> (docs/design.md §5 "Feature codes"): answered where the orbit is,
+    /// like the orbit itself; a code without a real orbit after it ends here.
+    /// </summary>
+    private ProxyDecision ResolveFeatureCode(SipRequest request, bool fromPartner, string user, string orbit)
+    {
+        if (orbit.Length == 0) return new ProxyDecision.Respond(484, $"{user} needs an orbit number after it");
+        if (!OrbitRange.IsOrbitNumber(orbit) || _topology.OwnerOfOrbit(orbit) is not { } owner)
+            return new ProxyDecision.Respond(404, $"no orbit {orbit} in {_topology.Domain}");
+        if (_self.Is(owner.Name) || _park.ServesOrbitsOf(owner.Name)) return new ProxyDecision.Local(LocalService.Park);
+        return ForwardToPool(owner, request, fromPartner);
     }
 
     /// <summary>
@@ -282,12 +296,13 @@ public sealed class ProxyRouter
     private bool ParksCall(SipRequest refer)
     {
         if (IsParkAddressOrOrbit(refer.RequestUri)) return true;
-        return refer.Headers.Get(HeaderNames.ReferTo) is { } referTo && NameAddress.TryParse(referTo, out var target) && IsParkAddressOrOrbit(target.Uri);
+        return refer.Headers.Get(HeaderNames.ReferTo) is { } referTo && NameAddress.TryParse(referTo, out var target)
+               && (IsParkAddressOrOrbit(target.Uri) || (_self.IsMe(target.Uri) && target.Uri.UnescapedUser is { } user && _park.IsParkAddress(user)));
     }
 
     private bool IsParkAddressOrOrbit(SipUri uri) =>
         string.Equals(uri.Host, _topology.Domain, StringComparison.OrdinalIgnoreCase) && uri.UnescapedUser is { } user
-        && (_park.IsParkAddress(user) || (OrbitRange.IsOrbitNumber(user) && _topology.OwnerOfOrbit(user) is not null));
+        && (_park.IsParkAddress(user) || _park.IsDirectedPark(user) || (OrbitRange.IsOrbitNumber(user) && _topology.OwnerOfOrbit(user) is not null));
 
     /// <summary>True for a user of the domain whose home pool's phase puts it in resiliency mode.</summary>
     public bool InResiliencyMode(SipUri user) =>
@@ -295,8 +310,8 @@ public sealed class ProxyRouter
 
     /// <summary>True when a Request-URI user names the park service or an orbit this pool serves.</summary>
     public bool IsParkTarget(string user) =>
-        _park.IsParkAddress(user) || (OrbitRange.IsOrbitNumber(user) && _topology.OwnerOfOrbit(user) is { } owner
-                                      && (_self.Is(owner.Name) || _park.ServesOrbitsOf(owner.Name)));
+        _park.IsParkAddress(user) || (_park.FeatureCodeOrbit(user) ?? user) is var orbit && OrbitRange.IsOrbitNumber(orbit)
+        && _topology.OwnerOfOrbit(orbit) is { } owner && (_self.Is(owner.Name) || _park.ServesOrbitsOf(owner.Name));
 
     private ProxyDecision ForwardToPool(PoolDefinition pool, SipRequest request, bool fromPartner)
     {

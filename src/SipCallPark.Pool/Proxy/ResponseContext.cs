@@ -114,8 +114,10 @@ internal sealed class ResponseContext
         if (first)
             _logger.LogDebug("Best response {Status} for {Method} {CallId} from {Branch}: a 2xx goes upstream at once",
                 response.StatusCode, Server.Method, Server.CallId, branch?.ToString() ?? "a fork");
-        if (forward) await ForwardSuccessAsync(response).ConfigureAwait(false);
+        // The dialog is noted before the caller can see the 2xx: its first in-dialog request (a REFER that parks) may
+        // follow at once and is checked against it.
         if (forward && IsInvite) _successForwarded?.Invoke(Server, response);
+        if (forward) await ForwardSuccessAsync(response).ConfigureAwait(false);
         foreach (var other in cancel) CancelBranch(other);
         if (complete) _completed(this);
     }

@@ -16,6 +16,10 @@ internal sealed class MohStream
     private long _packetsSent;
     private long _sendFailures;
     private int _stopped;
+    private Prelude? _prelude;
+
+    /// <summary>Prompts played before the music, and how many frames they take together.</summary>
+    private sealed record Prelude(MusicSource[] Prompts, int Frames);
 
     internal MohStream(
         MusicOnHoldStreamer owner, Socket rtp, Socket rtcp, IPEndPoint? remote, uint ssrc, ushort sequence, uint timestamp, long firstTick)
@@ -48,6 +52,21 @@ internal sealed class MohStream
     public long SendFailures => Interlocked.Read(ref _sendFailures);
 
     public bool IsStopped => Volatile.Read(ref _stopped) != 0;
+
+    /// <summary>
+    /// Plays <paramref name="prompts"/> one after the other before the music (the attended park speaking its orbit,
+    /// docs/design.md §5); the music then starts at its beginning. Only before the stream knows where to send: the
+    /// first packet must already belong to the first prompt. The prompts are shared, read-only sources.
+    /// </summary>
+    public void PlayFirst(IReadOnlyList<MusicSource> prompts)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        if (Remote is not null) throw new InvalidOperationException("the prompts must be queued before the stream has a destination");
+        var copy = prompts.ToArray();
+        int frames = 0;
+        foreach (var prompt in copy) frames += prompt.FrameCount;
+        Volatile.Write(ref _prelude, new Prelude(copy, frames));
+    }
 
     /// <summary>Ends the music and frees the port pair; calling it again does nothing.</summary>
     public void Stop() => _owner.Stop(this);
@@ -85,6 +104,24 @@ internal sealed class MohStream
     internal long MusicPosition { get; set; }
 
     internal bool MarkerSent { get; set; }
+
+    /// <summary>
+    /// The PCMU frame at <see cref="MusicPosition"/>: a frame of the queued prompts while they last, then of
+    /// <paramref name="music"/> counted from its start. No allocation: a walk over a handful of shared sources.
+    /// </summary>
+    internal ReadOnlySpan<byte> CurrentFrame(MusicSource music)
+    {
+        long position = MusicPosition;
+        if (Volatile.Read(ref _prelude) is not { } prelude) return music.Frame(position);
+        if (position >= prelude.Frames) return music.Frame(position - prelude.Frames);
+        foreach (var prompt in prelude.Prompts)
+        {
+            if (position < prompt.FrameCount) return prompt.Frame(position);
+            position -= prompt.FrameCount;
+        }
+
+        return music.Frame(0);
+    }
 
     internal void CountSent() => Interlocked.Increment(ref _packetsSent);
 

@@ -313,7 +313,7 @@ internal sealed class MusicOnHoldStreamer : IAsyncDisposable
         for (int i = 0; i < plan.Send && !stream.IsStopped; i++)
         {
             var header = new RtpPacket(RtpPacket.PayloadTypePcmu, !stream.MarkerSent, stream.NextSequence, stream.NextTimestamp, stream.Ssrc);
-            int length = header.Write(_packet, _music.Frame(stream.MusicPosition));
+            int length = header.Write(_packet, stream.CurrentFrame(_music));
 
             // The marker starts the talkspurt (RFC 3551 §4.1); music is one long talkspurt.
             stream.MarkerSent = true;

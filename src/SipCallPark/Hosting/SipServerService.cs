@@ -29,6 +29,14 @@ internal sealed partial class SipServerService(IOptions<PoolOptions> options, IL
         var topology = LabFiles.LoadTopology(Path.GetFullPath(_pool.TopologyFile), _pool.Name);
         if (!string.Equals(topology.Domain, _pool.Domain, StringComparison.OrdinalIgnoreCase))
             throw new PoolConfigurationException($"Pool:Domain '{_pool.Domain}' differs from the topology's domain '{topology.Domain}'");
+        try
+        {
+            _pool.Park.ValidateAgainst(topology, "Pool:Park");
+        }
+        catch (SipCallPark.Pool.OptionsValidationError e)
+        {
+            throw new PoolConfigurationException(e.Message);
+        }
         var users = LabFiles.LoadUsers(Path.GetFullPath(_pool.UsersFile), topology);
         var tls = _pool.Sip.NeedsCertificate ? StartTls() : null;
         var settings = new PoolSettings

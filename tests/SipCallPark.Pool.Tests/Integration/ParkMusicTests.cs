@@ -15,7 +15,7 @@ namespace SipCallPark.Pool.Tests.Integration;
 /// test owns, and the test reads the RTP the park sends there (RFC 3550 header, RFC 3551 PCMU at 20 ms).
 /// </summary>
 [TestFixture]
-public sealed class ParkMusicTests : IntegrationTest
+public sealed partial class ParkMusicTests : IntegrationTest
 {
     private static readonly TimeSpan Bound = LabPhone.Bound;
     private const int RtpHeaderSize = 12;

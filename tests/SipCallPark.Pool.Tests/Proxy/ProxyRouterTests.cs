@@ -178,6 +178,10 @@ public class ProxyRouterTests
     {
         public bool IsParkAddress(string user) => user == "park";
 
+        public string? FeatureCodeOrbit(string user) => user.StartsWith("*72", StringComparison.Ordinal) ? user[3..] : null;
+
+        public bool IsDirectedPark(string user) => false;
+
         public bool ServesOrbitsOf(string pool) => pool == "pool-a";
     }
 }

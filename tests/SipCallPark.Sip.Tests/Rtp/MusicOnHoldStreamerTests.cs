@@ -6,7 +6,7 @@ using SipCallPark.Sip.Rtp;
 
 namespace SipCallPark.Sip.Tests.Rtp;
 
-public class MusicOnHoldStreamerTests
+public partial class MusicOnHoldStreamerTests
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(5);

@@ -386,6 +386,13 @@ public class PoolOptionsValidatorTests
     }
 
     [Test]
+    public void A_feature_code_that_is_not_a_star_and_digits_is_rejected_naming_the_key()
+    {
+        Assert.That(Failures(o => o.Park = new SipCallPark.Pool.Park.ParkOptions { Aliases = ["*70"], DirectedParkCode = "71" }).Single(),
+            Does.StartWith("Pool:Park:DirectedParkCode must be '*' or '#' and 1 to 5 digits"));
+    }
+
+    [Test]
     public void The_default_park_alias_is_star_70_once()
     {
         var options = new PoolOptions();

@@ -37,6 +37,31 @@ public class PoolProcessTests
     }
 
     [Test]
+    public async Task A_park_alias_a_phone_cannot_dial_stops_the_pool_with_exit_code_2_and_the_key_named()
+    {
+        using var pool = PoolProcess.Start(ShippedConfig, "--Pool:Park:Aliases:1=*7 0");
+
+        var exitCode = await pool.WaitForExitAsync(StartTimeout);
+
+        Assert.That(exitCode, Is.EqualTo(2), pool.Output + pool.Error);
+        Assert.That(pool.Error.Trim(), Does.StartWith("Configuration error: Pool:Park:Aliases:1 must be a user name"));
+    }
+
+    [Test]
+    public async Task A_feature_code_that_begins_orbits_of_the_topology_stops_the_pool_with_exit_code_2_and_the_key_named()
+    {
+        // Orbits *7100-*7199: with *71 as the directed-park code, dialling *7105 would be read as "park in orbit 05".
+        var topology = Path.Combine(Directory.CreateTempSubdirectory("sipcallpark-test-").FullName, "topology.json");
+        File.WriteAllText(topology, File.ReadAllText(RepositoryPaths.Config("topology.json")).Replace("\"7100-7199\"", "\"*7100-*7199\""));
+        using var pool = PoolProcess.Start(ShippedConfig, $"--Pool:TopologyFile={topology}");
+
+        var exitCode = await pool.WaitForExitAsync(StartTimeout);
+
+        Assert.That(exitCode, Is.EqualTo(2), pool.Output + pool.Error);
+        Assert.That(pool.Error, Does.Contain("Pool:Park:DirectedParkCode '*71' starts orbits of the range *7100-*7199"));
+    }
+
+    [Test]
     public async Task A_missing_config_file_stops_the_pool_with_exit_code_2()
     {
         using var pool = PoolProcess.Start(configJson: null, "--config", "config/missing.json");
