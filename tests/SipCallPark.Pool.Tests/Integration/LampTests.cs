@@ -17,10 +17,15 @@ public sealed class LampTests : IntegrationTest
         await LampWatcher.StartAsync(user, withPassword ? LabPools.Passwords[user] : null,
             new SipEndPoint(SipProtocol.Udp, (pool ?? lab.A).SipEndPoint), lab.Log);
 
-    /// <summary>bob calls the park service himself and sits in the lowest free orbit (7000 in an empty lab).</summary>
+    /// <summary>
+    /// bob, transferred by dave (park way 2: his INVITE to the park service carries <c>Referred-By</c>), sits in the lowest
+    /// free orbit (7000 in an empty lab). A call to the park service with no transfer behind it is an attended-park
+    /// reservation, not a park (docs/design.md §5 "Attended park").
+    /// </summary>
     private static async Task<SipCall> ParkBobAsync(LabPools lab, LabPhone bob)
     {
-        var attempt = await bob.CallAsync(ParkUri);
+        var transferor = NameAddress.Parse("<sip:dave@callpark.lab>");
+        var attempt = await bob.Agent.CallAsync(ParkUri, new CallOptions { Sdp = bob.Sdp, ReferredBy = transferor }).WaitAsync(LabPhone.Bound);
         Assert.That(attempt.IsSuccess, Is.True, attempt.ToString());
         await WaitUntilAsync(() => lab.A.Park.Parked().Any(p => p.State == "Parked"));
         return attempt.Call!;
