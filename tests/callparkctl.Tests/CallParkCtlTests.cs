@@ -153,9 +153,15 @@ public class CallParkCtlTests
     {
         var output = new StringWriter();
         var console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings { Out = new Spectre.Console.AnsiConsoleOutput(output) });
-        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
-        var code = await CallParkCtlApp.RunAsync(["parked", "--watch", "--interval", "0.05", "--admin", AdminA],
+        using var cancel = new CancellationTokenSource();
+        var run = CallParkCtlApp.RunAsync(["parked", "--watch", "--interval", "0.05", "--admin", AdminA],
             new CliEnvironment(console, output, new StringWriter(), _ => null), cancel.Token);
+        // Cancelled once the watch is under way (its first fetch done and one refresh served), as a user's Ctrl+C is;
+        // a fixed delay raced the first fetch on a loaded machine. Bounded: 10 s.
+        for (var i = 0; i < 200 && _poolA.ParkedReads < 2 && !run.IsCompleted; i++) await Task.Delay(50);
+        Assert.That(_poolA.ParkedReads, Is.GreaterThanOrEqualTo(2), "the watch refreshed before it was cancelled");
+        await cancel.CancelAsync();
+        var code = await run.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.That(code, Is.EqualTo(0));
         Assert.That(_poolA.ParkedReads, Is.GreaterThanOrEqualTo(1).And.LessThan(ParkedCommand.MaxRefreshes));
     }
