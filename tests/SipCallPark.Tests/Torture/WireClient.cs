@@ -1,13 +1,15 @@
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Net.WebSockets;
 using System.Text;
 using System.Text.RegularExpressions;
 
 namespace SipCallPark.Tests.Torture;
 
 /// <summary>
-/// One raw socket to the pool (a UDP socket, one TCP connection, or one TLS connection) that sends bytes as they are and collects every
+/// One raw socket to the pool (a UDP socket, or one TCP, TLS, WebSocket or secure WebSocket connection) that sends bytes as they are
+/// and collects every
 /// response that comes back, by its status and CSeq. A fresh client per vector gives each vector its own source
 /// port, so the pool's log lines about it can be told apart.
 /// </summary>
@@ -22,48 +24,97 @@ internal sealed partial class WireClient : IAsyncDisposable
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private readonly SslStream? _tls;
+    private readonly ClientWebSocket? _webSocket;
+    private readonly SocketsHttpHandler? _upgrader;
+    private readonly string _transport;
 
-    private WireClient(Socket socket, IPEndPoint pool, bool stream, SslStream? tls = null)
+    private WireClient(Socket socket, IPEndPoint pool, string transport, SslStream? tls = null, ClientWebSocket? webSocket = null,
+        SocketsHttpHandler? upgrader = null)
     {
+        _upgrader = upgrader;
         _socket = socket;
         _tls = tls;
+        _webSocket = webSocket;
         _pool = pool;
-        IsStream = stream;
-        _receiving = stream ? ReceiveStreamAsync() : ReceiveDatagramsAsync();
+        _transport = transport;
+        IsConnection = transport != "udp";
+        _receiving = webSocket is not null ? ReceiveWebSocketAsync(webSocket) : IsConnection ? ReceiveStreamAsync() : ReceiveDatagramsAsync();
     }
 
-    public bool IsStream { get; }
+    /// <summary>True for every transport but UDP: the pool may close the connection.</summary>
+    public bool IsConnection { get; }
 
     public IPEndPoint Local => (IPEndPoint)_socket.LocalEndPoint!;
 
-    /// <summary>Completes when the pool closes the TCP connection (never for UDP).</summary>
+    /// <summary>Completes when the pool closes the connection (never for UDP).</summary>
     public Task Closed => _closed.Task;
 
-    /// <param name="transport">udp, tcp or tls (a TLS connection trusting any certificate: the pool's lab one).</param>
+    /// <param name="transport">udp, tcp, tls, ws or wss (TLS and WSS trust any certificate: the pool's lab one).</param>
     public static async Task<WireClient> ConnectAsync(string transport, IPEndPoint pool)
     {
         if (transport == "udp")
         {
             var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
             udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            return new WireClient(udp, pool, stream: false);
+            return new WireClient(udp, pool, transport);
         }
+        if (transport is "ws" or "wss") return await ConnectWebSocketAsync(transport, pool);
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(pool);
-        if (transport != "tls") return new WireClient(socket, pool, stream: true);
+        if (transport != "tls") return new WireClient(socket, pool, transport);
         var tls = new SslStream(new NetworkStream(socket, ownsSocket: false));
         await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
         {
             TargetHost = "127.0.0.1",
             RemoteCertificateValidationCallback = static (_, _, _, _) => true,
         });
-        return new WireClient(socket, pool, stream: true, tls);
+        return new WireClient(socket, pool, transport, tls);
+    }
+
+    /// <summary>A WebSocket offering the <c>sip</c> subprotocol (RFC 7118 §4.1). The handler's connect callback opens the
+    /// socket itself, so the client knows its source port, which the pool's log lines name.</summary>
+    private static async Task<WireClient> ConnectWebSocketAsync(string transport, IPEndPoint pool)
+    {
+        Socket? socket = null;
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, ct) =>
+            {
+                socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                await socket.ConnectAsync(pool, ct);
+                return new NetworkStream(socket, ownsSocket: true);
+            },
+            SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = static (_, _, _, _) => true },
+        };
+        var webSocket = new ClientWebSocket();
+        webSocket.Options.AddSubProtocol("sip");
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            // The invoker is only used for the upgrade; the connection it returns lives on in the WebSocket.
+            await webSocket.ConnectAsync(new Uri($"{transport}://{pool}/"), new HttpMessageInvoker(handler, disposeHandler: false), bound.Token);
+        }
+        catch
+        {
+            webSocket.Dispose();
+            handler.Dispose();
+            throw;
+        }
+        Assert.That(webSocket.SubProtocol, Is.EqualTo("sip"), "the pool agreed to the sip subprotocol");
+        return new WireClient(socket!, pool, transport, webSocket: webSocket, upgrader: handler);
     }
 
     public async Task SendAsync(byte[] bytes)
     {
-        if (_tls is not null) await _tls.WriteAsync(bytes);
-        else if (IsStream) await _socket.SendAsync(bytes, SocketFlags.None);
+        if (_webSocket is not null)
+        {
+            // RFC 7118 §5: one SIP message per WebSocket message, text when it is UTF-8 (as browsers send it); a vector
+            // with bytes that are not UTF-8 goes in a binary message, since a text one would break RFC 6455 §8.1.
+            var type = IsUtf8(bytes) ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
+            await _webSocket.SendAsync(bytes, type, endOfMessage: true, CancellationToken.None);
+        }
+        else if (_tls is not null) await _tls.WriteAsync(bytes);
+        else if (IsConnection) await _socket.SendAsync(bytes, SocketFlags.None);
         else await _socket.SendToAsync(bytes, SocketFlags.None, _pool);
     }
 
@@ -87,7 +138,7 @@ internal sealed partial class WireClient : IAsyncDisposable
     /// <summary>An OPTIONS to the pool's own address: answered 200 by a pool that still serves.</summary>
     public byte[] Ping(string callId)
     {
-        var transport = _tls is not null ? "TLS" : IsStream ? "TCP" : "UDP";
+        var transport = _transport.ToUpperInvariant();
         var text = $"OPTIONS sip:{_pool} SIP/2.0\r\nVia: SIP/2.0/{transport} 127.0.0.1:{Local.Port};branch=z9hG4bK{callId};rport\r\n" +
                    $"Max-Forwards: 70\r\nFrom: <sip:torture@callpark.lab>;tag=tt\r\nTo: <sip:{_pool}>\r\nCall-ID: {callId}\r\n" +
                    "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
@@ -163,6 +214,47 @@ internal sealed partial class WireClient : IAsyncDisposable
         _arrived.Release();
     }
 
+    private async Task ReceiveWebSocketAsync(ClientWebSocket webSocket)
+    {
+        var buffer = new byte[65536];
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                // Each WebSocket message is one whole SIP message (RFC 7118 §5): no framing by blank line or Content-Length.
+                using var message = new MemoryStream();
+                ValueWebSocketReceiveResult got;
+                do
+                {
+                    got = await webSocket.ReceiveAsync(buffer.AsMemory(), _stop.Token);
+                    if (got.MessageType == WebSocketMessageType.Close) break;
+                    message.Write(buffer, 0, got.Count);
+                } while (!got.EndOfMessage && message.Length <= 1 << 20);
+                if (got.MessageType == WebSocketMessageType.Close) break;
+                Collect(Encoding.Latin1.GetString(message.GetBuffer(), 0, (int)message.Length));
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException or IOException)
+        {
+            // Closed by the pool, or disposed.
+        }
+        _closed.TrySetResult();
+        _arrived.Release();
+    }
+
+    private static bool IsUtf8(byte[] bytes)
+    {
+        try
+        {
+            _ = new UTF8Encoding(false, throwOnInvalidBytes: true).GetCharCount(bytes);
+            return true;
+        }
+        catch (DecoderFallbackException)
+        {
+            return false;
+        }
+    }
+
     private void Collect(string message)
     {
         var status = StatusLine().Match(message);
@@ -181,6 +273,9 @@ internal sealed partial class WireClient : IAsyncDisposable
     {
         await _stop.CancelAsync();
         if (_tls is not null) await _tls.DisposeAsync();
+        _webSocket?.Abort();
+        _webSocket?.Dispose();
+        _upgrader?.Dispose();
         _socket.Dispose();
         try
         {
