@@ -3,7 +3,8 @@
 # sip:park@callpark.lab with nothing to transfer; the park answers with X-Park-Orbit and, on the RTP stream its SDP
 # names, "orbit" and the orbit's digits (config/music/prompts) before the hold music. Starts its own pool-a (free
 # ports, pool-b's entry in a topology copy pointing at an unused port) writing its RTP to a pcap (--Pool:PcapIncludeRtp),
-# and compares what the pool sent alice with the prompts, byte for byte (prompt_check.py). About 15 s.
+# and compares what the pool sent alice with the prompts, frame by frame at each packet's RTP timestamp, byte for
+# byte (prompt_check.py). About 15 s.
 # Results: tools/interop/results.tsv (see README.md).
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -70,7 +71,7 @@ if [[ -z "$orbit" ]]; then
     record park-prompt-spoken fail "the park's 200 to alice named no X-Park-Orbit; trace in $OUT/alice/baresip.log"
     exit 1
 fi
-tshark -r "$OUT/pool-a.pcap" -d "udp.port==$media,rtp" -T fields -e rtp.seq -e rtp.payload \
+tshark -r "$OUT/pool-a.pcap" -d "udp.port==$media,rtp" -T fields -e rtp.seq -e rtp.timestamp -e rtp.payload \
     "udp.srcport>=$media and udp.srcport<=$((media + 19)) and rtp" >"$OUT/rtp.txt" 2>"$OUT/tshark.log"
 if verdict=$(python3 "$INTEROP_DIR/prompt_check.py" "$OUT/rtp.txt" "$orbit" "$REPO_ROOT/config/music/prompts"); then
     record park-prompt-spoken pass "orbit $orbit (X-Park-Orbit in the 200): $verdict"

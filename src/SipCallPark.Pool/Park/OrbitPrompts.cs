@@ -44,8 +44,9 @@ internal sealed class OrbitPrompts
             logger.LogInformation("The attended park speaks its orbits with the prompts of {Directory}", directory);
             return new OrbitPrompts(leadIn, digits);
         }
-        catch (MusicFileException e)
+        catch (Exception e) when (e is MusicFileException or IOException or UnauthorizedAccessException)
         {
+            // An unreadable prompt costs the spoken orbit, never the pool's start.
             logger.LogWarning("The attended park will not speak its orbits (music only): {Reason}", e.Message);
             return null;
         }
