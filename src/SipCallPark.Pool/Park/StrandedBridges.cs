@@ -93,9 +93,10 @@ internal sealed class StrandedBridges : ITransactionUser
         if (gone.Length == 0 || !_ended.TryAdd((bridge.Pool, bridge.Id), 0)) return false;
         var match = new Match(probing, gone[0].Leg, gone[0].Leg == probing.Parked ? probing.Retriever : probing.Parked, Own: true);
         await ForgetAsync(match).ConfigureAwait(false);
+        // Counted when the bridge is over, before its BYE: the phone may see that BYE before the pool sees the 200.
+        _metrics.Increment(RelayedMetric, RelayedHelp, ("how", "probe"));
         // A phone that no longer answers gets no BYE (it would only wait out its own timeout).
         var result = gone.Length == 2 ? null : await ByeAsync(match.Other).ConfigureAwait(false);
-        _metrics.Increment(RelayedMetric, RelayedHelp, ("how", "probe"));
         _logger.LogInformation("The call bridged from orbit {Orbit} before the restart lost a phone ({CallId}: {Answer}); the other leg {OtherCallId} got BYE: {Result}",
             bridge.Orbit, match.From.CallId, answers[gone[0].Leg == probing.Parked ? 0 : 1], match.Other.CallId, result?.ToString() ?? "not sent (both gone)");
         return true;
@@ -148,17 +149,17 @@ internal sealed class StrandedBridges : ITransactionUser
         if (!first) return;
         await ForgetAsync(match).ConfigureAwait(false);
         var owner = match.Own ? "this pool before its restart" : bridge.Pool;
+        // Counted when the bridge is over, before the BYE that ends it: the phone may see it before the pool sees the 200.
+        _metrics.Increment(RelayedMetric, RelayedHelp, ("how", isBye ? "relayed" : "both"));
         if (isBye)
         {
             var result = await ByeAsync(match.Other).ConfigureAwait(false);
-            _metrics.Increment(RelayedMetric, RelayedHelp, ("how", "relayed"));
             _logger.LogInformation("BYE on {CallId} for the call bridged from orbit {Orbit} by {Owner} passed to the other leg {OtherCallId}: {Result}",
                 request.CallId, bridge.Orbit, owner, match.Other.CallId, result);
             return;
         }
         // Nothing holds the session any more to pass this on (docs/design.md §7): the call ends on both sides.
         var results = await Task.WhenAll(ByeAsync(match.Other), ByeAsync(match.From)).ConfigureAwait(false);
-        _metrics.Increment(RelayedMetric, RelayedHelp, ("how", "both"));
         _logger.LogInformation("{Method} on {CallId} for the call bridged from orbit {Orbit} by {Owner} cannot be passed on; both legs got BYE: {Results}",
             request.Method, request.CallId, bridge.Orbit, owner, string.Join(", ", results.Select(r => r.ToString())));
     }

@@ -161,7 +161,11 @@ public sealed class AbuseTests : IntegrationTest
     [Test]
     public async Task A_pool_with_too_much_in_flight_answers_new_requests_503_but_still_carries_a_BYE_and_the_partners_probes()
     {
-        var lab = await StartLabAsync(bothPools: true, overload: new OverloadOptions { MaxInFlight = 3, RetryAfter = TimeSpan.FromSeconds(4) });
+        // The longest queue delay: this test is about the requests in flight, and a loaded machine must not shed its setup.
+        var lab = await StartLabAsync(bothPools: true, overload: new OverloadOptions
+        {
+            MaxInFlight = 3, RetryAfter = TimeSpan.FromSeconds(4), MaxQueueDelay = LabPools.PatientOverload.MaxQueueDelay,
+        });
         var alice = await RegisteredPhoneAsync(lab, "alice");
         var bob = await RegisteredPhoneAsync(lab, "bob");
         var (aliceCall, bobCall) = await ConnectAsync(alice, bob);

@@ -1,4 +1,5 @@
 using SipCallPark.Pool.Park;
+using SipCallPark.Pool.Resiliency;
 using NUnit.Framework.Interfaces;
 using SipCallPark.Sip.UserAgents;
 
@@ -18,9 +19,10 @@ public abstract class IntegrationTest
     internal async Task<LabPools> StartLabAsync(bool bothPools = false, TimeProvider? time = null, bool persistent = false, ParkOptions? park = null,
         string orbitsA = "7000-7099", bool replication = false, int traceCapacity = Pool.Tracing.LiveTrace.DefaultCapacity,
         Pool.RateLimiting.RateLimitOptions? rateLimit = null, Pool.RateLimiting.OverloadOptions? overload = null, bool tls = false,
-        string? adminToken = null)
+        string? adminToken = null, HealthMonitorOptions? health = null)
     {
-        _lab = await LabPools.StartAsync(bothPools, time, persistent, park, orbitsA, replication, traceCapacity, rateLimit, overload, tls, adminToken);
+        _lab = await LabPools.StartAsync(bothPools, time, persistent, park, orbitsA, replication, traceCapacity, rateLimit, overload, tls, adminToken,
+            health);
         return _lab;
     }
 

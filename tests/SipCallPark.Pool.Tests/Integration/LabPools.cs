@@ -68,10 +68,28 @@ internal sealed class LabPools : IAsyncDisposable
     /// <summary>The admin APIs' bearer token (<c>Pool:Admin:Token</c>) when the lab replicates; none when null.</summary>
     public string? AdminToken { get; private init; }
 
+    /// <summary>
+    /// Fast probes, so an outage is seen in well under a second. A test that moves a fake clock by minutes in one step
+    /// passes a slower cadence instead: the fake timer replays every missed tick at once, and hundreds of probes from
+    /// each pool flood the loopback sockets until a datagram the test waits for is lost — and with the clock standing
+    /// still, its transaction never retransmits it.
+    /// </summary>
+    public static readonly HealthMonitorOptions FastHealth = new() { Interval = TimeSpan.FromMilliseconds(100), DownAfter = TimeSpan.FromMilliseconds(500) };
+
+    /// <summary>How both pools probe each other (<see cref="FastHealth"/> unless a test sets it).</summary>
+    public HealthMonitorOptions Health { get; private init; } = FastHealth;
+
     /// <summary>The per-source request limit of both pools (the pool's defaults unless a test sets one).</summary>
     public Pool.RateLimiting.RateLimitOptions RateLimit { get; private init; } = new();
 
-    /// <summary>The load shedding of both pools (the pool's defaults unless a test sets it).</summary>
+    /// <summary>
+    /// The lab's load shedding unless a test sets its own: the pool's defaults but for the queue delay, which is the
+    /// longest allowed. A loaded CI machine stalls a test host for more than the default 300 ms now and then, and a
+    /// phone's REGISTER or INVITE answered 503 fails a test about something else.
+    /// </summary>
+    public static readonly Pool.RateLimiting.OverloadOptions PatientOverload = new() { MaxQueueDelay = TimeSpan.FromSeconds(30) };
+
+    /// <summary>The load shedding of both pools (<see cref="PatientOverload"/> unless a test sets it).</summary>
     public Pool.RateLimiting.OverloadOptions Overload { get; private init; } = new();
 
     /// <summary>Both pools also serve SIP over TLS, WS and WSS (on free ports, with <see cref="LabTls.Certificate"/>).</summary>
@@ -94,7 +112,7 @@ internal sealed class LabPools : IAsyncDisposable
     public static async Task<LabPools> StartAsync(bool bothPools = false, TimeProvider? time = null, bool persistent = false, ParkOptions? park = null,
         string orbitsA = "7000-7099", bool replication = false, int traceCapacity = Pool.Tracing.LiveTrace.DefaultCapacity,
         Pool.RateLimiting.RateLimitOptions? rateLimit = null, Pool.RateLimiting.OverloadOptions? overload = null, bool tls = false,
-        string? adminToken = null)
+        string? adminToken = null, HealthMonitorOptions? health = null)
     {
         var log = new TestLog();
         var databasePath = persistent ? Path.Combine(Path.GetTempPath(), $"callpark-it-{Guid.NewGuid():N}.db") : null;
@@ -108,9 +126,10 @@ internal sealed class LabPools : IAsyncDisposable
             {
                 _databaseB = databaseB,
                 RateLimit = rateLimit ?? new Pool.RateLimiting.RateLimitOptions(),
-                Overload = overload ?? new Pool.RateLimiting.OverloadOptions(),
+                Overload = overload ?? PatientOverload,
                 ServesTls = tls,
                 AdminToken = adminToken,
+                Health = health ?? FastHealth,
             };
             // The pool keeps its Record-Route key next to its database.
             if (databasePath is not null) lab._files.AddRange([databasePath, Path.ChangeExtension(databasePath, ".route-key")]);
@@ -191,8 +210,8 @@ internal sealed class LabPools : IAsyncDisposable
             ? new ReplicationOptions { BatchInterval = TimeSpan.FromMilliseconds(20), RetryDelay = TimeSpan.FromMilliseconds(50), MaxRetryDelay = TimeSpan.FromMilliseconds(300) }
             : new ReplicationOptions { Enabled = false },
         Digest = new DigestOptions { Realm = Domain, Algorithms = [DigestAlgorithm.Md5] },
-        // Fast probes and short DR phases, so an outage is seen in well under a second.
-        Health = new HealthMonitorOptions { Interval = TimeSpan.FromMilliseconds(100), DownAfter = TimeSpan.FromMilliseconds(500) },
+        Health = Health,
+        // Short DR phases, so a failover or failback completes in well under a second.
         Dr = new DrOptions { FailoverDuration = TimeSpan.FromMilliseconds(500), FailbackDuration = TimeSpan.FromMilliseconds(500) },
         Park = Park,
         TraceCapacity = TraceCapacity,

@@ -18,6 +18,8 @@ public sealed partial class ParkTests
         Assert.That((await aliceCall.ReferAsync(new NameAddress(ParkUri), alice.Agent.Identity).WaitAsync(Bound)).Succeeded, Is.True);
         var (_, parked) = await following;
         Assert.That(parked.Response!.Headers.Get(SipCallPark.Pool.Park.ParkApplication.OrbitHeader), Is.EqualTo("7000"));
+        // bob's 200 comes before the park has his ACK: the call counts as parked from then on.
+        await WaitUntilAsync(() => lab.A.Park.Parked().Any(p => p.Orbit == "7000"));
 
         var attempt = await carol.CallAsync(SipUri.Parse(target));
 
@@ -39,6 +41,7 @@ public sealed partial class ParkTests
         var following = FollowReferAsync(bobCall, bob);
         Assert.That((await aliceCall.ReferAsync(new NameAddress(ParkUri), alice.Agent.Identity).WaitAsync(Bound)).Succeeded, Is.True);
         await following;
+        await WaitUntilAsync(() => lab.A.Park.Parked().Any(p => p.Orbit == "7000"));
         var stranger = await lab.PhoneAsync("carol", lab.A, withoutPassword: true);
 
         var attempt = await stranger.CallAsync(SipUri.Parse("sip:7000@callpark.lab"));

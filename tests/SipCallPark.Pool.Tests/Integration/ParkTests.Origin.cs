@@ -61,6 +61,8 @@ public sealed partial class ParkTests
         await ReOfferAsync(carolCall, Hold(carol.Sdp), atCarol, "carol holds");
         await ReOfferAsync(carolCall, carol.Sdp, atCarol, "carol resumes");
         await ReOfferAsync(bobParkLeg, Hold(bob.Sdp), atBob, "bob holds");
+        // A relayed re-INVITE may reach the other phone after the park answered the one who sent it.
+        await WaitUntilAsync(() => atBob.Count >= 5 && atCarol.Count >= 4);
 
         Assert.That(atBob, Has.Count.EqualTo(5), "the park's answer; carol's offer, hold and resume; the answer to bob's hold");
         Assert.That(atCarol, Has.Count.EqualTo(4), "bob's answer; the answers to carol's hold and resume; bob's hold");
