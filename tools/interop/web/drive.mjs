@@ -86,6 +86,9 @@ function lamp(body) {
 
 async function blf(browser) {
   const target = `sip:${ORBIT}@${DOMAIN}`;
+  // sipp registers this user too (run-park-sipp.sh): without a binding the page gets none of its calls, only the
+  // NOTIFYs of its subscription on its WebSocket.
+  await browser.run('unregister');
   const first = await browser.run('subscribe', target);
   const states = async () => (await browser.read('window.phone.notifies')).map((n) => lamp(n.body));
   let seen = await states();

@@ -176,6 +176,14 @@ function subscribe(target) {
   });
 }
 
+// Drops the registration (the WebSocket stays): calls to this user then stop forking to the page.
+function unregister() {
+  return new Promise((resolve) => {
+    ua.once('unregistered', (e) => resolve({ status: e && e.response ? e.response.status_code : null }));
+    ua.unregister();
+  });
+}
+
 function unsubscribe() {
   if (subscriber) subscriber.terminate();
 }
@@ -184,4 +192,4 @@ function stop() {
   if (ua) ua.stop();
 }
 
-window.phone = { register, call, media, hangup, ended, message, subscribe, unsubscribe, notifies, received, log, stop };
+window.phone = { register, call, media, hangup, ended, message, subscribe, unsubscribe, unregister, notifies, received, log, stop };
