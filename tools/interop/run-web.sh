@@ -9,7 +9,9 @@
 #   web-wss-message      alice's MESSAGE gets a 2xx and its text shows up in bob's page
 #   web-park-webrtc-488  a WebRTC offer to sip:park@callpark.lab gets 488 with the DTLS-SRTP Warning
 #   web-trace-pcap       the pool's own pcap shows the browsers' REGISTER, INVITE, MESSAGE and BYE in clear
-#   web-blf              skipped: the orbit subscription (BLF) is another issue's
+#   web-blf              bob's browser subscribes to orbit 7000 (JsSIP Subscriber, Event: dialog, 407 answered): the
+#                        first NOTIFY says terminated; run-park-sipp.sh parks a call there and retrieves it; the
+#                        page's NOTIFY bodies go confirmed (parked) then terminated (free)
 #
 # The browsers trust exactly the pool's lab certificate (--ignore-certificate-errors-spki-list with its key's SHA-256).
 # node_modules comes from `npm ci` (package-lock.json); nothing is fetched at run time beyond that.
@@ -60,7 +62,7 @@ export INTEROP_POOL_A_SIP_PORT=${INTEROP_POOL_A_SIP_PORT:-$(pick_sip_port 25560 
 export INTEROP_POOL_A_ADMIN_PORT=${INTEROP_POOL_A_ADMIN_PORT:-$(free_port $((INTEROP_POOL_A_SIP_PORT + 7)))}
 WSS_PORT=${INTEROP_POOL_A_WSS_PORT:-$(free_port $((INTEROP_POOL_A_SIP_PORT + 3)))}
 pool_start pool-a config/pool-a.json "--Pool:Sip:Transports:2=wss" "--Pool:Sip:SecureWebSocketPort=$WSS_PORT" \
-    "--Pool:PcapFile=$OUT/pool-a.pcap" || { record web-pool-start fail "could not start pool-a"; exit 1; }
+    "--Pool:PcapFile=$OUT/pool-a.pcap" --Pool:Park:OrbitAssignment=Lowest || { record web-pool-start fail "could not start pool-a"; exit 1; }
 if ! pool_wait_ready pool-a; then
     record web-pool-start fail "pool-a not ready: $POOL_NOT_READY_REASON"
     exit 1
@@ -78,8 +80,18 @@ chromedriver --port="$DRIVER_PORT" --allowed-ips=127.0.0.1 --log-path="$OUT/chro
 track_pid $!
 for ((i = 0; i < 50; i++)); do curl -fsS -m 1 "http://127.0.0.1:$DRIVER_PORT/status" >/dev/null 2>&1 && break; sleep 0.2; done
 
+# The lamp's park flow (web-blf): sipp parks a call on the lowest free orbit (7000) of this pool and retrieves it.
+cat >"$OUT/park.sh" <<PARK
+rc=0
+env -u SIPCALLPARK_COUNTS INTEROP_RUN_ALL=1 INTEROP_RESULTS="$OUT/park-results.tsv" \\
+    INTEROP_POOL_A_SIP="127.0.0.1:${POOL_SIP_PORT[pool-a]}" INTEROP_POOL_A_ADMIN="$POOL_A_ADMIN" \\
+    timeout -k 5 40 bash "$INTEROP_DIR/run-park-sipp.sh" >"$OUT/park.log" 2>&1 || rc=\$?
+grep -m1 -o 'X-Park-Orbit: [0-9]*' "$OUT/park.log"
+exit \$rc
+PARK
+
 DRIVER="http://127.0.0.1:$DRIVER_PORT" PAGE="file://$OUT/phone.html" WSS="wss://127.0.0.1:$WSS_PORT" SPKI="$SPKI" \
-    PROFILES="$OUT/profiles" ADMIN="$POOL_A_ADMIN" timeout -k 5 100 node "$WEB/drive.mjs" >"$OUT/drive.out" 2>"$OUT/drive.err" </dev/null
+    PROFILES="$OUT/profiles" ADMIN="$POOL_A_ADMIN" ORBIT=7000 PARK_CMD="bash $OUT/park.sh" timeout -k 5 100 node "$WEB/drive.mjs" >"$OUT/drive.out" 2>"$OUT/drive.err" </dev/null
 drive_status=$?
 
 seen=0
@@ -105,7 +117,5 @@ if command -v tshark >/dev/null; then
 else
     skip web-trace-pcap "tshark is not installed"
 fi
-
-skip web-blf "the orbit (BLF) subscription from a browser waits for the dialog event package (another issue)"
 
 ((INTEROP_FAILURES == 0))

@@ -23,7 +23,7 @@ internal sealed partial class DialogEventNotifier
                 {
                     var notify = Build(subscription, terminate);
                     Journal(subscription);
-                    var result = await _agent.SendInDialogAsync(subscription.Dialog, notify).ConfigureAwait(false);
+                    var result = await _agent.SendInDialogAsync(subscription.Dialog, notify, subscription.Flow).ConfigureAwait(false);
                     if (terminate is not null)
                     {
                         Remove(subscription);

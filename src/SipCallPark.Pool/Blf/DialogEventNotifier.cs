@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using SipCallPark.Pool.Park;
 using SipCallPark.Sip.Dialogs;
 using SipCallPark.Sip.Message;
+using SipCallPark.Sip.Transport;
 using SipCallPark.Sip.Transactions;
 using SipCallPark.Sip.UserAgents;
 
@@ -110,7 +111,10 @@ internal sealed partial class DialogEventNotifier : IAsyncDisposable
         }
         var dialog = Dialog.FromUas(request, _agent.Stack.Ids.NewTag());
         dialog.Confirm();
-        var subscription = new DialogSubscription(dialog, user, orbit, aor, eventId, -1, _time.GetUtcNow().AddSeconds(expires));
+        var subscription = new DialogSubscription(dialog, user, orbit, aor, eventId, -1, _time.GetUtcNow().AddSeconds(expires))
+        {
+            Flow = WebSocketFlow(transaction, dialog),
+        };
         var ok = Accepted(request, dialog.Id.LocalTag, expires);
         if (expires == 0)
         {
@@ -127,6 +131,17 @@ internal sealed partial class DialogEventNotifier : IAsyncDisposable
         await transaction.SendResponseAsync(ok).ConfigureAwait(false);
         // The first NOTIFY, with the state as it is now (RFC 6665 §4.2.1.2).
         StartSender(subscription);
+    }
+
+    /// <summary>
+    /// The WebSocket connection a SUBSCRIBE came over straight from its subscriber (no route set), or null: a browser
+    /// takes requests only on its own connection (RFC 7118 §5), so its NOTIFYs go there, not to its <c>.invalid</c> Contact.
+    /// </summary>
+    private static SipEndPoint? WebSocketFlow(ServerTransaction transaction, Dialog dialog)
+    {
+        var remote = transaction.Incoming.Remote;
+        if (remote.Protocol is not (SipProtocol.Ws or SipProtocol.Wss)) return null;
+        lock (dialog) return dialog.RouteSet.Count == 0 ? remote : null;
     }
 
     private async Task RefreshAsync(ServerTransaction transaction)

@@ -1,4 +1,5 @@
 using SipCallPark.Sip.Dialogs;
+using SipCallPark.Sip.Transport;
 
 namespace SipCallPark.Pool.Blf;
 
@@ -30,6 +31,9 @@ internal sealed class DialogSubscription
     }
 
     public Dialog Dialog { get; }
+
+    /// <summary>The WebSocket connection the NOTIFYs go back on (RFC 7118 §5), or null to follow the dialog.</summary>
+    public SipEndPoint? Flow { get; init; }
 
     /// <summary>The Request-URI user subscribed to: an orbit, or the park service name (the whole lot).</summary>
     public string Resource { get; }

@@ -258,9 +258,11 @@ public sealed partial class SipUserAgent : ITransactionUser
         return SipTargetResolver.Resolve(first) ?? _options.OutboundProxy;
     }
 
-    internal async Task<ClientTransactionResult> SendInDialogAsync(Dialog dialog, SipRequest request)
+    /// <param name="flow">The connection to send on instead of the next hop, when the peer can be reached only there
+    /// (a WebSocket client, RFC 7118 §5: its <c>.invalid</c> Contact resolves to nothing).</param>
+    internal async Task<ClientTransactionResult> SendInDialogAsync(Dialog dialog, SipRequest request, SipEndPoint? flow = null)
     {
-        if (NextHop(dialog) is not { } destination) return FailedResult();
+        if ((flow ?? NextHop(dialog)) is not { } destination) return FailedResult();
         AddVia(request, destination);
         AddCommonHeaders(request);
         var transaction = await Stack.Transactions.SendRequestAsync(request, destination).ConfigureAwait(false);

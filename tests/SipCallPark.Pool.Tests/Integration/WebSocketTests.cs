@@ -49,6 +49,32 @@ public sealed class WebSocketTests : IntegrationTest
     }
 
     [Test]
+    public async Task A_browser_watching_an_orbit_over_WebSocket_gets_its_NOTIFY_on_its_WebSocket()
+    {
+        var lab = await StartLabAsync(tls: true);
+        var ws = lab.A.Stack.Transport.ChannelFor(SipProtocol.Ws, AddressFamily.InterNetwork)!.LocalEndPoint;
+        using var browser = new ClientWebSocket();
+        browser.Options.AddSubProtocol("sip");
+        await browser.ConnectAsync(new Uri($"ws://127.0.0.1:{ws.Port}/"), Bound());
+        var digest = new DigestClient("bob", LabPools.Passwords["bob"]);
+
+        var challenge = await ExchangeAsync(browser, Subscribe(1));
+        Assert.That(challenge.StatusCode, Is.EqualTo(407));
+        var subscribe = Subscribe(2);
+        Assert.That(digest.Authorize(subscribe, challenge), Is.True);
+        var ok = await ExchangeAsync(browser, subscribe);
+        Assert.That(ok.StatusCode, Is.EqualTo(200), ok.FirstLine);
+
+        // The first NOTIFY (RFC 6665 §4.2.1.2) comes on the browser's own connection: its Contact's host resolves to nothing.
+        var notify = (SipRequest)await ReceiveAsync(browser);
+        Assert.That(notify.Method, Is.EqualTo(SipMethods.Notify));
+        Assert.That(notify.RequestUri.Host, Is.EqualTo(BrowserHost));
+        Assert.That(notify.TopVia!.Transport, Is.EqualTo("WS"));
+        Assert.That(notify.Headers.Get(HeaderNames.Event), Is.EqualTo("dialog"));
+        Assert.That(notify.BodyText, Does.Contain("<state>terminated</state>"));
+    }
+
+    [Test]
     public async Task A_WebRTC_offer_to_the_park_service_gets_488_with_a_Warning()
     {
         var lab = await StartLabAsync();
@@ -72,6 +98,13 @@ public sealed class WebSocketTests : IntegrationTest
         "Max-Forwards: 70\r\nFrom: <sip:bob@callpark.lab>;tag=wsb1\r\nTo: <sip:bob@callpark.lab>\r\n" +
         $"Call-ID: ws-register-bob\r\nCSeq: {cseq} REGISTER\r\n" +
         $"Contact: <sip:q7z2@{BrowserHost};transport=ws>;expires=600\r\nContent-Length: 0\r\n\r\n")).Message!;
+
+    private static SipRequest Subscribe(int cseq) => (SipRequest)SipParser.Parse(Encoding.ASCII.GetBytes(
+        "SUBSCRIBE sip:7000@callpark.lab SIP/2.0\r\n" +
+        $"Via: SIP/2.0/WS {BrowserHost};branch=z9hG4bK-ws-sub-{cseq}-{Guid.NewGuid():N}\r\n" +
+        "Max-Forwards: 70\r\nFrom: <sip:bob@callpark.lab>;tag=wss1\r\nTo: <sip:7000@callpark.lab>\r\n" +
+        $"Call-ID: ws-subscribe-bob\r\nCSeq: {cseq} SUBSCRIBE\r\nEvent: dialog\r\nAccept: application/dialog-info+xml\r\n" +
+        $"Expires: 300\r\nContact: <sip:q7z2@{BrowserHost};transport=ws>\r\nContent-Length: 0\r\n\r\n")).Message!;
 
     private static async Task<SipResponse> ExchangeAsync(ClientWebSocket browser, SipRequest request)
     {

@@ -1,11 +1,15 @@
 // Drives two headless Chromium browsers through chromedriver's WebDriver HTTP API (W3C WebDriver, no client library):
 // each opens phone.html (JsSIP), registers over WSS with the pool, then alice calls bob, sends him a MESSAGE and tries
-// to park a WebRTC call. Prints one line per result, "RESULT<TAB>name<TAB>pass|fail<TAB>detail", for run-web.sh.
+// to park a WebRTC call; last, bob's browser subscribes to an orbit's dialog state while sipp parks a call there. Prints one line per result, "RESULT<TAB>name<TAB>pass|fail<TAB>detail", for run-web.sh.
 // Every wait is bounded. Environment: DRIVER (chromedriver URL), PAGE (file:// URL of phone.html), WSS (the pool's
 // wss:// URL), SPKI (base64 SHA-256 of the lab certificate's public key), PROFILES (a directory for browser profiles),
-// ADMIN (the pool's admin API, to read /registrations).
+// ADMIN (the pool's admin API, to read /registrations), ORBIT (the orbit whose lamp bob's browser watches) and PARK_CMD
+// (a shell command that parks a call on that orbit and retrieves it: run-park-sipp.sh against the same pool).
 
-const { DRIVER, PAGE, WSS, SPKI, PROFILES, ADMIN } = process.env;
+import { execFile } from 'node:child_process';
+
+const { DRIVER, PAGE, WSS, SPKI, PROFILES, ADMIN, PARK_CMD } = process.env;
+const ORBIT = process.env.ORBIT || '7000';
 const DOMAIN = process.env.DOMAIN || 'callpark.lab';
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
@@ -74,6 +78,45 @@ async function until(what, check, seconds) {
   return { ...(last || {}), ok: false, why: `${what}: not within ${seconds} s` };
 }
 
+// The lamp's state in a dialog-info body: the <state> of the orbit's <dialog>, or 'terminated' when there is none.
+function lamp(body) {
+  const state = /<state[^>]*>\s*([a-z]+)\s*</.exec(body);
+  return state ? state[1] : /<dialog-info\b/.test(body) ? 'terminated' : 'unreadable';
+}
+
+async function blf(browser) {
+  const target = `sip:${ORBIT}@${DOMAIN}`;
+  // sipp registers this user too (run-park-sipp.sh): without a binding the page gets none of its calls, only the
+  // NOTIFYs of its subscription on its WebSocket.
+  await browser.run('unregister');
+  const first = await browser.run('subscribe', target);
+  const states = async () => (await browser.read('window.phone.notifies')).map((n) => lamp(n.body));
+  let seen = await states();
+  if (!first.ok || seen[0] !== 'terminated') {
+    result('web-blf', false, `SUBSCRIBE ${target}: ${first.ok ? `first NOTIFY says ${seen[0]}, not terminated` : `subscription ended (JsSIP code ${first.terminated})`}`);
+    return;
+  }
+  // The park flow runs outside the browser (sipp); it must end within its own bound.
+  const park = await new Promise((resolve) => {
+    execFile('bash', ['-c', PARK_CMD], { timeout: 45_000 }, (error, stdout) => resolve({ code: error ? error.code ?? 'killed' : 0, stdout }));
+  });
+  // Lamp sequence after the first NOTIFY: confirmed (parked) somewhere, then terminated (free) after it.
+  const check = await until('lamp parked then free', async () => {
+    seen = await states();
+    const parked = seen.indexOf('confirmed', 1);
+    return { ok: parked > 0 && seen.indexOf('terminated', parked) > parked };
+  }, 10);
+  const notifies = await browser.read('window.phone.notifies');
+  const types = [...new Set(notifies.map((n) => n.contentType))].join(', ');
+  const typed = notifies.every((n) => n.contentType === 'application/dialog-info+xml');
+  const orbit = (park.stdout.match(/X-Park-Orbit: [0-9]+/) || [])[0];
+  result('web-blf', check.ok && typed && park.code === 0,
+    `${browser.name}'s JsSIP Subscriber on ${target} (Event: dialog, pool's digest challenge answered): lamp ${seen.join(' -> ')} `
+    + `over ${notifies.length} NOTIFYs (${types}); sipp parked a call there and retrieved it (${orbit || 'no X-Park-Orbit seen'}, exit ${park.code})`
+    + `${check.ok ? '' : `; ${check.why}`}`);
+  await browser.run('unsubscribe');
+}
+
 const browsers = [];
 let status = 0;
 try {
@@ -130,6 +173,9 @@ try {
     const warned = typeof park.warning === 'string' && park.warning.includes('parking WebRTC calls needs DTLS-SRTP');
     result('web-park-webrtc-488', park.status === 'failed' && park.code === 488 && warned,
       `park answered ${park.code ?? park.status} (${park.cause}), Warning: ${park.warning}`);
+
+    // 5. bob's browser watches an orbit's lamp (Event: dialog); sipp parks a call there and retrieves it (PARK_CMD).
+    await blf(bob);
   }
 } catch (e) {
   result('web-driver', false, e.message);

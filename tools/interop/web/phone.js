@@ -144,8 +144,52 @@ function message(target, text) {
   });
 }
 
+// Orbit lamp (RFC 6665 + RFC 4235): a dialog-event subscription to an orbit with JsSIP's Subscriber; the pool's 407
+// is answered with the registered credentials. Every NOTIFY is kept in `notifies` (in order) for drive.mjs to read.
+const notifies = [];
+let subscriber = null;
+
+// Subscribes to target (sip:<orbit>@domain); resolves once the first NOTIFY arrived or the subscription ended.
+function subscribe(target) {
+  return new Promise((resolve) => {
+    let accepted = null;
+    subscriber = ua.subscribe(target, 'dialog', 'application/dialog-info+xml', { expires: 300 });
+    subscriber.on('accepted', () => {
+      accepted = true;
+      note(`SUBSCRIBE ${target} accepted`);
+    });
+    subscriber.on('notify', (isFinal, request, body, contentType) => {
+      notifies.push({
+        body: body || '',
+        contentType: contentType || null,
+        subscriptionState: request.getHeader('Subscription-State'),
+        final: isFinal,
+      });
+      note(`NOTIFY ${notifies.length} (${request.getHeader('Subscription-State')})`);
+      resolve({ ok: true, accepted });
+    });
+    subscriber.on('terminated', (code, reason) => {
+      note(`subscription terminated: code ${code} ${reason || ''}`);
+      resolve({ ok: false, accepted, terminated: code });
+    });
+    subscriber.subscribe();
+  });
+}
+
+// Drops the registration (the WebSocket stays): calls to this user then stop forking to the page.
+function unregister() {
+  return new Promise((resolve) => {
+    ua.once('unregistered', (e) => resolve({ status: e && e.response ? e.response.status_code : null }));
+    ua.unregister();
+  });
+}
+
+function unsubscribe() {
+  if (subscriber) subscriber.terminate();
+}
+
 function stop() {
   if (ua) ua.stop();
 }
 
-window.phone = { register, call, media, hangup, ended, message, received, log, stop };
+window.phone = { register, call, media, hangup, ended, message, subscribe, unsubscribe, unregister, notifies, received, log, stop };
