@@ -209,12 +209,13 @@ public sealed class ConsoleBrowserTests : IntegrationTest
         Browser.FindElement(By.Id("ladder-callid")).SendKeys("console-xss-1");
         const string request = "#ladder-diagram g.msg[data-call-id='console-xss-1'][data-method='OPTIONS']";
         WaitFor("the OPTIONS in the ladder", () => Browser.FindElements(By.CssSelector(request)).Count > 0);
-        // The probes redraw the ladder several times a second: click until the click lands on a live element.
+        // The probes redraw the ladder several times a second, so a WebDriver click can land on an element a redraw has
+        // just replaced: find, click and read the panel in one turn of the page's event loop, until the text is there.
+        const string clickAndRead = "const m = document.querySelector(arguments[0]); if (!m) return '';"
+                                    + " m.dispatchEvent(new MouseEvent('click', { bubbles: true }));"
+                                    + " return document.getElementById('ladder-message').textContent;";
         WaitFor("the message's text", () =>
-        {
-            Browser.FindElement(By.CssSelector(request)).Click();
-            return Browser.FindElement(By.Id("ladder-message")).Text.Contains("X-Note:", StringComparison.Ordinal);
-        });
+            ((IJavaScriptExecutor)Browser).ExecuteScript(clickAndRead, request) is string text && text.Contains("X-Note:", StringComparison.Ordinal));
         Assert.Multiple(() =>
         {
             Assert.That(Browser.FindElement(By.Id("ladder-message")).Text, Does.Contain(markup), "shown as text");
