@@ -53,7 +53,9 @@ public sealed class ProxiedDialogs(TimeProvider time, int capacity = 100_000, Ti
     public void NoteInDialog(SipRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request.Method is SipMethods.Ack or SipMethods.Cancel || request.From.Tag is not { } tag || !_byCallId.ContainsKey(request.CallId)) return;
+        // Only the dialog's two parties are counted: a request with a made-up tag on a known Call-ID adds nothing (docs/design.md §11).
+        if (request.Method is SipMethods.Ack or SipMethods.Cancel || request.From.Tag is not { } tag
+            || !_byCallId.TryGetValue(request.CallId, out var dialog) || !dialog.HasTags(tag, request.To.Tag)) return;
         _lastCSeq.AddOrUpdate((request.CallId, tag), request.CSeq.Number, (_, last) => Math.Max(last, request.CSeq.Number));
     }
 
