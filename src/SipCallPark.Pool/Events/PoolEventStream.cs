@@ -10,14 +10,15 @@ namespace SipCallPark.Pool.Events;
 public sealed class PoolEventStream(ILogger<PoolEventStream> logger) : IPoolEvents
 {
     private readonly Lock _gate = new();
-    private Action<PoolEvent>[] _subscribers = [];
+    private Subscription[] _subscribers = [];
 
     /// <summary>Adds <paramref name="subscriber"/>; disposing the result removes it.</summary>
     public IDisposable Subscribe(Action<PoolEvent> subscriber)
     {
         ArgumentNullException.ThrowIfNull(subscriber);
-        lock (_gate) _subscribers = [.. _subscribers, subscriber];
-        return new Subscription(this, subscriber);
+        var subscription = new Subscription(this, subscriber);
+        lock (_gate) _subscribers = [.. _subscribers, subscription];
+        return subscription;
     }
 
     public int SubscriberCount => Volatile.Read(ref _subscribers).Length;
@@ -25,11 +26,11 @@ public sealed class PoolEventStream(ILogger<PoolEventStream> logger) : IPoolEven
     public void Publish(PoolEvent poolEvent)
     {
         ArgumentNullException.ThrowIfNull(poolEvent);
-        foreach (var subscriber in Volatile.Read(ref _subscribers))
+        foreach (var subscription in Volatile.Read(ref _subscribers))
         {
             try
             {
-                subscriber(poolEvent);
+                subscription.Handler(poolEvent);
             }
             catch (Exception e)
             {
@@ -38,18 +39,21 @@ public sealed class PoolEventStream(ILogger<PoolEventStream> logger) : IPoolEven
         }
     }
 
-    private void Remove(Action<PoolEvent> subscriber)
+    // By the subscription, not its handler: one handler subscribed twice is two subscriptions.
+    private void Remove(Subscription subscription)
     {
-        lock (_gate) _subscribers = [.. _subscribers.Where(s => s != subscriber)];
+        lock (_gate) _subscribers = [.. _subscribers.Where(s => !ReferenceEquals(s, subscription))];
     }
 
-    private sealed class Subscription(PoolEventStream stream, Action<PoolEvent> subscriber) : IDisposable
+    private sealed class Subscription(PoolEventStream stream, Action<PoolEvent> handler) : IDisposable
     {
         private int _disposed;
 
+        public Action<PoolEvent> Handler => handler;
+
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref _disposed, 1) == 0) stream.Remove(subscriber);
+            if (Interlocked.Exchange(ref _disposed, 1) == 0) stream.Remove(this);
         }
     }
 }
